@@ -1,0 +1,96 @@
+/**
+ * Texture stage: colours a photo-frame face mesh from the photo it came from.
+ *
+ * ## What it produces
+ * - **Vertex colours**: the photo, bilinearly sampled at each vertex's (x, y).
+ * - **A UV texture map** (square, default 1024²) in a head-centred *cylindrical* layout:
+ *   u = arc length around the head's vertical axis, measured from the mid-sagittal plane,
+ *   v = height along that axis (top of the head at v = 0). A face is close to a cylinder
+ *   section, so texels stay nearly square over the cheeks where a frontal (photo-plane)
+ *   projection would stretch, and the layout is mirror-symmetric: the point mirrored across the
+ *   mid-sagittal plane has uv (1 − u, v).
+ *
+ * ## How the texture is baked
+ * 1. Head frame (centre, vertical axis, sagittal plane) from the landmarks, else the pose, else the
+ *    mesh itself (see `estimateHeadFrame`).
+ * 2. Every triangle is rasterised in UV space; each texel's 3D point projects orthographically to
+ *    the photo pixel (x, y) and gets its bilinear colour, weighted by visibility = ramp of the
+ *    normal's z (0 below ≈ 84° from the view axis, 1 above ≈ 63°) × not hidden in a z-buffer.
+ * 3. Texels seen badly take the colour of their mirror texel across the sagittal plane when that
+ *    one was seen better (faces are bilaterally symmetric): the hidden side of a turned head is
+ *    completed from the visible side instead of being stretched from the silhouette.
+ * 4. What neither side saw, and everything outside the UV islands, is filled by pull-push from the
+ *    nearest confident texels: this dilates the islands so seams do not bleed when filtered.
+ *
+ * @example
+ * const textured = textureMesh(mesh, photo, { size: 1024, landmarks: face.landmarks68 });
+ * textured.texture; // RGBImage 1024×1024; textured.uvs, textured.colors per vertex
+ */
+import type { Mesh, Pose, RGBImage, TexturedMesh, Vec3 } from '../types.ts';
+import { VoxfaceError } from '../types.ts';
+import { bakeFromPhoto, mirrorComplete } from './bake.ts';
+import { pullPushFill } from './fill.ts';
+import { estimateHeadFrame, type HeadFrame } from './headFrame.ts';
+import { computeVertexNormals } from './normals.ts';
+import { samplePhoto } from './sample.ts';
+import { cylindricalUnwrap } from './unwrap.ts';
+
+export { computeVertexNormals } from './normals.ts';
+export { estimateHeadFrame, headFrameFromLandmarks, axesFromPose, type HeadFrame } from './headFrame.ts';
+export { rasterizeDepth, rasterizeTriangle, type DepthWindow } from './raster.ts';
+export { samplePhoto } from './sample.ts';
+
+export interface TextureOptions {
+  /** Texture width = height in texels (default 1024, 16–8192). */
+  size?: number;
+  /** Head pose in degrees, used for the head frame when no landmarks are given. */
+  pose?: Pose;
+  /** 68 landmarks (iBUG order) in the photo frame: the best source for the head frame. */
+  landmarks?: Vec3[];
+  /** Explicit head frame (overrides `pose` and `landmarks`). */
+  headFrame?: HeadFrame;
+  /** Complete badly seen texels from the mirrored side (default true). */
+  symmetry?: boolean;
+  /** Texels kept free around the layout for dilation (default 8). */
+  padding?: number;
+}
+
+/**
+ * Vertex colours and a UV texture for a photo-frame mesh (see the module comment for the method).
+ * Positions and indices are shared with the input, not copied; normals are computed when missing.
+ *
+ * @example
+ * const textured = textureMesh(mesh, photo, { pose: face.pose });
+ */
+export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions = {}): TexturedMesh {
+  const size = options.size ?? 1024;
+  if (!Number.isInteger(size) || size < 16 || size > 8192) {
+    throw new VoxfaceError('BAD_ARGUMENT', `texture size must be an integer in 16..8192, got ${size}`);
+  }
+  const { positions, indices } = mesh;
+  const nVertices = positions.length / 3;
+  if (!Number.isInteger(nVertices) || nVertices < 3 || indices.length < 3 || indices.length % 3 !== 0) {
+    throw new VoxfaceError('BAD_ARGUMENT', 'mesh must have at least one triangle and xyz per vertex');
+  }
+  for (let i = 0; i < indices.length; i++) {
+    if (indices[i] >= nVertices) throw new VoxfaceError('BAD_ARGUMENT', `mesh index ${indices[i]} is out of range`);
+  }
+  if (photo.data.length !== photo.width * photo.height * 3 || photo.width < 1 || photo.height < 1) {
+    throw new VoxfaceError('BAD_ARGUMENT', 'photo data does not match its width × height × 3');
+  }
+  const normals = mesh.normals ?? computeVertexNormals(positions, indices);
+  const frame = options.headFrame ?? estimateHeadFrame(positions, { pose: options.pose, landmarks: options.landmarks });
+  const padding = options.padding ?? 8;
+  const { uvs, theta } = cylindricalUnwrap(positions, frame, (padding + 1) / size);
+
+  let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, size);
+  if (options.symmetry ?? true) baked = mirrorComplete(baked);
+  const rgb = pullPushFill(baked.colour, baked.weight, size, size);
+  const data = new Uint8Array(size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(Math.max(rgb[i], 0), 1) * 255);
+
+  const colors = new Float32Array(nVertices * 3);
+  for (let v = 0; v < nVertices; v++) samplePhoto(photo, positions[3 * v], positions[3 * v + 1], colors, 3 * v);
+
+  return { positions, indices, normals, uvs, colors, texture: { width: size, height: size, data } };
+}
