@@ -1,0 +1,92 @@
+"""Export a trained VRN to ONNX (fixed input size) with its sidecar JSON, and check it against PyTorch.
+
+    python3 training/export.py training/runs/compact/ckpt.pt models/vrn-compact.onnx
+
+The check runs onnxruntime when it is installed (the GPU machine has it); the CPU smoke test checks the
+export with onnxruntime-node instead (test/training.test.ts).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as M  # noqa: E402
+import render  # noqa: E402
+
+
+class Exported(torch.nn.Module):
+    """Wraps the network so the ONNX graph has exactly the contract's inputs and outputs."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image):
+        vol, lm = self.net(image)
+        return vol, lm
+
+
+def sidecar(cfg: M.NetConfig, name: str, extra: dict | None = None) -> dict:
+    r = render.RenderConfig()
+    return {
+        "name": name,
+        "inputSize": cfg.size,
+        "volume": {"width": cfg.vol_res, "height": cfg.vol_res, "depth": cfg.vol_depth,
+                   "voxelSize": cfg.size / cfg.vol_res},
+        "crop": {"scale": r.crop_scale, "shiftY": r.crop_shift_y},
+        "landmarks": cfg.landmarks,
+        "inputs": {"image": [1, 3, cfg.size, cfg.size]},
+        "outputs": {"volume": [1, cfg.vol_depth, cfg.vol_res, cfg.vol_res], "landmarks": [1, cfg.landmarks, 3]},
+        **(extra or {}),
+    }
+
+
+def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None, extra: dict | None = None,
+                sample: torch.Tensor | None = None) -> dict:
+    # a private copy: the exporter may fold batch norms into the weights in place
+    wrapped = Exported(copy.deepcopy(net).float().eval().cpu())
+    x = sample if sample is not None else torch.rand(1, 3, cfg.size, cfg.size, generator=torch.Generator().manual_seed(0))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    kwargs = dict(input_names=["image"], output_names=["volume", "landmarks"], opset_version=17,
+                  do_constant_folding=True)
+    with torch.no_grad():
+        vol, lm = wrapped(x)
+        vol, lm = vol.clone(), lm.clone()
+    try:
+        torch.onnx.export(wrapped, (x,), path, dynamo=False, **kwargs)
+    except TypeError:  # torch < 2.5 has no dynamo flag
+        torch.onnx.export(wrapped, (x,), path, **kwargs)
+    meta = sidecar(cfg, name or os.path.splitext(os.path.basename(path))[0], extra)
+    check = {"checked": False}
+    try:
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        ov, ol = sess.run(None, {"image": x.numpy()})
+        check = {"checked": True, "max_abs_diff_volume": float(np.abs(ov - vol.numpy()).max()),
+                 "max_abs_diff_landmarks": float(np.abs(ol - lm.numpy()).max())}
+        print("onnxruntime check:", check, flush=True)
+    except ImportError:
+        print("onnxruntime not installed: skipped the python-side check", flush=True)
+    json.dump(meta, open(os.path.splitext(path)[0] + ".json", "w"), indent=2)
+    # reference input/output for an independent check (onnxruntime-node in the smoke test)
+    np.save(os.path.splitext(path)[0] + ".check-input.npy", x.numpy())
+    np.save(os.path.splitext(path)[0] + ".check-landmarks.npy", lm.numpy())
+    np.save(os.path.splitext(path)[0] + ".check-volume.npy", vol.numpy())
+    print(f"exported {path} ({os.path.getsize(path) / 1e6:.2f} MB)", flush=True)
+    return check
+
+
+if __name__ == "__main__":
+    ck, dst = sys.argv[1], sys.argv[2]
+    st = torch.load(ck, map_location="cpu")
+    cfg = M.NetConfig(**st["net"])
+    net = M.VRN(cfg)
+    net.load_state_dict(st["model"])
+    export_onnx(net, cfg, dst, os.path.splitext(os.path.basename(dst))[0])

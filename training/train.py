@@ -1,0 +1,181 @@
+"""Train the voxface VRN on synthetic ICT faces rendered on the fly.
+
+    python3 training/train.py --config=compact --minutes=8 --out=training/runs/compact
+    python3 training/train.py --config=tiny --steps=5 --batch=2 --out=/tmp/smoke      # smoke test
+
+Every value in the block below can be overridden as --name=value. Training stops at `steps` or after
+`minutes` of wall time, whichever comes first; the learning rate follows a cosine over that budget.
+Checkpoints (`ckpt.pt`) are resumable (--resume=1); the run folder also gets history.json,
+loss.png, and, at the end, the ONNX export and the synthetic validation metrics.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import model as M  # noqa: E402
+import render  # noqa: E402
+from metrics import by_yaw, synthetic_metrics  # noqa: E402
+
+# ----------------------------------------------------------------------------- config
+config = "compact"  # a key of model.CONFIGS
+out = "training/runs/compact"
+steps = 100000
+minutes = 8.0
+batch = 32
+lr = 2e-3
+weight_decay = 1e-4
+warmup = 200
+lm_weight = 0.5  # landmark loss weight (L1 in units of the crop size)
+stack_weight = 0.5  # weight of the intermediate hourglass outputs
+val_size = 256  # fixed held-out synthetic set (seed below, never trained on)
+val_seed = 1234567
+val_every = 500
+ckpt_every = 500
+log_every = 25
+seed = 1
+resume = 0
+init = ""  # a checkpoint to fine-tune from (weights only)
+threads = 0  # CPU threads (0: torch default)
+export = 1  # export ONNX at the end
+backgrounds = ""  # optional .pt tensor (N,3,h,w) of background patches
+# ----------------------------------------------------------------------------- overrides
+for arg in sys.argv[1:]:
+    k, _, v = arg.lstrip("-").partition("=")
+    if k not in globals():
+        raise SystemExit(f"unknown option --{k}")
+    old = globals()[k]
+    globals()[k] = type(old)(v) if not isinstance(old, str) else v
+cfgd = {k: globals()[k] for k in ["config", "steps", "minutes", "batch", "lr", "weight_decay", "warmup", "lm_weight",
+                                   "stack_weight", "val_size", "val_seed", "seed", "init"]}
+
+
+def main():
+    if threads:
+        torch.set_num_threads(threads)
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    os.makedirs(out, exist_ok=True)
+    ncfg = M.CONFIGS[config]
+    rcfg = render.RenderConfig(size=ncfg.size, vol_res=ncfg.vol_res, vol_depth=ncfg.vol_depth)
+    bgs = torch.load(backgrounds) if backgrounds else None
+    data = render.Renderer(rcfg, device=dev, backgrounds=bgs)
+    voxel = ncfg.size / ncfg.vol_res
+    net = M.VRN(ncfg).to(dev)
+    print(f"config {config}: {M.count_params(net) / 1e6:.2f} M parameters, device {dev}", flush=True)
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+    step, elapsed, history = 0, 0.0, {"train": [], "val": []}
+    ck = os.path.join(out, "ckpt.pt")
+    if resume and os.path.exists(ck):
+        st = torch.load(ck, map_location=dev)
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed, history = st["step"], st["elapsed"], st["history"]
+        print(f"resumed at step {step}", flush=True)
+    elif init:
+        st = torch.load(init, map_location=dev)
+        missing = net.load_state_dict(st["model"], strict=False)
+        print(f"initialised from {init}: {missing}", flush=True)
+
+    # fixed validation set
+    vg = torch.Generator().manual_seed(val_seed)
+    val = [data.sample(min(32, val_size - i), vg) for i in range(0, val_size, 32)]
+
+    amp = dev.type == "cuda"
+    budget = minutes * 60
+    t_start = time.time() - elapsed
+
+    def lr_at(frac: float, s: int) -> float:
+        w = min(1.0, (s + 1) / warmup)
+        return lr * w * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+    def save():
+        torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "elapsed": time.time() - t_start, "history": history, "config": cfgd,
+                    "net": ncfg.__dict__}, ck + ".tmp")
+        os.replace(ck + ".tmp", ck)
+
+    t_data = t_model = 0.0
+    while step < steps and time.time() - t_start < budget:
+        frac = max(step / steps, (time.time() - t_start) / budget)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(frac, step)
+        t0 = time.time()
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
+        b = data.sample(batch, gen)
+        t1 = time.time()
+        net.train()
+        with autocast(amp):
+            outs = net(b["image"], all_stacks=True)
+        target = render.occupancy_target(b["zmap"], b["cover"], ncfg.vol_depth, voxel)
+        loss_v = loss_l = 0.0
+        for i, (vol, lm) in enumerate(outs):
+            w = 1.0 if i == len(outs) - 1 else stack_weight
+            loss_v = loss_v + w * F.binary_cross_entropy_with_logits(vol.float(), target)
+            loss_l = loss_l + w * (lm.float() - b["landmarks"]).abs().mean() / ncfg.size
+        loss = loss_v + lm_weight * loss_l
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        t2 = time.time()
+        t_data += t1 - t0
+        t_model += t2 - t1
+        step += 1
+        if step % log_every == 0 or step == 1:
+            history["train"].append({"step": step, "time": time.time() - t_start, "loss": float(loss),
+                                     "vol": float(loss_v), "lm": float(loss_l)})
+            print(f"step {step} loss {float(loss):.4f} (vol {float(loss_v):.4f} lm {float(loss_l):.4f}) "
+                  f"lr {opt.param_groups[0]['lr']:.2e} data {t_data / step:.3f}s model {t_model / step:.3f}s "
+                  f"t {time.time() - t_start:.0f}s", flush=True)
+        if step % val_every == 0:
+            history["val"].append({"step": step, **validate(net, val, voxel, amp)})
+            print("val", json.dumps(history["val"][-1]), flush=True)
+        if step % ckpt_every == 0:
+            save()
+    history["val"].append({"step": step, **validate(net, val, voxel, amp)})
+    print("final val", json.dumps(history["val"][-1]), flush=True)
+    save()
+    json.dump(history, open(os.path.join(out, "history.json"), "w"), indent=1)
+    try:
+        from plot import loss_plot
+
+        loss_plot(history, os.path.join(out, "loss.png"))
+    except Exception as e:  # a plot must never lose a trained model
+        print("plot failed:", e)
+    if export:
+        from export import export_onnx
+
+        export_onnx(net.float().eval(), ncfg, os.path.join(out, f"vrn-{config}.onnx"), f"vrn-{config}")
+
+
+def autocast(enabled: bool):
+    """bf16 autocast on CUDA; nothing on CPU (torch 1.13's CPU autocast is slow and lacks some ops)."""
+    return torch.autocast(device_type="cuda", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
+
+
+@torch.no_grad()
+def validate(net, val, voxel, amp) -> dict:
+    net.eval()
+    vals, yaws = {}, []
+    for b in val:
+        with autocast(amp):
+            vol, lm = net(b["image"])
+        m = synthetic_metrics(vol.float(), lm.float(), b, voxel)
+        for k, v in m.items():
+            vals.setdefault(k, []).append(v.cpu())
+        yaws.append(b["pose"][:, 0].cpu())
+    vals = {k: torch.cat(v) for k, v in vals.items()}
+    res = by_yaw(vals, torch.cat(yaws))
+    return {k: {kk: round(vv, 4) for kk, vv in v.items()} for k, v in res.items()}
+
+
+if __name__ == "__main__":
+    main()
