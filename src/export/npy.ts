@@ -1,0 +1,71 @@
+/**
+ * NumPy .npy exporter for the network volume, with a JSON sidecar describing its geometry.
+ *
+ * The array is uint8 occupancy (0–255 = probability × 255), shape (D, H, W) in C order, i.e.
+ * `np.load('volume.npy')[d, r, c]` is slice d (z, toward the camera), row r (y, down), column c
+ * (x, right). The sidecar gives the voxel size and origin in the photo frame and the 4×4 matrix from
+ * (c, r, d, 1) to photo (x, y, z, 1).
+ *
+ * @example
+ * const files = parse(face.volume, { crop: face.crop }); // { 'volume.npy', 'volume.json' }
+ */
+import type { Crop, Volume } from '../types.ts';
+import { VoxfaceError } from '../types.ts';
+import { quantizeVolume, volumeGeometry } from './volume.ts';
+
+export interface NPYOptions {
+  /** The crop the volume came from: places it in the photo frame (else the crop frame). */
+  crop?: Crop;
+  /** Base file name (default 'volume'). */
+  name?: string;
+}
+
+/**
+ * Encodes the volume as `<name>.npy` + `<name>.json`.
+ *
+ * @example
+ * const { 'volume.npy': npy, 'volume.json': json } = parse(volume, { crop });
+ */
+export function parse(volume: Volume, options: NPYOptions = {}): Record<string, Uint8Array> {
+  const name = options.name ?? 'volume';
+  if (!/^[\w.-]+$/.test(name)) throw new VoxfaceError('BAD_ARGUMENT', `volume base name must be a plain file name, got "${name}"`);
+  const data = quantizeVolume(volume);
+  const { spacing, origin } = volumeGeometry(volume, options.crop);
+  const sidecar = {
+    file: `${name}.npy`,
+    dtype: 'uint8',
+    shape: [volume.depth, volume.height, volume.width],
+    axes: ['d: slice, z toward the camera', 'r: row, y down', 'c: column, x right'],
+    values: 'occupancy probability × 255 (inside the head = 255)',
+    frame: options.crop ? 'photo frame (x right, y down, z toward the camera), photo pixels' : 'crop frame, crop pixels',
+    voxelSize: spacing,
+    origin,
+    photoFromIndex: [
+      [spacing, 0, 0, origin[0]],
+      [0, spacing, 0, origin[1]],
+      [0, 0, spacing, origin[2]],
+      [0, 0, 0, 1],
+    ],
+    ...(options.crop ? { crop: options.crop, cropVoxelSize: volume.voxelSize } : {}),
+  };
+  const enc = new TextEncoder();
+  return { [`${name}.npy`]: npy(data, [volume.depth, volume.height, volume.width]), [`${name}.json`]: enc.encode(JSON.stringify(sidecar, null, 2) + '\n') };
+}
+
+/**
+ * A version 1.0 .npy file of uint8 data: magic, header dict padded with spaces to a multiple of 64 bytes.
+ *
+ * @example
+ * const bytes = npy(new Uint8Array(24), [2, 3, 4]);
+ */
+export function npy(data: Uint8Array, shape: number[]): Uint8Array {
+  const dict = `{'descr': '|u1', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const unpadded = 10 + dict.length + 1;
+  const headerLength = dict.length + 1 + ((64 - (unpadded % 64)) % 64);
+  const out = new Uint8Array(10 + headerLength + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, headerLength & 0xff, headerLength >> 8]);
+  const header = dict.padEnd(headerLength - 1, ' ') + '\n';
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(data, 10 + headerLength);
+  return out;
+}
