@@ -41,6 +41,11 @@ export interface Detection {
   roll?: number;
   /** Which detector (or the user's --box) produced it. */
   source: string;
+  /**
+   * Optional 68 iBUG landmarks in photo pixels from the landmark refinement (Face Mesh 468 → 68,
+   * see detect/mesh68.ts); the pipeline uses them only to choose the first crop.
+   */
+  landmarks68?: Vec2[];
 }
 
 /**
