@@ -1,0 +1,56 @@
+/**
+ * onnxruntime-node adapter for the network stage.
+ *
+ * ```ts
+ * const { session, info } = await loadModel('models/vrn-compact.onnx', { threads: 2 });
+ * const out = await runNetwork(session, info, input);
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { parseModelInfo } from '../network/index.ts';
+import type { ModelInfo } from '../network/index.ts';
+import { VoxfaceError } from '../types.ts';
+import type { InferenceSession, Tensor } from '../types.ts';
+
+export interface LoadModelOptions {
+  /** Intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+}
+
+/** Wraps an onnxruntime session (node or web: both expose the same API) as a voxface InferenceSession. */
+export function wrapOrtSession(s: ort.InferenceSession): InferenceSession {
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', t.data, t.dims);
+      const out = await s.run(ortFeeds);
+      const res: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Float32Array, dims: [...t.dims] };
+      return res;
+    },
+  };
+}
+
+/** Loads `<name>.onnx` and its sidecar `<name>.json`. */
+export async function loadModel(onnxPath: string, options: LoadModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
+  const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
+  let info: ModelInfo;
+  let bytes: Uint8Array;
+  try {
+    info = parseModelInfo(JSON.parse(await readFile(jsonPath, 'utf8')));
+    bytes = await readFile(onnxPath);
+  } catch (e) {
+    if (e instanceof VoxfaceError) throw e;
+    throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message}`);
+  }
+  const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  if (options.threads && options.threads > 0) {
+    opts.intraOpNumThreads = options.threads;
+    opts.interOpNumThreads = 1;
+  }
+  const s = await ort.InferenceSession.create(bytes, opts);
+  return { session: wrapOrtSession(s), info };
+}
