@@ -8,14 +8,14 @@ export interface Ellipsoid {
   centre: Vec3;
   /** Semi-axes along the head's right, down and forward axes. */
   radii: Vec3;
-  /** Degrees; > 0 turns the nose toward −x (the photo's left). */
+  /** Degrees; > 0 turns the nose toward +x (the photo's right), as in src/landmarks/pose.ts. */
   yaw: number;
 }
 
 /** Head axes of a yawed head, written out independently of src/texture/headFrame.ts. */
 export function yawAxes(yawDeg: number): { right: Vec3; down: Vec3; forward: Vec3 } {
   const y = (yawDeg * Math.PI) / 180;
-  return { right: [Math.cos(y), 0, Math.sin(y)], down: [0, 1, 0], forward: [-Math.sin(y), 0, Math.cos(y)] };
+  return { right: [Math.cos(y), 0, -Math.sin(y)], down: [0, 1, 0], forward: [Math.sin(y), 0, Math.cos(y)] };
 }
 
 /**

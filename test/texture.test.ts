@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VoxfaceError, type RGBImage, type Vec3 } from '../src/types.ts';
+import { rotationFromAngles } from '../src/landmarks/pose.ts';
+import { LANDMARK_TEMPLATE_CM } from '../src/landmarks/template.ts';
 import {
+  axesFromPose,
   computeVertexNormals,
   estimateHeadFrame,
   headFrameFromLandmarks,
@@ -131,8 +134,29 @@ test('head frame from symmetric landmarks recovers the head axes', () => {
   assert.throws(() => headFrameFromLandmarks(photo.slice(0, 10)), VoxfaceError);
 });
 
+test('pose axes follow the project convention (landmarks/pose.ts) and agree with the landmark frame', () => {
+  const yawed = axesFromPose({ yaw: 30, pitch: 0, roll: 0 });
+  assert.ok(yawed.forward[0] > 0.45, 'positive yaw turns the nose toward the photo right');
+  assert.ok(axesFromPose({ yaw: 0, pitch: 20, roll: 0 }).forward[1] > 0.3, 'positive pitch tilts the nose down');
+  assert.ok(axesFromPose({ yaw: 0, pitch: 0, roll: 20 }).right[1] < -0.3, 'positive roll turns counter-clockwise');
+  const angle = (u: Vec3, v: Vec3) => (Math.acos(Math.min(1, u[0] * v[0] + u[1] * v[1] + u[2] * v[2])) * 180) / Math.PI;
+  for (const pose of [{ yaw: 35, pitch: 10, roll: -5 }, { yaw: -60, pitch: -20, roll: 25 }]) {
+    const R = rotationFromAngles(pose);
+    const landmarks = LANDMARK_TEMPLATE_CM.map(([x, y, z]) => [
+      300 + 12 * (R[0] * x + R[1] * y + R[2] * z),
+      200 - 12 * (R[3] * x + R[4] * y + R[5] * z),
+      12 * (R[6] * x + R[7] * y + R[8] * z),
+    ] as Vec3);
+    const fromLandmarks = headFrameFromLandmarks(landmarks);
+    const fromPose = axesFromPose(pose);
+    for (const key of ['right', 'down', 'forward'] as const) {
+      assert.ok(angle(fromLandmarks[key], fromPose[key]) < 3, `${key} differs by ${angle(fromLandmarks[key], fromPose[key])}°`);
+    }
+  }
+});
+
 test('head frame from the mesh alone: frontal stays frontal, a turned head gets a yaw of the right sign', () => {
-  const yawOf = (f: { forward: Vec3 }) => (Math.atan2(-f.forward[0], f.forward[2]) * 180) / Math.PI;
+  const yawOf = (f: { forward: Vec3 }) => (Math.atan2(f.forward[0], f.forward[2]) * 180) / Math.PI;
   const flat = estimateHeadFrame(ellipsoidSheet(frontal, { nose: 0.3, thetaMax: 70 }).mesh.positions);
   assert.ok(Math.abs(yawOf(flat)) < 1, `frontal yaw ${yawOf(flat)}`);
   assert.ok(Math.abs(flat.centre[0] - 128) < 1);

@@ -8,6 +8,7 @@
  */
 import type { Pose, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
+import { rotationFromAngles } from '../landmarks/pose.ts';
 
 export interface HeadFrame {
   centre: Vec3;
@@ -33,24 +34,22 @@ const normalize = (a: Vec3): Vec3 => {
 };
 
 /**
- * Head axes from a pose in degrees. Convention (applied as roll ∘ pitch ∘ yaw to the photo axes):
- * yaw > 0 turns the nose toward the photo's left (−x), pitch > 0 lifts the nose (−y),
- * roll > 0 tilts the head clockwise as the photo is displayed.
+ * Head axes in the photo frame from a pose in degrees, with the project's convention
+ * (src/landmarks/pose.ts: R = Rz(roll) · Rx(pitch) · Ry(yaw) maps the frontal face, in a y-up frame,
+ * to the photo): yaw > 0 turns the nose toward the photo's right, pitch > 0 tilts the chin down,
+ * roll > 0 turns the face counter-clockwise as seen in the photo.
  *
  * @example
- * const { right, down, forward } = axesFromPose({ yaw: 30, pitch: 0, roll: 0 });
+ * const { right, down, forward } = axesFromPose({ yaw: 30, pitch: 0, roll: 0 }); // forward.x > 0
  */
 export function axesFromPose(pose: Pose): Pick<HeadFrame, 'right' | 'down' | 'forward'> {
-  const rad = Math.PI / 180;
-  const [cy, sy] = [Math.cos(pose.yaw * rad), Math.sin(pose.yaw * rad)];
-  const [cp, sp] = [Math.cos(pose.pitch * rad), Math.sin(pose.pitch * rad)];
-  const [cr, sr] = [Math.cos(pose.roll * rad), Math.sin(pose.roll * rad)];
-  // yaw about the vertical axis, then pitch about the (yawed) right axis, then roll in the image plane.
-  const yawed = (v: Vec3): Vec3 => [cy * v[0] - sy * v[2], v[1], sy * v[0] + cy * v[2]];
-  const pitched = (v: Vec3): Vec3 => [v[0], cp * v[1] - sp * v[2], sp * v[1] + cp * v[2]];
-  const rolled = (v: Vec3): Vec3 => [cr * v[0] - sr * v[1], sr * v[0] + cr * v[1], v[2]];
-  const R = (v: Vec3): Vec3 => rolled(pitched(yawed(v)));
-  return { right: R([1, 0, 0]), down: R([0, 1, 0]), forward: R([0, 0, 1]) };
+  const R = rotationFromAngles(pose); // row-major, y-up frame; column k = image of axis k
+  // Back to the photo frame (y down): negate y; the head's down axis is minus its up axis.
+  return {
+    right: [R[0], -R[3], R[6]],
+    down: [-R[1], R[4], -R[7]],
+    forward: [R[2], -R[5], R[8]],
+  };
 }
 
 // iBUG-68 landmark pairs (photo-left index, photo-right index) for a frontal face, and midline points.
@@ -92,7 +91,7 @@ export function headFrameFromLandmarks(landmarks: Vec3[]): HeadFrame {
  * axes, else with an upright head and a yaw estimated from the mesh. Without landmarks the nose tip is
  * the most forward 0.5% of the vertices, the mid-sagittal plane passes through it, and the vertical
  * axis lies `NOSE_TO_AXIS` face widths behind it (tragus to nose tip is ≈ 0.7 face widths). The yaw
- * estimate places the nose relative to the middle of the mesh's x extent, sin(yaw) = −Δx / that
+ * estimate places the nose relative to the middle of the mesh's x extent, sin(yaw) = Δx / that
  * distance: a rough fallback (good to ≈ 10° for yaw within ±30°), meant for meshes without landmarks.
  *
  * @example
@@ -104,7 +103,7 @@ export function estimateHeadFrame(positions: Float32Array, hints: HeadFrameHints
   let pose = hints.pose;
   if (!pose) {
     const frontal = noseAndWidth(positions, axesFromPose({ yaw: 0, pitch: 0, roll: 0 }));
-    const sinYaw = -(frontal.nose[0] - frontal.mid) / (NOSE_TO_AXIS * frontal.width);
+    const sinYaw = (frontal.nose[0] - frontal.mid) / (NOSE_TO_AXIS * frontal.width);
     pose = { yaw: Math.asin(Math.min(Math.max(sinYaw, -0.9), 0.9)) * (180 / Math.PI), pitch: 0, roll: 0 };
   }
   const { right, down, forward } = axesFromPose(pose);
