@@ -8,12 +8,17 @@ export interface CylinderUnwrap {
   theta: Float32Array;
 }
 
+/** Largest |θ| given its own texture space: 110°, past the ears. */
+const THETA_CAP = (110 * Math.PI) / 180;
+
 /**
  * Head-centred cylindrical unwrap: u follows the arc length around the head's vertical axis
  * (θ = atan2(p·right, p·forward) from the mid-sagittal plane, times the mean radius), v follows
  * the height along `down`, with one common scale so texels are square on the cylinder.
  * The layout is symmetric: u = 0.5 is the mid-sagittal plane and the mirror image of (u, v)
  * across that plane is (1 − u, v), which is what the symmetric completion relies on.
+ * Angles beyond ±`THETA_CAP` (parts behind the head's axis, e.g. walls of a volume's isosurface)
+ * are clamped onto the layout's border so they cannot squeeze the face's share of the texture.
  * `margin` (in uv units) is kept free on every side for dilation.
  *
  * @example
@@ -38,7 +43,7 @@ export function cylindricalUnwrap(positions: Float32Array, frame: HeadFrame, mar
     theta[i] = Math.atan2(a, b);
     height[i] = h;
     radius += Math.hypot(a, b) / n;
-    maxTheta = Math.max(maxTheta, Math.abs(theta[i]));
+    maxTheta = Math.max(maxTheta, Math.min(Math.abs(theta[i]), THETA_CAP));
     hMin = Math.min(hMin, h);
     hMax = Math.max(hMax, h);
   }
@@ -48,7 +53,7 @@ export function cylindricalUnwrap(positions: Float32Array, frame: HeadFrame, mar
   const hMid = (hMin + hMax) / 2;
   const uvs = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
-    uvs[2 * i] = 0.5 + k * radius * theta[i];
+    uvs[2 * i] = 0.5 + k * radius * Math.min(Math.max(theta[i], -THETA_CAP), THETA_CAP);
     uvs[2 * i + 1] = 0.5 + k * (height[i] - hMid);
   }
   return { uvs, theta };
