@@ -29,7 +29,9 @@ export function pullPushFill(colour: Float32Array, weight: Float32Array, width: 
     for (let j = 0; j < h; j++) {
       for (let i = 0; i < w; i++) {
         let sa = 0;
-        const s = [0, 0, 0];
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
         for (let dj = 0; dj < 2; dj++) {
           for (let di = 0; di < 2; di++) {
             const fi = 2 * i + di;
@@ -37,14 +39,19 @@ export function pullPushFill(colour: Float32Array, weight: Float32Array, width: 
             if (fi >= fine.w || fj >= fine.h) continue;
             const f = fj * fine.w + fi;
             sa += fine.a[f];
-            for (let ch = 0; ch < 3; ch++) s[ch] += fine.c[3 * f + ch];
+            s0 += fine.c[3 * f];
+            s1 += fine.c[3 * f + 1];
+            s2 += fine.c[3 * f + 2];
           }
         }
         // Normalise to a weighted mean, keep a confidence capped at 1 (premultiplied again).
         const k = j * w + i;
         const conf = Math.min(sa, 1);
+        const norm = sa > 0 ? conf / sa : 0;
         a[k] = conf;
-        for (let ch = 0; ch < 3; ch++) c[3 * k + ch] = sa > 0 ? (s[ch] / sa) * conf : 0;
+        c[3 * k] = s0 * norm;
+        c[3 * k + 1] = s1 * norm;
+        c[3 * k + 2] = s2 * norm;
       }
     }
     levels.push({ w, h, c, a });
