@@ -72,11 +72,12 @@ class Renderer:
         regions = man["vertex_regions"]
         # pixel scale bound: crop side covers crop_scale * ~14 cm at least, jitter and perspective enlarge by ~1.6
         px_per_cm = cfg.size / (cfg.crop_scale * 12.0) * 1.6
-        max_edge_cm = 3.5 / px_per_cm  # keep triangles under ~3.5 px
+        max_edge_cm = 6.5 / px_per_cm  # keep triangles under ~6.5 px (the rasteriser's window is 8)
         tris, pairs, owner = raster.subdivide(m.triangles.cpu(), m.neutral.cpu(), max_edge_cm)
         self.tris = tris.to(self.device)
         self.levels = raster.midpoint_levels(V, pairs)
         self.total = V + pairs.shape[0]
+        self.neutral_ext = raster.extend_vertices(m.neutral[None], self.levels, self.total)[0]
         self.tri_part = m.tri_part.cpu()[owner].to(self.device)
         self.window = 8
         # target surface triangles (at target resolution pixels are larger, so no subdivision needed
@@ -191,6 +192,16 @@ class Renderer:
         }
         return alb.clamp(0, 1), part_col, hair, skin, has_hair
 
+    def _solid_noise(self, B: int, gen: torch.Generator, k: int = 24) -> torch.Tensor:
+        """Per-vertex (B, N, 1) random Fourier noise over the neutral head's 3D positions, about [-1, 1]."""
+        dev = self.device
+        p = self.neutral_ext  # (N, 3) cm
+        freq = torch.randn(B, k, 3, generator=gen).to(dev) * (0.4 + 1.2 * torch.rand(B, k, 1, generator=gen).to(dev))
+        phase = torch.rand(B, k, generator=gen).to(dev) * 2 * math.pi
+        amp = 1 / (1 + freq.norm(dim=-1))
+        v = torch.sin(torch.einsum("nc,bkc->bnk", p, freq) + phase[:, None]) @ amp[..., None]
+        return v / amp.sum(1)[:, None, None] * 2.5
+
     def _noise(self, B: int, res: int, gen: torch.Generator, octaves=(4, 16, 64)):
         """Multi-octave value noise (B, 1, res, res) in about [-1, 1]."""
         out = torch.zeros(B, 1, res, res, device=self.device)
@@ -260,7 +271,8 @@ class Renderer:
             albedo = torch.where(sel[..., None], col[:, None, None, :].expand_as(albedo), albedo)
         # skin detail from noise looked up in uv space (pores, freckles, stubble, hair strands)
         grid = (uv * 2 - 1)[..., [0, 1]] * torch.tensor([1.0, -1.0], device=dev)
-        detail = F.grid_sample(self._noise(B, 256, gen, (8, 32, 128)), grid, align_corners=False)[:, 0]
+        # low-frequency skin detail as a smooth function of the neutral 3D position (no seams at uv borders)
+        detail = raster.interpolate(frag, self.tris, self._solid_noise(B, gen))[..., 0]
         fine = F.grid_sample(torch.randn(B, 1, 512, 512, generator=gen).to(dev), grid, align_corners=False)[:, 0]
         r = lambda *s: torch.rand(*s, generator=gen).to(dev)  # noqa: E731
         is_skin = (part == ict.PARTS.index("skin")) & hit
@@ -327,17 +339,21 @@ class Renderer:
         r = lambda *s: torch.rand(*s, generator=gen).to(dev)  # noqa: E731
         yy, xx = torch.meshgrid(torch.arange(S, device=dev) + 0.5, torch.arange(S, device=dev) + 0.5, indexing="ij")
         xx, yy = xx[None], yy[None]
-        # hair strands falling over the forehead / sides
-        for _ in range(2):
-            on = (r(B, 1, 1) < 0.35) & (has_hair[:, :, None] > 0)
-            brow = lms[:, 17:27].mean(1)
-            x0 = brow[:, 0, None, None] + (r(B, 1, 1) - 0.5) * S * 0.5
-            y0 = brow[:, 1, None, None] - S * (0.1 + 0.15 * r(B, 1, 1))
-            thick = S * (0.01 + 0.05 * r(B, 1, 1))
-            curve = x0 + torch.sin((yy - y0) / S * (2 + 4 * r(B, 1, 1))) * S * 0.08 * r(B, 1, 1)
-            length = S * (0.05 + 0.3 * r(B, 1, 1))
-            strand = ((xx - curve).abs() < thick) & (yy > y0 - S) & (yy < y0 + length) & on
-            img = torch.where(strand[:, None], hair[:, :, None, None] * (0.6 + 0.8 * r(B, 1, 1, 1)), img)
+        # thin hair strands falling over the forehead and the sides of the face (a fringe on some faces)
+        brow = lms[:, 17:27].mean(1)
+        face_w = (lms[:, 16, :2] - lms[:, 0, :2]).norm(dim=-1).clamp(min=S * 0.1)[:, None, None]
+        count = (r(B) < 0.3).float() * (r(B) * 14).floor()
+        for k in range(14):
+            on = (k < count)[:, None, None] & (has_hair[:, :, None] > 0)
+            x0 = brow[:, 0, None, None] + (r(B, 1, 1) - 0.5) * face_w * 1.2
+            y0 = brow[:, 1, None, None] - face_w * (0.25 + 0.3 * r(B, 1, 1))
+            length = face_w * (0.2 + 0.6 * r(B, 1, 1))
+            t = ((yy - y0) / length).clamp(0, 1)
+            bend = (r(B, 1, 1) - 0.5) * face_w * 0.5
+            cx = x0 + bend * t ** 2
+            thick = S * (0.003 + 0.008 * r(B, 1, 1)) * (1 - 0.7 * t)
+            strand = ((xx - cx).abs() < thick) & (yy >= y0) & (yy <= y0 + length) & on
+            img = torch.where(strand[:, None], hair[:, :, None, None] * (0.5 + 0.9 * r(B, 1, 1, 1)), img)
         # hand-like or object blobs
         on = r(B, 1, 1) < cfg.occluder_p
         idx = torch.randint(0, 68, (B,), generator=gen).to(dev)
