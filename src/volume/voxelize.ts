@@ -196,8 +196,8 @@ function ellipse2D(px: number, py: number, a: number, b: number): number {
 /**
  * A smooth, face-like height field centred in the crop of a volume: an ellipsoidal dome with a nose,
  * eye sockets, brow, lips and chin, over an elliptic face region (semi-axes 0.34 L × 0.44 L,
- * L = the crop's smaller side). z spans about −0.05 L … +0.19 L, inside any volume with
- * depth·voxelSize ≥ 0.4 L.
+ * L = the crop's smaller side). z spans about 0 (rim) … +0.19 L (nose tip), inside any volume with
+ * depth·voxelSize ≥ 0.4 L; the back-fill runs from there to the back of the volume.
  *
  * @example
  * const dims = { width: 192, height: 192, depth: 200 };

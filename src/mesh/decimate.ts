@@ -1,0 +1,356 @@
+import { VoxfaceError } from '../types.ts';
+import type { Mesh } from '../types.ts';
+import { vertexAdjacency } from './adjacency.ts';
+
+/** Options of `decimate`. */
+export interface DecimateOptions {
+  /** Stop at this many triangles (or fewer). Default: `ratio` of the input. */
+  targetTriangles?: number;
+  /** Fraction of the input triangles to keep when `targetTriangles` is absent (default 0.25). */
+  ratio?: number;
+  /** Never collapse edges whose quadric error exceeds this (crop px², area-weighted). Default ∞. */
+  maxError?: number;
+}
+
+/**
+ * Quadric-error edge-collapse decimation (Garland–Heckbert): collapses the cheapest edge first,
+ * placing the merged vertex at the quadric's optimum, until `targetTriangles` remain.
+ * Boundary vertices never move and boundary edges never collapse, so open borders (the face's
+ * outline) are kept exactly. Collapses that would fold a triangle over, or break the 2-manifold
+ * (link condition), are refused, so a watertight input stays watertight. Normals are dropped
+ * (recompute them); uvs and colors are carried by the surviving vertices.
+ *
+ * @example const light = decimate(mesh, { targetTriangles: 20000 });
+ */
+export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
+  const nT0 = mesh.indices.length / 3;
+  const ratio = options.ratio ?? 0.25;
+  const target = options.targetTriangles ?? Math.floor(nT0 * ratio);
+  if (!(target >= 0) || !Number.isFinite(target)) {
+    throw new VoxfaceError('BAD_ARGUMENT', `decimate: targetTriangles must be a non-negative number, got ${String(target)}`);
+  }
+  const maxError = options.maxError ?? Infinity;
+  if (nT0 <= target) return mesh;
+
+  const nV = mesh.positions.length / 3;
+  const pos = Float64Array.from(mesh.positions);
+  const tri = Int32Array.from(mesh.indices);
+  const triAlive = new Uint8Array(nT0).fill(1);
+  const vAlive = new Uint8Array(nV).fill(1);
+  const ver = new Int32Array(nV);
+  const { start, neighbors, boundary } = vertexAdjacency(mesh);
+
+  // Quadrics: area-weighted plane equations of the adjacent triangles.
+  const Q = new Float64Array(nV * 10);
+  for (let t = 0; t < nT0; t++) {
+    const a = tri[3 * t] * 3, b = tri[3 * t + 1] * 3, c = tri[3 * t + 2] * 3;
+    const ux = pos[b] - pos[a], uy = pos[b + 1] - pos[a + 1], uz = pos[b + 2] - pos[a + 2];
+    const vx = pos[c] - pos[a], vy = pos[c + 1] - pos[a + 1], vz = pos[c + 2] - pos[a + 2];
+    let nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const len = Math.hypot(nx, ny, nz);
+    if (len === 0) continue;
+    const area = len / 2;
+    nx /= len; ny /= len; nz /= len;
+    const d = -(nx * pos[a] + ny * pos[a + 1] + nz * pos[a + 2]);
+    const q = [nx * nx, nx * ny, nx * nz, nx * d, ny * ny, ny * nz, ny * d, nz * nz, nz * d, d * d];
+    for (const v of [tri[3 * t], tri[3 * t + 1], tri[3 * t + 2]]) for (let k = 0; k < 10; k++) Q[v * 10 + k] += area * q[k];
+  }
+
+  // Vertex → triangle references; a collapse appends the merged vertex's fresh list at the end.
+  const refStart = new Int32Array(nV);
+  const refCount = new Int32Array(nV);
+  let refs = new Int32Array(nT0 * 3 * 2);
+  {
+    for (let i = 0; i < nT0 * 3; i++) refCount[tri[i]]++;
+    let s = 0;
+    for (let v = 0; v < nV; v++) {
+      refStart[v] = s;
+      s += refCount[v];
+      refCount[v] = 0;
+    }
+    for (let i = 0; i < nT0 * 3; i++) {
+      const v = tri[i];
+      refs[refStart[v] + refCount[v]++] = (i / 3) | 0;
+    }
+  }
+  let refEnd = nT0 * 3;
+
+  // Min-heap of candidate collapses, validated lazily by vertex versions.
+  const heap = new EdgeHeap(nT0 * 6);
+  const best = new Float64Array(4); // x, y, z, cost
+  const evaluate = (u: number, v: number): boolean => {
+    if (boundary[u] && boundary[v]) return false;
+    const qa = u * 10, qb = v * 10;
+    const q = QS;
+    for (let k = 0; k < 10; k++) q[k] = Q[qa + k] + Q[qb + k];
+    if (boundary[u] || boundary[v]) {
+      const w = boundary[u] ? u : v;
+      setBest(q, pos[3 * w], pos[3 * w + 1], pos[3 * w + 2], best, true);
+      return true;
+    }
+    best[3] = Infinity;
+    // optimum: solve A x = −b
+    const a11 = q[0], a12 = q[1], a13 = q[2], a22 = q[4], a23 = q[5], a33 = q[7];
+    const c11 = a22 * a33 - a23 * a23, c12 = a13 * a23 - a12 * a33, c13 = a12 * a23 - a13 * a22;
+    const det = a11 * c11 + a12 * c12 + a13 * c13;
+    const scale = a11 + a22 + a33;
+    if (Math.abs(det) > 1e-9 * scale * scale * scale) {
+      const c22 = a11 * a33 - a13 * a13, c23 = a12 * a13 - a11 * a23, c33 = a11 * a22 - a12 * a12;
+      const bx = -q[3], by = -q[6], bz = -q[8];
+      const x = (c11 * bx + c12 * by + c13 * bz) / det;
+      const y = (c12 * bx + c22 * by + c23 * bz) / det;
+      const z = (c13 * bx + c23 * by + c33 * bz) / det;
+      // accept only optima near the edge (ill-conditioned quadrics can throw vertices far away)
+      const ex = pos[3 * u] - pos[3 * v], ey = pos[3 * u + 1] - pos[3 * v + 1], ez = pos[3 * u + 2] - pos[3 * v + 2];
+      const mx = (pos[3 * u] + pos[3 * v]) / 2, my = (pos[3 * u + 1] + pos[3 * v + 1]) / 2, mz = (pos[3 * u + 2] + pos[3 * v + 2]) / 2;
+      const far = (x - mx) ** 2 + (y - my) ** 2 + (z - mz) ** 2;
+      if (far <= 4 * (ex * ex + ey * ey + ez * ez)) setBest(q, x, y, z, best, false);
+    }
+    setBest(q, pos[3 * u], pos[3 * u + 1], pos[3 * u + 2], best, false);
+    setBest(q, pos[3 * v], pos[3 * v + 1], pos[3 * v + 2], best, false);
+    setBest(q, (pos[3 * u] + pos[3 * v]) / 2, (pos[3 * u + 1] + pos[3 * v + 1]) / 2, (pos[3 * u + 2] + pos[3 * v + 2]) / 2, best, false);
+    return true;
+  };
+  const push = (u: number, v: number): void => {
+    if (evaluate(u, v) && best[3] <= maxError) heap.push(best[3], u, v, ver[u], ver[v]);
+  };
+  for (let u = 0; u < nV; u++) {
+    for (let j = start[u]; j < start[u + 1]; j++) if (neighbors[j] > u) push(u, neighbors[j]);
+  }
+
+  const mark = new Int32Array(nV).fill(-1);
+  let stamp = 0;
+  let alive = nT0;
+  const live: number[] = [];
+  while (alive > target && heap.size > 0) {
+    const top = heap.pop();
+    let u = heap.u[top], v = heap.v[top];
+    if (!vAlive[u] || !vAlive[v] || ver[u] !== heap.su[top] || ver[v] !== heap.sv[top]) continue;
+    if (!evaluate(u, v)) continue;
+    if (boundary[v]) {
+      // keep the boundary vertex
+      const w = u;
+      u = v;
+      v = w;
+    }
+    const px = best[0], py = best[1], pz = best[2];
+
+    stamp++;
+    let shared = 0;
+    for (let r = refStart[u]; r < refStart[u] + refCount[u]; r++) {
+      const t = refs[r];
+      if (!triAlive[t]) continue;
+      for (let k = 0; k < 3; k++) mark[tri[3 * t + k]] = stamp;
+    }
+    // Link condition: u and v may only share the neighbours opposite the edge (else a pinch forms).
+    let common = 0;
+    stamp++;
+    let ok = true;
+    for (let r = refStart[v]; r < refStart[v] + refCount[v] && ok; r++) {
+      const t = refs[r];
+      if (!triAlive[t]) continue;
+      const a = tri[3 * t], b = tri[3 * t + 1], c = tri[3 * t + 2];
+      for (let k = 0; k < 3; k++) {
+        const w = tri[3 * t + k];
+        if (w !== u && w !== v && mark[w] === stamp - 1) {
+          mark[w] = stamp;
+          common++;
+        }
+      }
+      if (a === u || b === u || c === u) shared++;
+      // Fold-over: no other triangle's normal may flip when v moves to p.
+      else ok = !flips(pos, a, b, c, v, px, py, pz);
+    }
+    if (!ok || shared === 0 || common !== shared) continue;
+    for (let r = refStart[u]; r < refStart[u] + refCount[u] && ok; r++) {
+      const t = refs[r];
+      if (!triAlive[t]) continue;
+      const a = tri[3 * t], b = tri[3 * t + 1], c = tri[3 * t + 2];
+      if (a === v || b === v || c === v) continue;
+      ok = !flips(pos, a, b, c, u, px, py, pz);
+    }
+    if (!ok) continue;
+
+    // Collapse v into u.
+    live.length = 0;
+    for (let r = refStart[u]; r < refStart[u] + refCount[u]; r++) if (triAlive[refs[r]]) live.push(refs[r]);
+    for (let r = refStart[v]; r < refStart[v] + refCount[v]; r++) {
+      const t = refs[r];
+      if (!triAlive[t]) continue;
+      const k0 = 3 * t;
+      if (tri[k0] === u || tri[k0 + 1] === u || tri[k0 + 2] === u) {
+        triAlive[t] = 0;
+        alive--;
+        continue;
+      }
+      for (let k = 0; k < 3; k++) if (tri[k0 + k] === v) tri[k0 + k] = u;
+      live.push(t);
+    }
+    let n = 0;
+    if (refEnd + live.length > refs.length) {
+      const x = new Int32Array(refs.length * 2);
+      x.set(refs);
+      refs = x;
+    }
+    refStart[u] = refEnd;
+    for (const t of live) if (triAlive[t]) refs[refEnd + n++] = t;
+    refCount[u] = n;
+    refEnd += n;
+    pos[3 * u] = px; pos[3 * u + 1] = py; pos[3 * u + 2] = pz;
+    for (let k = 0; k < 10; k++) Q[u * 10 + k] += Q[v * 10 + k];
+    vAlive[v] = 0;
+    ver[u]++;
+    // Re-queue u's edges.
+    stamp++;
+    for (let r = refStart[u]; r < refStart[u] + refCount[u]; r++) {
+      const t = refs[r];
+      for (let k = 0; k < 3; k++) {
+        const w = tri[3 * t + k];
+        if (w !== u && mark[w] !== stamp) {
+          mark[w] = stamp;
+          push(u, w);
+        }
+      }
+    }
+  }
+
+  // Compact.
+  const map = new Int32Array(nV).fill(-1);
+  let nv = 0;
+  const indices = new Uint32Array(alive * 3);
+  let o = 0;
+  for (let t = 0; t < nT0; t++) {
+    if (!triAlive[t]) continue;
+    for (let k = 0; k < 3; k++) {
+      const w = tri[3 * t + k];
+      if (map[w] < 0) map[w] = nv++;
+      indices[o++] = map[w];
+    }
+  }
+  const positions = new Float32Array(nv * 3);
+  const uvs = mesh.uvs ? new Float32Array(nv * 2) : undefined;
+  const colors = mesh.colors ? new Float32Array(nv * 3) : undefined;
+  for (let w = 0; w < nV; w++) {
+    const m = map[w];
+    if (m < 0) continue;
+    positions[3 * m] = pos[3 * w]; positions[3 * m + 1] = pos[3 * w + 1]; positions[3 * m + 2] = pos[3 * w + 2];
+    if (uvs) { uvs[2 * m] = mesh.uvs![2 * w]; uvs[2 * m + 1] = mesh.uvs![2 * w + 1]; }
+    if (colors) for (let k = 0; k < 3; k++) colors[3 * m + k] = mesh.colors![3 * w + k];
+  }
+  const out: Mesh = { positions, indices };
+  if (uvs) out.uvs = uvs;
+  if (colors) out.colors = colors;
+  return out;
+}
+
+const QS = new Float64Array(10);
+
+/** Keeps in `best` the candidate (x, y, z) with the smallest quadric error (or forces it). */
+function setBest(q: Float64Array, x: number, y: number, z: number, best: Float64Array, force: boolean): void {
+  const e =
+    q[0] * x * x + 2 * q[1] * x * y + 2 * q[2] * x * z + 2 * q[3] * x +
+    q[4] * y * y + 2 * q[5] * y * z + 2 * q[6] * y +
+    q[7] * z * z + 2 * q[8] * z + q[9];
+  const err = e > 0 ? e : 0;
+  if (force || err < best[3]) {
+    best[0] = x; best[1] = y; best[2] = z; best[3] = err;
+  }
+}
+
+/** True when moving vertex `m` of triangle (a, b, c) to p flips its normal (or makes it vanish). */
+function flips(pos: Float64Array, a: number, b: number, c: number, m: number, px: number, py: number, pz: number): boolean {
+  const ax = pos[3 * a], ay = pos[3 * a + 1], az = pos[3 * a + 2];
+  const bx = pos[3 * b], by = pos[3 * b + 1], bz = pos[3 * b + 2];
+  const cx = pos[3 * c], cy = pos[3 * c + 1], cz = pos[3 * c + 2];
+  let ux = bx - ax, uy = by - ay, uz = bz - az, vx = cx - ax, vy = cy - ay, vz = cz - az;
+  const n0x = uy * vz - uz * vy, n0y = uz * vx - ux * vz, n0z = ux * vy - uy * vx;
+  // the same triangle with m moved to p
+  const Ax = a === m ? px : ax, Ay = a === m ? py : ay, Az = a === m ? pz : az;
+  const Bx = b === m ? px : bx, By = b === m ? py : by, Bz = b === m ? pz : bz;
+  const Cx = c === m ? px : cx, Cy = c === m ? py : cy, Cz = c === m ? pz : cz;
+  ux = Bx - Ax; uy = By - Ay; uz = Bz - Az; vx = Cx - Ax; vy = Cy - Ay; vz = Cz - Az;
+  const n1x = uy * vz - uz * vy, n1y = uz * vx - ux * vz, n1z = ux * vy - uy * vx;
+  const l0 = Math.hypot(n0x, n0y, n0z), l1 = Math.hypot(n1x, n1y, n1z);
+  if (l1 <= 1e-12 * (l0 + 1e-30)) return true;
+  return n0x * n1x + n0y * n1y + n0z * n1z < 0.2 * l0 * l1;
+}
+
+/** Binary min-heap of (cost, u, v, version u, version v) in growable typed arrays. */
+class EdgeHeap {
+  cost: Float64Array;
+  u: Int32Array;
+  v: Int32Array;
+  su: Int32Array;
+  sv: Int32Array;
+  /** heap order → slot */
+  order: Int32Array;
+  size = 0;
+  private slots = 0;
+  private free: number[] = [];
+
+  constructor(capacity: number) {
+    const n = Math.max(16, capacity);
+    this.cost = new Float64Array(n);
+    this.u = new Int32Array(n);
+    this.v = new Int32Array(n);
+    this.su = new Int32Array(n);
+    this.sv = new Int32Array(n);
+    this.order = new Int32Array(n);
+  }
+
+  push(cost: number, u: number, v: number, su: number, sv: number): void {
+    let s: number;
+    if (this.free.length > 0) s = this.free.pop()!;
+    else {
+      if (this.slots === this.cost.length) this.grow();
+      s = this.slots++;
+    }
+    this.cost[s] = cost; this.u[s] = u; this.v[s] = v; this.su[s] = su; this.sv[s] = sv;
+    // sift up
+    let i = this.size++;
+    const o = this.order, c = this.cost;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (c[o[p]] <= cost) break;
+      o[i] = o[p];
+      i = p;
+    }
+    o[i] = s;
+  }
+
+  /** Removes the cheapest entry and returns its slot (valid until the next push). */
+  pop(): number {
+    const o = this.order, c = this.cost;
+    const top = o[0];
+    const last = o[--this.size];
+    const n = this.size;
+    let i = 0;
+    const lc = c[last];
+    while (true) {
+      let k = 2 * i + 1;
+      if (k >= n) break;
+      if (k + 1 < n && c[o[k + 1]] < c[o[k]]) k++;
+      if (c[o[k]] >= lc) break;
+      o[i] = o[k];
+      i = k;
+    }
+    if (n > 0) o[i] = last;
+    this.free.push(top);
+    return top;
+  }
+
+  private grow(): void {
+    const n = this.cost.length * 2;
+    this.cost = grown(this.cost, new Float64Array(n));
+    this.u = grown(this.u, new Int32Array(n));
+    this.v = grown(this.v, new Int32Array(n));
+    this.su = grown(this.su, new Int32Array(n));
+    this.sv = grown(this.sv, new Int32Array(n));
+    this.order = grown(this.order, new Int32Array(n));
+  }
+}
+
+function grown<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
