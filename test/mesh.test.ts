@@ -1,0 +1,338 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VoxfaceError } from '../src/types.ts';
+import type { Mesh, Volume } from '../src/types.ts';
+import {
+  closedSolid,
+  connectedComponents,
+  decimate,
+  edgeReport,
+  frontSurface,
+  largestComponent,
+  marchingCubes,
+  signedVolume,
+  surfaceArea,
+  taubinSmooth,
+  transformMesh,
+  vertexAdjacency,
+  vertexNormals,
+  volumeNormals,
+} from '../src/mesh/index.ts';
+import {
+  ellipsoidSDF,
+  faceLikeField,
+  sphereSDF,
+  torusSDF,
+  unionSDF,
+  voxelizeFaceLike,
+  voxelizeHeightField,
+  voxelizeSDF,
+} from '../src/volume/index.ts';
+import type { HeightField } from '../src/volume/index.ts';
+
+/** Normal z of every triangle (right-hand rule, unit length). */
+function faceNormalZ(m: Mesh): number[] {
+  const p = m.positions, t = m.indices, out: number[] = [];
+  for (let i = 0; i < t.length; i += 3) {
+    const a = t[i] * 3, b = t[i + 1] * 3, c = t[i + 2] * 3;
+    const u = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
+    const v = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
+    const n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+    out.push(n[2] / Math.hypot(n[0], n[1], n[2]));
+  }
+  return out;
+}
+
+function euler(m: Mesh): number {
+  return m.positions.length / 3 - edgeReport(m).edges + m.indices.length / 3;
+}
+
+/** Area of a height field over its region, by midpoint quadrature. */
+function heightFieldArea(f: HeightField, size: number, step = 0.25): number {
+  let area = 0;
+  const e = 0.01;
+  for (let y = step / 2; y < size; y += step) {
+    for (let x = step / 2; x < size; x += step) {
+      if (f.region!(x, y) >= 0) continue;
+      const gx = (f.height(x + e, y) - f.height(x - e, y)) / (2 * e);
+      const gy = (f.height(x, y + e) - f.height(x, y - e)) / (2 * e);
+      area += Math.sqrt(1 + gx * gx + gy * gy) * step * step;
+    }
+  }
+  return area;
+}
+
+// A sphere of radius 16 voxels, voxel size 1.5 crop px, centred in a 40³ volume.
+const V = 1.5;
+const R = 16 * V;
+const C: [number, number, number] = [20 * V, 20 * V, 0];
+const sphereVol = voxelizeSDF({ width: 40, height: 40, depth: 40 }, V, sphereSDF(C, R));
+const sphere = marchingCubes(sphereVol);
+
+test('marching cubes: sphere area and volume within 1%, vertices on the sphere', () => {
+  const area = surfaceArea(sphere), vol = signedVolume(sphere);
+  assert.ok(Math.abs(area / (4 * Math.PI * R * R) - 1) < 0.01, `area ratio ${area / (4 * Math.PI * R * R)}`);
+  assert.ok(Math.abs(vol / ((4 / 3) * Math.PI * R ** 3) - 1) < 0.01, `volume ratio ${vol / ((4 / 3) * Math.PI * R ** 3)}`);
+  const p = sphere.positions;
+  for (let i = 0; i < p.length; i += 3) {
+    const r = Math.hypot(p[i] - C[0], p[i + 1] - C[1], p[i + 2] - C[2]);
+    assert.ok(Math.abs(r - R) < 0.05 * V, `vertex off the sphere by ${r - R}`);
+  }
+});
+
+test('marching cubes: sphere is a closed, welded, outward-oriented 2-manifold of genus 0', () => {
+  const rep = edgeReport(sphere);
+  assert.ok(rep.watertight, JSON.stringify(rep));
+  assert.equal(euler(sphere), 2);
+  assert.ok(signedVolume(sphere) > 0);
+  // welded: no two vertices share a position
+  const keys = new Set<string>();
+  for (let i = 0; i < sphere.positions.length; i += 3) keys.add(`${sphere.positions[i]},${sphere.positions[i + 1]},${sphere.positions[i + 2]}`);
+  assert.equal(keys.size, sphere.positions.length / 3);
+  // every triangle faces away from the centre
+  const p = sphere.positions, t = sphere.indices;
+  for (let i = 0; i < t.length; i += 3) {
+    const [a, b, c] = [t[i] * 3, t[i + 1] * 3, t[i + 2] * 3];
+    const u = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
+    const w = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
+    const n = [u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]];
+    const m = [0, 1, 2].map((k) => (p[a + k] + p[b + k] + p[c + k]) / 3 - C[k]);
+    assert.ok(n[0] * m[0] + n[1] * m[1] + n[2] * m[2] > 0, 'triangle faces inward');
+  }
+});
+
+test('vertex normals (faces and volume gradient) point outward along the radius', () => {
+  for (const normals of [vertexNormals(sphere), volumeNormals(sphere, sphereVol)]) {
+    const p = sphere.positions;
+    let minDot = 1;
+    for (let i = 0; i < p.length; i += 3) {
+      const r = Math.hypot(p[i] - C[0], p[i + 1] - C[1], p[i + 2] - C[2]);
+      const dot = (normals[i] * (p[i] - C[0]) + normals[i + 1] * (p[i + 1] - C[1]) + normals[i + 2] * (p[i + 2] - C[2])) / r;
+      assert.ok(Math.abs(Math.hypot(normals[i], normals[i + 1], normals[i + 2]) - 1) < 1e-5);
+      minDot = Math.min(minDot, dot);
+    }
+    assert.ok(minDot > 0.95, `min radial dot ${minDot}`);
+  }
+});
+
+test('marching cubes is watertight on random noise (every ambiguous case, asymptotic decider)', () => {
+  for (const soft of [true, false]) {
+    const N = 20;
+    const data = new Float32Array(N * N * N);
+    let seed = soft ? 7 : 11;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let d = 1; d < N - 1; d++)
+      for (let r = 1; r < N - 1; r++)
+        for (let c = 1; c < N - 1; c++) data[(d * N + r) * N + c] = soft ? rnd() : rnd() < 0.5 ? 1 : 0;
+    const m = marchingCubes(data, { width: N, height: N, depth: N });
+    const rep = edgeReport(m);
+    assert.ok(m.indices.length > 10000);
+    assert.ok(rep.watertight, JSON.stringify(rep));
+    assert.ok(signedVolume(m) > 0);
+  }
+});
+
+test('torus: closed, genus 1, volume within 2%', () => {
+  const vol = voxelizeSDF({ width: 48, height: 48, depth: 20 }, 1, torusSDF([24, 24, 0], 14, 5));
+  const m = marchingCubes(vol);
+  assert.ok(edgeReport(m).watertight);
+  assert.equal(euler(m), 0);
+  const want = 2 * Math.PI ** 2 * 14 * 25;
+  assert.ok(Math.abs(signedVolume(m) / want - 1) < 0.02, `${signedVolume(m) / want}`);
+});
+
+test('ellipsoid: closed, volume within 1.5%', () => {
+  const vol = voxelizeSDF({ width: 48, height: 40, depth: 30 }, 1, ellipsoidSDF([24, 20, 0], [20, 15, 11]));
+  const m = marchingCubes(vol);
+  assert.ok(edgeReport(m).watertight);
+  const want = (4 / 3) * Math.PI * 20 * 15 * 11;
+  assert.ok(Math.abs(signedVolume(m) / want - 1) < 0.015, `${signedVolume(m) / want}`);
+});
+
+test('connected components: two blobs, largestComponent keeps the bigger one', () => {
+  const vol = voxelizeSDF({ width: 48, height: 32, depth: 32 }, 1, unionSDF(sphereSDF([12, 16, 0], 6), sphereSDF([32, 16, 0], 10)));
+  const m = marchingCubes(vol);
+  const comps = connectedComponents(m);
+  assert.equal(comps.count, 2);
+  assert.ok(comps.sizes[0] > comps.sizes[1]);
+  const big = largestComponent(m);
+  assert.ok(edgeReport(big).watertight);
+  const want = (4 / 3) * Math.PI * 1000;
+  assert.ok(Math.abs(signedVolume(big) / want - 1) < 0.02, `${signedVolume(big) / want}`);
+  assert.equal(big.indices.length / 3, comps.sizes[0]);
+});
+
+const faceDims = { width: 64, height: 64, depth: 64 };
+const faceV = 2;
+const faceField = faceLikeField(faceDims, faceV);
+const faceVol = voxelizeFaceLike(faceDims, faceV);
+const faceMesh = marchingCubes(faceVol);
+const frontOpts = { voxelSize: faceV, backZ: (-faceDims.depth * faceV) / 2 };
+
+test('frontSurface keeps only the face of a back-filled volume', () => {
+  const front = frontSurface(faceMesh, frontOpts);
+  assert.ok(front.indices.length < faceMesh.indices.length);
+  const nz = faceNormalZ(front);
+  assert.ok(Math.min(...nz) > 0, 'no triangle faces away from the camera');
+  const want = heightFieldArea(faceField, 128);
+  const area = surfaceArea(front);
+  assert.ok(Math.abs(area / want - 1) < 0.02, `area ${area} vs analytic ${want}`);
+  // every vertex sits on the height field (the walls are gone); away from the rim, within 1/4 voxel
+  const p = front.positions;
+  for (let i = 0; i < p.length; i += 3) {
+    const err = Math.abs(p[i + 2] - faceField.height(p[i], p[i + 1]));
+    assert.ok(err < 1.5 * faceV, `vertex ${err} px off the surface`);
+    if (faceField.region!(p[i], p[i + 1]) < -2 * faceV) assert.ok(err < 0.25 * faceV, `vertex ${err} px off the surface`);
+  }
+  const rep = edgeReport(front);
+  assert.equal(rep.nonManifold + rep.misoriented, 0);
+  assert.equal(connectedComponents(front).count, 1);
+});
+
+test('frontSurface keeps the steep cheeks of a turned face', () => {
+  // Add a strong slope (about 60° of yaw) to the face: its far cheek becomes steep.
+  const turned: HeightField = {
+    height: (x, y) => faceField.height(x, y) + 1.7 * (x - 64),
+    region: faceField.region,
+  };
+  const dims = { width: 64, height: 64, depth: 160 };
+  const vol = voxelizeHeightField(dims, faceV, turned);
+  const front = frontSurface(marchingCubes(vol), { voxelSize: faceV, backZ: -160 });
+  const want = heightFieldArea(turned, 128);
+  const area = surfaceArea(front);
+  assert.ok(Math.abs(area / want - 1) < 0.03, `area ${area} vs analytic ${want}`);
+  assert.ok(Math.min(...faceNormalZ(front)) > 0);
+});
+
+test('closedSolid is watertight with the back-filled volume', () => {
+  const solid = closedSolid(faceVol);
+  const rep = edgeReport(solid);
+  assert.ok(rep.watertight, JSON.stringify(rep));
+  // enclosed volume = ∫ over the face region of (height − back of the volume)
+  let want = 0;
+  const back = -64;
+  for (let y = 0.25; y < 128; y += 0.5)
+    for (let x = 0.25; x < 128; x += 0.5) if (faceField.region!(x, y) < 0) want += (faceField.height(x, y) - back) * 0.25;
+  assert.ok(Math.abs(signedVolume(solid) / want - 1) < 0.02, `${signedVolume(solid) / want}`);
+  // a thinner print: flat back at z = −10
+  const thin = closedSolid(faceVol, { backZ: -10 });
+  assert.ok(edgeReport(thin).watertight);
+  let minZ = Infinity;
+  for (let i = 2; i < thin.positions.length; i += 3) minZ = Math.min(minZ, thin.positions[i]);
+  assert.ok(minZ > -10 - 2 * faceV && minZ < -10 + faceV, `back at ${minZ}`);
+});
+
+test('Taubin smoothing removes noise without shrinking the sphere', () => {
+  const clean = taubinSmooth(sphere, { iterations: 10 });
+  assert.ok(Math.abs(signedVolume(clean) / signedVolume(sphere) - 1) < 0.01);
+  assert.ok(edgeReport(clean).watertight);
+  const noisy = new Float32Array(sphereVol.data);
+  let seed = 5;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let i = 0; i < noisy.length; i++) noisy[i] = Math.min(1, Math.max(0, noisy[i] + (rnd() - 0.5) * 0.3));
+  const rough = largestComponent(marchingCubes({ ...sphereVol, data: noisy }));
+  const smooth = taubinSmooth(rough);
+  const rms = (m: Mesh) => {
+    let s = 0;
+    for (let i = 0; i < m.positions.length; i += 3) s += (Math.hypot(m.positions[i] - C[0], m.positions[i + 1] - C[1], m.positions[i + 2] - C[2]) - R) ** 2;
+    return Math.sqrt(s / (m.positions.length / 3));
+  };
+  assert.ok(rms(smooth) < 0.7 * rms(rough), `rms ${rms(rough)} → ${rms(smooth)}`);
+  const sphereVolume = (4 / 3) * Math.PI * R ** 3;
+  assert.ok(Math.abs(signedVolume(smooth) / sphereVolume - 1) < 0.01, `${signedVolume(smooth) / sphereVolume}`);
+});
+
+test('Taubin smoothing keeps an open border along itself', () => {
+  const front = frontSurface(faceMesh, frontOpts);
+  const fixed = taubinSmooth(front, { boundary: 'fixed' });
+  const { boundary } = vertexAdjacency(front);
+  for (let i = 0; i < boundary.length; i++) {
+    if (boundary[i]) for (let k = 0; k < 3; k++) assert.equal(fixed.positions[3 * i + k], front.positions[3 * i + k]);
+  }
+  const curve = taubinSmooth(front);
+  assert.ok(Math.abs(surfaceArea(curve) / surfaceArea(front) - 1) < 0.03);
+});
+
+test('decimation to 25% keeps the sphere closed and its volume within 2%', () => {
+  const n = sphere.indices.length / 3;
+  const d = decimate(sphere, { targetTriangles: Math.floor(n / 4) });
+  assert.ok(d.indices.length / 3 <= Math.floor(n / 4));
+  assert.ok(d.indices.length / 3 > n / 5);
+  assert.ok(edgeReport(d).watertight);
+  assert.ok(Math.abs(signedVolume(d) / signedVolume(sphere) - 1) < 0.02, `${signedVolume(d) / signedVolume(sphere)}`);
+});
+
+test('decimation keeps the border of an open surface', () => {
+  const front = frontSurface(faceMesh, frontOpts);
+  const d = decimate(front, { ratio: 0.25 });
+  assert.ok(d.indices.length <= front.indices.length / 4 + 3);
+  assert.equal(edgeReport(d).boundary, edgeReport(front).boundary);
+  assert.equal(edgeReport(d).nonManifold, 0);
+  assert.ok(Math.abs(surfaceArea(d) / surfaceArea(front) - 1) < 0.02);
+  assert.ok(Math.min(...faceNormalZ(d)) > -0.5);
+});
+
+test('empty and full volumes give empty meshes; every stage accepts an empty mesh', () => {
+  const dims = { width: 8, height: 8, depth: 8 };
+  for (const fill of [0, 1]) {
+    const vol: Volume = { ...dims, voxelSize: 1, data: new Float32Array(512).fill(fill) };
+    const m = marchingCubes(vol);
+    assert.equal(m.indices.length, 0);
+    assert.equal(m.positions.length, 0);
+    assert.equal(frontSurface(m).indices.length, 0);
+    assert.equal(taubinSmooth(m).indices.length, 0);
+    assert.equal(decimate(m).indices.length, 0);
+    assert.equal(largestComponent(m).indices.length, 0);
+    assert.equal(vertexNormals(m).length, 0);
+  }
+  const full = closedSolid({ ...dims, voxelSize: 1, data: new Float32Array(512).fill(1) });
+  assert.ok(edgeReport(full).watertight);
+  assert.ok(Math.abs(signedVolume(full) / 512 - 1) < 0.05);
+  assert.equal(marchingCubes({ width: 1, height: 1, depth: 1, voxelSize: 1, data: new Float32Array(1) }).indices.length, 0);
+});
+
+test('bad input gives VoxfaceError', () => {
+  assert.throws(() => marchingCubes({ width: 4, height: 4, depth: 4, voxelSize: 1, data: new Float32Array(10) }), VoxfaceError);
+  assert.throws(() => marchingCubes(sphereVol, { iso: NaN }), VoxfaceError);
+  assert.throws(() => marchingCubes({ ...sphereVol, voxelSize: 0 }), VoxfaceError);
+  assert.throws(() => taubinSmooth(sphere, { lambda: 2 }), VoxfaceError);
+  assert.throws(() => decimate(sphere, { targetTriangles: -1 }), VoxfaceError);
+  assert.throws(() => transformMesh(sphere, { size: 10, scale: 0, offset: [0, 0] }), VoxfaceError);
+});
+
+test('NaN voxels count as outside and never produce NaN vertices', () => {
+  const data = new Float32Array(sphereVol.data);
+  for (let i = 0; i < data.length; i += 97) data[i] = NaN;
+  const m = marchingCubes({ ...sphereVol, data });
+  assert.ok(m.positions.every(Number.isFinite));
+  assert.ok(edgeReport(m).nonManifold === 0);
+});
+
+test('transformMesh maps crop pixels into the photo frame', () => {
+  const crop = { size: 120, scale: 2.5, offset: [100, 40] as [number, number] };
+  const m = transformMesh({ ...sphere, normals: vertexNormals(sphere) }, crop);
+  for (const i of [0, 30, 300]) {
+    assert.ok(Math.abs(m.positions[3 * i] - (sphere.positions[3 * i] * 2.5 + 100)) < 1e-3);
+    assert.ok(Math.abs(m.positions[3 * i + 1] - (sphere.positions[3 * i + 1] * 2.5 + 40)) < 1e-3);
+    assert.ok(Math.abs(m.positions[3 * i + 2] - sphere.positions[3 * i + 2] * 2.5) < 1e-3);
+  }
+  assert.equal(m.indices, sphere.indices);
+  assert.ok(Math.abs(signedVolume(m) / (signedVolume(sphere) * 2.5 ** 3) - 1) < 1e-4);
+});
+
+test('192×192×200 face-like volume: manifold, oriented, open only at the back of the volume', () => {
+  const dims = { width: 192, height: 192, depth: 200 };
+  const vol = voxelizeFaceLike(dims, 1);
+  const m = marchingCubes(vol);
+  assert.ok(m.indices.length / 3 > 100000);
+  const rep = edgeReport(m);
+  assert.equal(rep.nonManifold, 0);
+  assert.equal(rep.misoriented, 0);
+  assert.equal(rep.degenerate, 0);
+  // boundary vertices all lie on the back slice (z = −100 + 0.5)
+  const { boundary } = vertexAdjacency(m);
+  for (let i = 0; i < boundary.length; i++) if (boundary[i]) assert.ok(Math.abs(m.positions[3 * i + 2] + 99.5) < 1e-3);
+  const front = frontSurface(m, { voxelSize: 1, backZ: -100 });
+  const want = heightFieldArea(faceLikeField(dims, 1), 192, 0.5);
+  assert.ok(Math.abs(surfaceArea(front) / want - 1) < 0.02);
+});
