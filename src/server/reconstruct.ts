@@ -1,0 +1,221 @@
+/**
+ * `POST /api/v1/reconstruct`: request parsing (raw image body or multipart form), the reconstruction
+ * itself (decode → pipeline → export, inside the concurrency limit, under a timeout) and the answer
+ * (the CLI's JSON plus links or inline files, or the GLB itself for `Accept: model/gltf-binary`).
+ *
+ * ```ts
+ * const req = parseReconstructRequest(headers, url.searchParams, body);
+ * const out = await reconstructRequest(req, { voxface, limiter, store, timeoutMs: 60_000 }, abortSignal);
+ * ```
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { exportFace, parseFormats } from '../export/files.ts';
+import type { Format } from '../export/files.ts';
+import { parse as jsonBytes, toJSON } from '../export/json.ts';
+import type { ResultJSON } from '../export/json.ts';
+import type { Voxface } from '../node/index.ts';
+import { HttpError } from './errors.ts';
+import { BusyError, Limiter } from './limiter.ts';
+import { parseMultipart, multipartBoundary } from './multipart.ts';
+import type { ResultStore } from './results.ts';
+
+/** What a client asked for, validated. */
+export interface ReconstructRequest {
+  image: Uint8Array;
+  faces: 'all' | 'largest';
+  formats: Format[];
+  inline: boolean;
+  /** Answer with the largest face's GLB instead of JSON. */
+  glb: boolean;
+  /** Base name of the files (from the uploaded file's name, else "face"). */
+  base: string;
+}
+
+/** One file in the answer: a link, or its bytes as base64 with `inline=1`. */
+export interface FileEntry {
+  name: string;
+  format: Format;
+  bytes: number;
+  url?: string;
+  base64?: string;
+}
+
+/** The JSON answer: the CLI's JSON contract plus the files. */
+export type ReconstructResponse = Omit<ResultJSON, 'faces'> & {
+  id?: string;
+  expires?: string;
+  faces: (ResultJSON['faces'][number] & { files: FileEntry[] })[];
+  /** Files that cover the whole photo (the JSON file). */
+  files: FileEntry[];
+  timings: Record<string, number>;
+};
+
+/** Everything the handler needs from the server. */
+export interface ReconstructContext {
+  voxface: Voxface;
+  limiter: Limiter;
+  store: ResultStore;
+  timeoutMs: number;
+}
+
+const DEFAULT_FORMATS: Format[] = ['glb'];
+
+/** Content types accepted as a raw image body (besides multipart/form-data). */
+export function isImageContentType(type: string): boolean {
+  return /^image\/[\w.+-]+$/.test(type) || type === 'application/octet-stream';
+}
+
+/** A safe base name from an uploaded file name ("My Photo.jpg" → "My_Photo"). */
+export function baseName(filename: string | undefined): string {
+  const stem = (filename ?? '').replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
+  const safe = stem.replace(/[^\w-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  return safe || 'face';
+}
+
+/**
+ * Validates the request: where the image is, and the `faces`, `formats` and `inline` parameters (from
+ * the query string, or from form fields, which win). Throws HttpError 400/415.
+ */
+export function parseReconstructRequest(headers: IncomingHttpHeaders, query: URLSearchParams, body: Buffer): ReconstructRequest {
+  const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const params = new Map<string, string>();
+  for (const [k, v] of query) params.set(k, v);
+  let image: Uint8Array | undefined;
+  let filename: string | undefined;
+  const boundary = multipartBoundary(headers['content-type']);
+  if (boundary) {
+    const files = [];
+    for (const part of parseMultipart(body, boundary)) {
+      if (part.filename !== undefined || ['image', 'file', 'photo'].includes(part.name)) files.push(part);
+      else params.set(part.name, part.data.toString('utf8').trim());
+    }
+    if (files.length === 0) throw new HttpError(400, 'BAD_ARGUMENT', 'the form has no file field (send the photo in a field named "image")');
+    if (files.length > 1) throw new HttpError(400, 'BAD_ARGUMENT', 'send one photo per request');
+    if (files[0].contentType && !isImageContentType(files[0].contentType)) {
+      throw new HttpError(415, 'NOT_AN_IMAGE', `the file's type ${files[0].contentType} is not an image`);
+    }
+    image = files[0].data;
+    filename = files[0].filename;
+  } else if (isImageContentType(type)) {
+    image = body;
+  } else {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `unsupported Content-Type "${type || '(none)'}": send the photo as image/* or application/octet-stream, or as multipart/form-data`,
+    );
+  }
+  if (image.length === 0) throw new HttpError(400, 'EMPTY_BODY', 'the request holds no image (0 bytes)');
+
+  const faces = params.get('faces') ?? 'all';
+  if (faces !== 'all' && faces !== 'largest') throw new HttpError(400, 'BAD_ARGUMENT', `faces must be "all" or "largest", got "${faces}"`);
+  const formats = params.has('formats') ? parseFormats(params.get('formats')!) : DEFAULT_FORMATS;
+  const inlineRaw = (params.get('inline') ?? '0').toLowerCase();
+  if (!['0', '1', 'true', 'false', ''].includes(inlineRaw)) throw new HttpError(400, 'BAD_ARGUMENT', `inline must be 0 or 1, got "${inlineRaw}"`);
+  const accept = String(headers.accept ?? '').toLowerCase();
+  const glb = /(^|,)\s*model\/gltf-binary\s*(;|,|$)/.test(accept);
+  return { image, faces: glb ? 'largest' : faces, formats, inline: inlineRaw === '1' || inlineRaw === 'true', glb, base: baseName(filename) };
+}
+
+/** The result of a request: JSON, or the raw GLB. */
+export type ReconstructOutcome = { kind: 'json'; body: ReconstructResponse } | { kind: 'glb'; name: string; bytes: Uint8Array };
+
+/**
+ * Runs one request: waits for a slot (BusyError → 503), decodes, reconstructs, exports, stores the files.
+ * Rejects with HttpError 504 when `timeoutMs` passes first (a job already running finishes in the
+ * background and keeps its slot; its result is dropped), or with the signal's reason when the client left.
+ */
+export async function reconstructRequest(req: ReconstructRequest, ctx: ReconstructContext, signal?: AbortSignal): Promise<ReconstructOutcome> {
+  const t0 = performance.now();
+  const timeout = AbortSignal.timeout(ctx.timeoutMs);
+  const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let started = 0;
+  const job = ctx.limiter.run(async () => {
+    started = performance.now();
+    const { result, decodeMs } = await ctx.voxface.reconstructBytes(req.image, { faces: req.faces });
+    const t1 = performance.now();
+    const outcome = exportFiles(result, req);
+    return { ...outcome, timings: { queue: started - t0, decode: decodeMs, reconstruct: t1 - started - decodeMs, export: performance.now() - t1 } };
+  }, abort);
+  let done;
+  try {
+    done = await raceAbort(job, abort);
+  } catch (e) {
+    if (timeout.aborted && !(e instanceof BusyError) && !(signal?.aborted)) {
+      throw new HttpError(504, 'TIMEOUT', `the reconstruction took longer than ${Math.round(ctx.timeoutMs / 1000)} s`);
+    }
+    if (e instanceof BusyError) {
+      throw new HttpError(503, 'BUSY', 'the server is busy, try again shortly', { 'Retry-After': String(e.retryAfterS) });
+    }
+    throw e;
+  }
+  const timings = { ...done.timings, total: performance.now() - t0 };
+  if (req.glb) {
+    const name = `${req.base}.glb`;
+    const bytes = done.files.get(name);
+    if (!bytes) throw new HttpError(500, 'INTERNAL', 'no GLB was produced');
+    return { kind: 'glb', name, bytes };
+  }
+  return { kind: 'json', body: respond(done, req, ctx.store, timings) };
+}
+
+/** Resolves with `p`, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+interface Exported {
+  json: ResultJSON;
+  files: Map<string, Uint8Array>;
+  /** File names and formats per face, and for the whole photo. */
+  faceFiles: { name: string; format: Format }[][];
+  photoFiles: { name: string; format: Format }[];
+}
+
+/** Exports the requested formats with the CLI's naming (`exportResult`'s: base, base.face1, …). */
+function exportFiles(result: Parameters<typeof toJSON>[0], req: ReconstructRequest): Exported {
+  const files = new Map<string, Uint8Array>();
+  const formats: Format[] = req.glb ? ['glb'] : req.formats;
+  const faceFiles = result.faces.map((face, i) => {
+    const name = i === 0 ? req.base : `${req.base}.face${i}`;
+    const list: { name: string; format: Format }[] = [];
+    for (const format of formats) {
+      if (format === 'json') continue;
+      for (const [file, bytes] of Object.entries(exportFace(face, result.image, [format], name))) {
+        files.set(file, bytes);
+        list.push({ name: file, format });
+      }
+    }
+    return list;
+  });
+  const photoFiles: { name: string; format: Format }[] = [];
+  if (formats.includes('json')) {
+    files.set(`${req.base}.json`, jsonBytes(result));
+    photoFiles.push({ name: `${req.base}.json`, format: 'json' });
+  }
+  return { json: toJSON(result), files, faceFiles, photoFiles };
+}
+
+function respond(done: Exported, req: ReconstructRequest, store: ResultStore, timings: Record<string, number>): ReconstructResponse {
+  const all: Record<string, Uint8Array> = Object.fromEntries(done.files);
+  const stored = req.inline || done.files.size === 0 ? undefined : store.put(all);
+  const entry = ({ name, format }: { name: string; format: Format }): FileEntry => {
+    const bytes = done.files.get(name)!;
+    return stored
+      ? { name, format, bytes: bytes.byteLength, url: `/api/v1/results/${stored.id}/${encodeURIComponent(name)}` }
+      : { name, format, bytes: bytes.byteLength, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+  };
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    ...(stored ? { id: stored.id, expires: new Date(stored.expires).toISOString() } : {}),
+    image: done.json.image,
+    faces: done.json.faces.map((f, i) => ({ ...f, files: done.faceFiles[i].map(entry) })),
+    files: done.photoFiles.map(entry),
+    timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)])),
+  };
+}
