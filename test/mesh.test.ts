@@ -204,6 +204,21 @@ test('frontSurface keeps the steep cheeks of a turned face', () => {
   assert.ok(Math.min(...faceNormalZ(front)) > 0);
 });
 
+test('frontSurface keeps a cliff inside the face (no slit), drops the outline walls', () => {
+  // A 14 px drop over 1 px across the face at x = 80: the side of a nose seen from the side.
+  const cliff: HeightField = {
+    height: (x, y) => faceField.height(x, y) - 14 * Math.min(1, Math.max(0, x - 80)),
+    region: faceField.region,
+  };
+  const front = frontSurface(marchingCubes(voxelizeHeightField(faceDims, faceV, cliff)), frontOpts);
+  const plain = frontSurface(faceMesh, frontOpts);
+  assert.equal(connectedComponents(front).count, 1);
+  const want = heightFieldArea(cliff, 128, 0.1);
+  assert.ok(Math.abs(surfaceArea(front) / want - 1) < 0.02, `area ${surfaceArea(front)} vs ${want}`);
+  // holes would add border: allow the cliff's two ends only
+  assert.ok(edgeReport(front).boundary < edgeReport(plain).boundary * 1.2, `${edgeReport(front).boundary} vs ${edgeReport(plain).boundary}`);
+});
+
 test('closedSolid is watertight with the back-filled volume', () => {
   const solid = closedSolid(faceVol);
   const rep = edgeReport(solid);
