@@ -224,9 +224,7 @@ function peelBackFacing(mesh: Mesh, keep: Uint8Array): void {
   for (let f = 0; f < keep.length; f++) {
     if (!keep[f]) continue;
     const a = t[3 * f] * 3, b = t[3 * f + 1] * 3, c = t[3 * f + 2] * 3;
-    const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2];
-    const vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const nz = (p[b] - p[a]) * (p[c + 1] - p[a + 1]) - (p[b + 1] - p[a + 1]) * (p[c] - p[a]);
     if (!(nz > 0)) {
       bad[f] = 1;
       any = true;
