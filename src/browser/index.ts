@@ -1,0 +1,79 @@
+/**
+ * voxface in the browser: the same pipeline as in Node, with browser adapters (canvas decoding,
+ * onnxruntime-web, TF.js WebAssembly). The photo never leaves the machine.
+ *
+ * ```ts
+ * import { browserSupport, loadBrowserVoxface } from './browser/index.ts';
+ * if (browserSupport().ok) {
+ *   const vox = await loadBrowserVoxface({ modelUrl: '/models/model.onnx' });
+ *   const { result } = await vox.reconstructBlob(file);
+ *   const files = exportResult(result, ['glb'], 'face');
+ * }
+ * ```
+ */
+import { reconstruct } from '../pipeline.ts';
+import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
+import type { ReconstructionResult, RGBImage } from '../types.ts';
+import { decodeBlob } from './decode.ts';
+import type { BrowserDecodeLimits } from './decode.ts';
+import { loadBrowserDetector } from './detector.ts';
+import { loadWebModel } from './session.ts';
+
+export { decodeBlob, checkImageBytes, imageSize, sniffImage, bitmapToRGB } from './decode.ts';
+export { loadWebModel, wrapWebSession } from './session.ts';
+export { loadBrowserDetector, initWasmBackend } from './detector.ts';
+
+export interface BrowserVoxfaceOptions {
+  /** The ONNX model URL, its sidecar beside it (default '/models/model.onnx'). */
+  modelUrl?: string;
+  /** onnxruntime-web's wasm files (default '/vendor/ort/'). */
+  ortWasmPaths?: string;
+  /** TF.js wasm backend files (default '/vendor/tfjs-wasm/'). */
+  tfWasmUrl?: string;
+  /** Detector graph models (default '/vendor/human-models'). */
+  detectorModelsUrl?: string;
+  limits?: BrowserDecodeLimits;
+  /** Download progress of the network model, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface BrowserVoxface {
+  readonly deps: PipelineDeps;
+  reconstruct(image: RGBImage, options?: ReconstructOptions): Promise<ReconstructionResult>;
+  /** Decodes a File/Blob and reconstructs; returns the bitmap too (for display; close it when done). */
+  reconstructBlob(blob: Blob, options?: ReconstructOptions): Promise<{ image: RGBImage; bitmap: ImageBitmap; result: ReconstructionResult; decodeMs: number }>;
+}
+
+/** Whether this browser can run the pipeline itself, and if not, why. */
+export function browserSupport(): { ok: boolean; why?: string } {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') return { ok: false, why: 'WebAssembly is not available' };
+  if (typeof createImageBitmap !== 'function') return { ok: false, why: 'createImageBitmap is not available' };
+  if (typeof fetch !== 'function') return { ok: false, why: 'fetch is not available' };
+  return { ok: true };
+}
+
+/** Loads the network and the detectors (once; reuse the returned object for every photo). */
+export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
+  const [{ session, info }, detector] = await Promise.all([
+    loadWebModel(options.modelUrl ?? '/models/model.onnx', { wasmPaths: options.ortWasmPaths, onProgress: options.onProgress }),
+    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl, wasmUrl: options.tfWasmUrl }),
+  ]);
+  const deps: PipelineDeps = { session, model: info, detector };
+  return {
+    deps,
+    reconstruct: (image, o) => reconstruct(image, deps, o),
+    async reconstructBlob(blob, o) {
+      const t0 = performance.now();
+      const { image, bitmap } = await decodeBlob(blob, options.limits);
+      const decodeMs = performance.now() - t0;
+      try {
+        const result = await reconstruct(image, deps, o);
+        result.timings.decode = decodeMs;
+        return { image, bitmap, result, decodeMs };
+      } catch (e) {
+        bitmap.close();
+        throw e;
+      }
+    },
+  };
+}

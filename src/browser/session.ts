@@ -1,0 +1,76 @@
+/**
+ * onnxruntime-web (WebAssembly) adapter for the network stage: the browser twin of src/node/session.ts.
+ *
+ * ```ts
+ * const { session, info } = await loadWebModel('/models/model.onnx', { wasmPaths: '/vendor/ort/' });
+ * const out = await runNetwork(session, info, input);
+ * ```
+ */
+import * as ort from 'onnxruntime-web/wasm';
+import { parseModelInfo } from '../network/index.ts';
+import type { ModelInfo } from '../network/index.ts';
+import { VoxfaceError } from '../types.ts';
+import type { InferenceSession, Tensor } from '../types.ts';
+
+export interface WebModelOptions {
+  /** Where ort-wasm-simd-threaded.{mjs,wasm} are served (default '/vendor/ort/'). */
+  wasmPaths?: string;
+  /** WebAssembly threads (default: onnxruntime-web's choice; 1 when the page is not cross-origin isolated). */
+  threads?: number;
+  /** Progress of the model download, 0..1. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** Wraps an onnxruntime-web session as a voxface InferenceSession (the same adapter as in Node). */
+export function wrapWebSession(s: ort.InferenceSession): InferenceSession {
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', t.data, t.dims);
+      const out = await s.run(ortFeeds);
+      const res: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Float32Array, dims: [...t.dims] };
+      return res;
+    },
+  };
+}
+
+/** Fetches bytes with download progress. */
+export async function fetchBytes(url: string, onProgress?: (fraction: number) => void): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${url}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length')) || 0;
+  if (!res.body || !onProgress || !total) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    got += value.length;
+    onProgress(Math.min(1, got / total));
+  }
+  const out = new Uint8Array(got);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Loads `<name>.onnx` and its sidecar `<name>.json` from URLs into an onnxruntime-web session. */
+export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
+  ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
+  ort.env.wasm.numThreads = options.threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+  const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
+  const sidecar = await fetch(jsonUrl);
+  if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
+  const info = parseModelInfo(await sidecar.json());
+  const bytes = await fetchBytes(onnxUrl, options.onProgress);
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { session: wrapWebSession(s), info };
+}
