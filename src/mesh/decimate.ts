@@ -85,7 +85,9 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
     for (let k = 0; k < 10; k++) q[k] = Q[qa + k] + Q[qb + k];
     if (boundary[u] || boundary[v]) {
       const w = boundary[u] ? u : v;
-      setBest(q, pos[3 * w], pos[3 * w + 1], pos[3 * w + 2], best, true);
+      CAND[0] = pos[3 * w]; CAND[1] = pos[3 * w + 1]; CAND[2] = pos[3 * w + 2];
+      best[3] = Infinity;
+      consider(q, best);
       return true;
     }
     best[3] = Infinity;
@@ -104,15 +106,23 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       const ex = pos[3 * u] - pos[3 * v], ey = pos[3 * u + 1] - pos[3 * v + 1], ez = pos[3 * u + 2] - pos[3 * v + 2];
       const mx = (pos[3 * u] + pos[3 * v]) / 2, my = (pos[3 * u + 1] + pos[3 * v + 1]) / 2, mz = (pos[3 * u + 2] + pos[3 * v + 2]) / 2;
       const far = (x - mx) ** 2 + (y - my) ** 2 + (z - mz) ** 2;
-      if (far <= 4 * (ex * ex + ey * ey + ez * ez)) setBest(q, x, y, z, best, false);
+      if (far <= 4 * (ex * ex + ey * ey + ez * ez)) {
+        CAND[0] = x; CAND[1] = y; CAND[2] = z;
+        consider(q, best);
+      }
     }
-    setBest(q, pos[3 * u], pos[3 * u + 1], pos[3 * u + 2], best, false);
-    setBest(q, pos[3 * v], pos[3 * v + 1], pos[3 * v + 2], best, false);
-    setBest(q, (pos[3 * u] + pos[3 * v]) / 2, (pos[3 * u + 1] + pos[3 * v + 1]) / 2, (pos[3 * u + 2] + pos[3 * v + 2]) / 2, best, false);
+    for (let k = 0; k < 3; k++) {
+      // the endpoints and the midpoint
+      const w = k === 2 ? 0.5 : k;
+      CAND[0] = pos[3 * u] * (1 - w) + pos[3 * v] * w;
+      CAND[1] = pos[3 * u + 1] * (1 - w) + pos[3 * v + 1] * w;
+      CAND[2] = pos[3 * u + 2] * (1 - w) + pos[3 * v + 2] * w;
+      consider(q, best);
+    }
     return true;
   };
   const push = (u: number, v: number): void => {
-    if (evaluate(u, v) && best[3] <= maxError) heap.push(best[3], u, v, ver[u], ver[v]);
+    if (evaluate(u, v) && best[3] <= maxError) heap.push(best, u, v, ver[u], ver[v]);
   };
   for (let u = 0; u < nV; u++) {
     for (let j = start[u]; j < start[u + 1]; j++) if (neighbors[j] > u) push(u, neighbors[j]);
@@ -133,6 +143,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       u = v;
       v = w;
     }
+    TARGET[0] = best[0]; TARGET[1] = best[1]; TARGET[2] = best[2];
     const px = best[0], py = best[1], pz = best[2];
 
     stamp++;
@@ -159,7 +170,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       }
       if (a === u || b === u || c === u) shared++;
       // Fold-over: no other triangle's normal may flip when v moves to p.
-      else ok = !flips(pos, a, b, c, v, px, py, pz);
+      else ok = !flips(pos, a, b, c, v, TARGET);
     }
     if (!ok || shared === 0 || common !== shared) continue;
     for (let r = refStart[u]; r < refStart[u] + refCount[u] && ok; r++) {
@@ -167,7 +178,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       if (!triAlive[t]) continue;
       const a = tri[3 * t], b = tri[3 * t + 1], c = tri[3 * t + 2];
       if (a === v || b === v || c === v) continue;
-      ok = !flips(pos, a, b, c, u, px, py, pz);
+      ok = !flips(pos, a, b, c, u, TARGET);
     }
     if (!ok) continue;
 
@@ -243,22 +254,27 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
   return out;
 }
 
+// Scratch (doubles travel through typed arrays: no boxed numbers in the hot loop).
 const QS = new Float64Array(10);
+const CAND = new Float64Array(3);
+const TARGET = new Float64Array(3);
 
-/** Keeps in `best` the candidate (x, y, z) with the smallest quadric error (or forces it). */
-function setBest(q: Float64Array, x: number, y: number, z: number, best: Float64Array, force: boolean): void {
+/** Keeps in `best` (x, y, z, error) the candidate in CAND if its quadric error is smaller. */
+function consider(q: Float64Array, best: Float64Array): void {
+  const x = CAND[0], y = CAND[1], z = CAND[2];
   const e =
     q[0] * x * x + 2 * q[1] * x * y + 2 * q[2] * x * z + 2 * q[3] * x +
     q[4] * y * y + 2 * q[5] * y * z + 2 * q[6] * y +
     q[7] * z * z + 2 * q[8] * z + q[9];
   const err = e > 0 ? e : 0;
-  if (force || err < best[3]) {
+  if (err < best[3] || best[3] === Infinity) {
     best[0] = x; best[1] = y; best[2] = z; best[3] = err;
   }
 }
 
 /** True when moving vertex `m` of triangle (a, b, c) to p flips its normal (or makes it vanish). */
-function flips(pos: Float64Array, a: number, b: number, c: number, m: number, px: number, py: number, pz: number): boolean {
+function flips(pos: Float64Array, a: number, b: number, c: number, m: number, target: Float64Array): boolean {
+  const px = target[0], py = target[1], pz = target[2];
   const ax = pos[3 * a], ay = pos[3 * a + 1], az = pos[3 * a + 2];
   const bx = pos[3 * b], by = pos[3 * b + 1], bz = pos[3 * b + 2];
   const cx = pos[3 * c], cy = pos[3 * c + 1], cz = pos[3 * c + 2];
@@ -286,7 +302,9 @@ class EdgeHeap {
   order: Int32Array;
   size = 0;
   private slots = 0;
-  private free: number[] = [];
+  /** slots released by pop, reused by push */
+  private free: Int32Array;
+  private nFree = 0;
 
   constructor(capacity: number) {
     const n = Math.max(16, capacity);
@@ -296,11 +314,14 @@ class EdgeHeap {
     this.su = new Int32Array(n);
     this.sv = new Int32Array(n);
     this.order = new Int32Array(n);
+    this.free = new Int32Array(n);
   }
 
-  push(cost: number, u: number, v: number, su: number, sv: number): void {
+  /** Adds the candidate (cost = from[3]). */
+  push(from: Float64Array, u: number, v: number, su: number, sv: number): void {
+    const cost = from[3];
     let s: number;
-    if (this.free.length > 0) s = this.free.pop()!;
+    if (this.nFree > 0) s = this.free[--this.nFree];
     else {
       if (this.slots === this.cost.length) this.grow();
       s = this.slots++;
@@ -335,7 +356,7 @@ class EdgeHeap {
       i = k;
     }
     if (n > 0) o[i] = last;
-    this.free.push(top);
+    this.free[this.nFree++] = top;
     return top;
   }
 
@@ -347,6 +368,7 @@ class EdgeHeap {
     this.su = grown(this.su, new Int32Array(n));
     this.sv = grown(this.sv, new Int32Array(n));
     this.order = grown(this.order, new Int32Array(n));
+    this.free = grown(this.free, new Int32Array(n));
   }
 }
 
