@@ -101,6 +101,29 @@ test('marching cubes: sphere is a closed, welded, outward-oriented 2-manifold of
   }
 });
 
+test('marching cubes: half-spaces along each axis give flat, exactly placed, outward-facing planes', () => {
+  const dims = { width: 9, height: 7, depth: 8 };
+  const v = 2;
+  for (let axis = 0; axis < 3; axis++) {
+    const at = 1.7 + axis; // inside where coordinate < at (crop px; z is centred)
+    const vol = voxelizeSDF(dims, v, (x, y, z) => [x, y, z][axis] - at);
+    const m = marchingCubes(vol, 0.5);
+    const p = m.positions;
+    for (let i = axis; i < p.length; i += 3) assert.ok(Math.abs(p[i] - at) < 1e-4, `axis ${axis}: vertex at ${p[i]}`);
+    const n = [dims.width, dims.height, dims.depth].map((k) => (k - 1) * v);
+    const want = n.filter((_, k) => k !== axis).reduce((a, b) => a * b);
+    assert.ok(Math.abs(surfaceArea(m) / want - 1) < 1e-4, `axis ${axis}: area ${surfaceArea(m)} vs ${want}`);
+    const t = m.indices;
+    for (let i = 0; i < t.length; i += 3) {
+      const [a, b, c] = [t[i] * 3, t[i + 1] * 3, t[i + 2] * 3];
+      const u = [p[b] - p[a], p[b + 1] - p[a + 1], p[b + 2] - p[a + 2]];
+      const w = [p[c] - p[a], p[c + 1] - p[a + 1], p[c + 2] - p[a + 2]];
+      const nrm = [u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]];
+      assert.ok(nrm[axis] > 0, 'normal points from inside (low coordinate) to outside');
+    }
+  }
+});
+
 test('vertex normals (faces and volume gradient) point outward along the radius', () => {
   for (const normals of [vertexNormals(sphere), volumeNormals(sphere, sphereVol)]) {
     const p = sphere.positions;
@@ -347,7 +370,7 @@ test('192×192×200 face-like volume: manifold, oriented, open only at the back 
   // boundary vertices all lie on the back slice (z = −100 + 0.5)
   const { boundary } = vertexAdjacency(m);
   for (let i = 0; i < boundary.length; i++) if (boundary[i]) assert.ok(Math.abs(m.positions[3 * i + 2] + 99.5) < 1e-3);
-  const front = frontSurface(m, { voxelSize: 1, backZ: -100 });
+  const front = frontSurface(m, { volume: vol });
   const want = heightFieldArea(faceLikeField(dims, 1), 192, 0.5);
   assert.ok(Math.abs(surfaceArea(front) / want - 1) < 0.02);
 });

@@ -1,11 +1,13 @@
 import { VoxfaceError } from '../types.ts';
-import type { Mesh } from '../types.ts';
+import type { Mesh, Volume } from '../types.ts';
 import { submesh } from './adjacency.ts';
 import { taubinSmooth } from './smooth.ts';
 
 /** Options of `frontSurface`. */
 export interface FrontSurfaceOptions {
-  /** Crop px per voxel of the source volume: the z-buffer's cell size. Default: mean edge length. */
+  /** The source volume: supplies the defaults of `voxelSize` and `backZ`. */
+  volume?: Pick<Volume, 'depth' | 'voxelSize'>;
+  /** Crop px per voxel of the source volume: the z-buffer's cell size. Default: volume's, else mean edge length. */
   voxelSize?: number;
   /**
    * Keep only triangles whose unit normal z, on the smoothed copy, exceeds this (default 0.1: steeper
@@ -14,7 +16,7 @@ export interface FrontSurfaceOptions {
   minNormalZ?: number;
   /** How far (in cells) a vertex may lie below the z-buffer's neighbouring samples (default 0.5). */
   tolerance?: number;
-  /** Crop-frame z of the back of the volume (e.g. −depth·voxelSize/2). Absent: no back test. */
+  /** Crop-frame z of the back of the volume. Default: −depth·voxelSize/2 of `volume`; none: no back test. */
   backZ?: number;
   /** Triangles with every vertex within this many crop px of `backZ` are dropped (default 1 cell). */
   backMargin?: number;
@@ -45,7 +47,7 @@ export interface FrontSurfaceOptions {
  *
  * @example
  * const mesh = marchingCubes(volume);
- * const face = frontSurface(mesh, { voxelSize: volume.voxelSize, backZ: -volume.depth * volume.voxelSize / 2 });
+ * const face = frontSurface(mesh, { volume }); // = { voxelSize: v, backZ: −depth·v/2 }
  */
 export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mesh {
   const t = mesh.indices;
@@ -56,7 +58,7 @@ export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mes
   const p = iterations > 0 ? taubinSmooth(mesh, { iterations, boundary: 'free' }).positions : mesh.positions;
   const minNz = options.minNormalZ ?? 0.1;
   const tol = options.tolerance ?? 0.5;
-  let h = options.voxelSize ?? meanEdge(mesh);
+  let h = options.voxelSize ?? options.volume?.voxelSize ?? meanEdge(mesh);
   if (!(h > 0) || !Number.isFinite(h)) {
     if (options.voxelSize !== undefined) throw new VoxfaceError('BAD_ARGUMENT', `frontSurface: voxelSize must be > 0, got ${String(h)}`);
     h = 1;
@@ -125,7 +127,8 @@ export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mes
     visible[v] = p[3 * v + 2] >= zmin - tol * h ? 1 : 0;
   }
 
-  const backZ = options.backZ;
+  const vol = options.volume;
+  const backZ = options.backZ ?? (vol ? (-vol.depth * vol.voxelSize) / 2 : undefined);
   const margin = options.backMargin ?? h;
   const keep = new Uint8Array(nT);
   for (let f = 0; f < nT; f++) {
@@ -158,7 +161,7 @@ function hasFoot(
   const l = Math.hypot(nx, ny);
   if (l === 0) return false;
   const cx = (p[A] + p[B] + p[C]) / 3, cy = (p[A + 1] + p[B + 1] + p[C + 1]) / 3, cz = (p[A + 2] + p[B + 2] + p[C + 2]) / 3;
-  for (const dist of [1, 1.5, 2]) {
+  for (let dist = 1; dist <= 2; dist += 0.5) {
     const i = Math.round((cx + (nx / l) * dist * h - x0) / h), j = Math.round((cy + (ny / l) * dist * h - y0) / h);
     if (i < 0 || j < 0 || i >= gw || j >= gh) continue;
     const z = zbuf[j * gw + i];

@@ -34,30 +34,36 @@ const { edgeMask: EDGE_MASK, ambiguous: AMBIGUOUS, start: TRI_START, count: TRI_
  * - Visits only cubes that hold a crossing (found from per-row lists of x-edge cuts, merged over the
  *   four voxel rows each row of cubes touches), so empty or solid space costs one read per voxel. Zero-area triangles are dropped.
  *
- * Also callable on raw data: `marchingCubes(data, { width, height, depth, voxelSize? }, options)`.
+ * Also callable on raw data: `marchingCubes(data, { width, height, depth, voxelSize? }, options)`;
+ * `options` may be just the iso level.
  *
  * @example
  * const mesh = marchingCubes(volume);                    // iso 0.5 on occupancies
- * const same = marchingCubes(logitVolume, { iso: 0 });   // or on raw logits
+ * const same = marchingCubes(logitVolume, 0);            // or iso 0 on raw logits
  */
-export function marchingCubes(volume: Volume, options?: MarchingCubesOptions): Mesh;
-export function marchingCubes(data: Float32Array, dims: VolumeDims & { voxelSize?: number }, options?: MarchingCubesOptions): Mesh;
+export function marchingCubes(volume: Volume, options?: MarchingCubesOptions | number): Mesh;
+export function marchingCubes(
+  data: Float32Array,
+  dims: VolumeDims & { voxelSize?: number },
+  options?: MarchingCubesOptions | number,
+): Mesh;
 export function marchingCubes(
   a: Volume | Float32Array,
-  b?: MarchingCubesOptions | (VolumeDims & { voxelSize?: number }),
-  c?: MarchingCubesOptions,
+  b?: MarchingCubesOptions | number | (VolumeDims & { voxelSize?: number }),
+  c?: MarchingCubesOptions | number,
 ): Mesh {
   let volume: Volume;
-  let options: MarchingCubesOptions;
+  let o: MarchingCubesOptions | number | undefined;
   if (a instanceof Float32Array) {
     const dims = b as VolumeDims & { voxelSize?: number };
     checkDims(dims, 'marchingCubes');
     volume = { width: dims.width, height: dims.height, depth: dims.depth, voxelSize: dims.voxelSize ?? 1, data: a };
-    options = c ?? {};
+    o = c;
   } else {
     volume = a;
-    options = (b as MarchingCubesOptions) ?? {};
+    o = b as MarchingCubesOptions | number | undefined;
   }
+  const options: MarchingCubesOptions = typeof o === 'number' ? { iso: o } : (o ?? {});
   checkVolume(volume, 'marchingCubes');
   const iso = options.iso ?? 0.5;
   if (!Number.isFinite(iso)) throw new VoxfaceError('BAD_ARGUMENT', `marchingCubes: iso must be a finite number, got ${String(iso)}`);
