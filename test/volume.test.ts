@@ -19,6 +19,11 @@ test('sigmoidInPlace computes the logistic function in place', () => {
   const want = [0, 1 / (1 + Math.exp(2)), 0.5, 1 / (1 + Math.exp(-2)), 1];
   want.forEach((w, i) => assert.ok(Math.abs(a[i] - w) < 1e-6, `${i}: ${a[i]} vs ${w}`));
   assert.ok(Number.isNaN(a[5]));
+  const xs = Float32Array.from({ length: 40001 }, (_, i) => (i - 20000) / 1000);
+  const ys = sigmoidInPlace(new Float32Array(xs));
+  let maxErr = 0;
+  xs.forEach((x, i) => (maxErr = Math.max(maxErr, Math.abs(ys[i] - 1 / (1 + Math.exp(-x))))));
+  assert.ok(maxErr < 1e-6, `max error ${maxErr}`);
 });
 
 test('volumeFromLogits reads [1,D,H,W] and [D,H,W], copies unless inPlace', () => {
