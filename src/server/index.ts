@@ -78,10 +78,17 @@ export function browserDetectorFiles(): string[] {
   return names.flatMap((n) => [`${n}.json`, `${n}.bin`]);
 }
 
+/** The folder of an installed package (found from its entry point, whatever its `exports` allow). */
+function packageDir(name: string): string {
+  let dir = path.dirname(require.resolve(name));
+  while (path.basename(dir) !== name.split('/').pop() && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
 /** URL mounts of the page, the model and the vendor files. */
 export function staticMounts(webRoot: string, modelPath: string): Mount[] {
-  const ortDist = path.join(path.dirname(require.resolve('onnxruntime-web/package.json')), 'dist');
-  const tfWasmDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  const ortDist = path.join(packageDir('onnxruntime-web'), 'dist');
+  const tfWasmDist = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
   const sidecar = modelPath.replace(/\.onnx$/i, '') + '.json';
   const vendor = 'public, max-age=86400';
   return [
@@ -114,7 +121,7 @@ const COMMON_HEADERS: Record<string, string> = {
 /** The page's Content-Security-Policy: own scripts and wasm, blob: workers and images, the camera. */
 const CSP = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
   "worker-src 'self' blob:",
   "img-src 'self' blob: data:",
   "media-src 'self' blob: mediastream:",

@@ -1,0 +1,363 @@
+/**
+ * The voxface page: pick, drop, paste or shoot a photo; reconstruct it on this device (WebAssembly, the
+ * photo stays here) or on the server; show every face in a 3D viewer and over the photo, with pose,
+ * landmarks and downloads.
+ *
+ * Bundled by scripts/build-web.ts into web/dist/main.js; device mode is a separate chunk loaded on demand.
+ * `?mode=server` or `?mode=device` in the URL preselects the mode.
+ */
+import type * as THREE from 'three';
+import { reconstructOnServer } from './api.ts';
+import type { Progress } from './api.ts';
+import { cameraAvailable, openCamera } from './camera.ts';
+import type { Camera } from './camera.ts';
+import { Overlay } from './overlay.ts';
+import { explain, formatBytes, PageError } from './result.ts';
+import type { PageResult } from './result.ts';
+import { parseGLB, Viewer } from './viewer.ts';
+import type { Surface } from './viewer.ts';
+
+type Mode = 'device' | 'server';
+const MAX_BYTES = 20 * 1024 * 1024;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const ui = {
+  modeNote: $<HTMLParagraphElement>('mode-note'),
+  drop: $<HTMLDivElement>('drop'),
+  file: $<HTMLInputElement>('file'),
+  cameraOpen: $<HTMLButtonElement>('camera-open'),
+  camera: $<HTMLDivElement>('camera'),
+  cameraVideo: $<HTMLVideoElement>('camera-video'),
+  cameraShoot: $<HTMLButtonElement>('camera-shoot'),
+  cameraClose: $<HTMLButtonElement>('camera-close'),
+  progress: $<HTMLDivElement>('progress'),
+  progressBar: $<HTMLProgressElement>('progress-bar'),
+  progressText: $<HTMLSpanElement>('progress-text'),
+  status: $<HTMLParagraphElement>('status'),
+  error: $<HTMLParagraphElement>('error'),
+  result: $<HTMLElement>('result'),
+  resultMode: $<HTMLParagraphElement>('result-mode'),
+  faceList: $<HTMLDivElement>('face-list'),
+  viewer: $<HTMLCanvasElement>('viewer'),
+  light: $<HTMLInputElement>('light'),
+  opacity: $<HTMLInputElement>('opacity'),
+  showLandmarks: $<HTMLInputElement>('show-landmarks'),
+  resetView: $<HTMLButtonElement>('reset-view'),
+  pose: $<HTMLDListElement>('pose'),
+  downloads: $<HTMLUListElement>('downloads'),
+};
+
+const viewer = new Viewer(ui.viewer);
+const overlay = new Overlay($('overlay-photo'), $('overlay-mesh'), $('overlay-marks'), (i) => void selectFace(i));
+let current: { result: PageResult; photo?: ImageBitmap; models: Map<number, THREE.Object3D>; selected: number } | undefined;
+let busy = false;
+let camera: Camera | undefined;
+let lastFile: File | undefined;
+
+// ---- mode: on this device or on the server ------------------------------------------------------
+
+const modeInputs = [...document.querySelectorAll<HTMLInputElement>('input[name="mode"]')];
+const deviceInput = modeInputs.find((i) => i.value === 'device')!;
+const mode = (): Mode => (modeInputs.find((i) => i.checked)?.value as Mode) ?? 'server';
+
+function setMode(m: Mode, note?: string): void {
+  for (const i of modeInputs) i.checked = i.value === m;
+  ui.modeNote.hidden = !note;
+  ui.modeNote.textContent = note ?? '';
+}
+
+/** Why this browser cannot run the pipeline itself (undefined when it can). */
+function deviceUnsupported(): string | undefined {
+  if (typeof WebAssembly !== 'object') return 'this browser has no WebAssembly';
+  if (typeof createImageBitmap !== 'function') return 'this browser cannot decode images off-screen';
+  return undefined;
+}
+
+let preparing: Promise<unknown> | undefined;
+/** Starts loading the device-mode chunk and models in the background; switches to the server if that fails. */
+function prepareDevice(onProgress?: Progress): Promise<unknown> {
+  preparing ??= import('./local.ts')
+    .then((local) => local.prepare(onProgress))
+    .catch((e: unknown) => {
+      preparing = undefined;
+      const why = (e as Error)?.message ?? String(e);
+      deviceInput.disabled = true;
+      setMode('server', `This browser cannot run the model itself (${why}), so photos go to the server.`);
+      throw new PageError('DEVICE_UNAVAILABLE', why);
+    });
+  return preparing;
+}
+
+const wanted = new URLSearchParams(location.search).get('mode');
+const unsupported = deviceUnsupported();
+if (unsupported) {
+  deviceInput.disabled = true;
+  setMode('server', `Running on this device is not possible: ${unsupported}. Photos go to the server.`);
+} else if (wanted === 'server' || wanted === 'device') {
+  setMode(wanted);
+}
+for (const i of modeInputs) i.addEventListener('change', () => mode() === 'device' && void prepareDevice().catch(() => {}));
+if (mode() === 'device') {
+  const idle = window.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 500));
+  idle(() => void prepareDevice().catch(() => {}));
+}
+
+// ---- input: file picker, drag and drop, paste, camera -------------------------------------------
+
+ui.file.addEventListener('change', () => {
+  const f = ui.file.files?.[0];
+  ui.file.value = '';
+  if (f) void run(f);
+});
+for (const type of ['dragenter', 'dragover'] as const) {
+  ui.drop.addEventListener(type, (e) => {
+    e.preventDefault();
+    ui.drop.classList.add('over');
+  });
+}
+ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+ui.drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  ui.drop.classList.remove('over');
+  const f = e.dataTransfer?.files?.[0];
+  if (f) void run(f);
+});
+// a photo dropped next to the zone should not navigate away
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+window.addEventListener('paste', (e) => {
+  const f = [...(e.clipboardData?.files ?? [])].find((x) => x.type.startsWith('image/'));
+  if (f) void run(f);
+});
+
+if (!cameraAvailable()) {
+  ui.cameraOpen.hidden = true;
+}
+ui.cameraOpen.addEventListener('click', async () => {
+  clearError();
+  try {
+    ui.camera.hidden = false;
+    camera = await openCamera(ui.cameraVideo);
+    ui.cameraShoot.focus();
+  } catch (e) {
+    ui.camera.hidden = true;
+    showError((e as Error).message);
+  }
+});
+function closeCamera(): void {
+  camera?.close();
+  camera = undefined;
+  ui.camera.hidden = true;
+}
+ui.cameraClose.addEventListener('click', () => {
+  closeCamera();
+  ui.cameraOpen.focus();
+});
+ui.cameraShoot.addEventListener('click', async () => {
+  if (!camera) return;
+  const f = await camera.capture();
+  closeCamera();
+  void run(f);
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && camera) closeCamera();
+});
+
+// ---- running ------------------------------------------------------------------------------------
+
+function setBusy(on: boolean): void {
+  busy = on;
+  document.body.classList.toggle('busy', on);
+  ui.file.disabled = on;
+  ui.cameraOpen.disabled = on;
+  ui.progress.hidden = !on;
+  document.body.setAttribute('aria-busy', String(on));
+}
+
+const progress: Progress = (fraction, text) => {
+  if (fraction === undefined) ui.progressBar.removeAttribute('value');
+  else ui.progressBar.value = fraction;
+  ui.progressText.textContent = text;
+  ui.status.textContent = text;
+};
+
+function clearError(): void {
+  ui.error.hidden = true;
+  ui.error.replaceChildren();
+}
+
+function showError(message: string, action?: { label: string; run: () => void }): void {
+  ui.error.hidden = false;
+  ui.error.replaceChildren(document.createTextNode(message));
+  if (action) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'button';
+    b.textContent = action.label;
+    b.style.marginLeft = '8px';
+    b.addEventListener('click', action.run);
+    ui.error.append(b);
+  }
+  ui.status.textContent = '';
+}
+
+/** Reconstructs one photo in the chosen mode and shows it. */
+async function run(file: File, forced?: Mode): Promise<void> {
+  if (busy) return;
+  clearError();
+  lastFile = file;
+  if (file.size === 0) return showError(explain('EMPTY_BODY', ''));
+  if (file.size > MAX_BYTES) return showError(explain('IMAGE_TOO_LARGE', `${formatBytes(file.size)}, the limit is ${formatBytes(MAX_BYTES)}`));
+  const m = forced ?? mode();
+  setBusy(true);
+  progress(undefined, m === 'device' ? 'Preparing…' : 'Uploading…');
+  const base = file.name.replace(/\.[^.]*$/, '').replace(/[^\w-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64) || 'face';
+  try {
+    let result: PageResult;
+    if (m === 'device') {
+      await prepareDevice(progress);
+      const local = await import('./local.ts');
+      result = await local.reconstructOnDevice(file, base, progress);
+    } else {
+      result = await reconstructOnServer(file, file.name || 'photo.jpg', progress);
+    }
+    progress(undefined, 'Showing the model…');
+    await show(result, file);
+    const faces = result.json.faces.length;
+    ui.status.textContent = `Done in ${(result.ms / 1000).toFixed(1)} s: ${faces} face${faces === 1 ? '' : 's'}, ${m === 'device' ? 'on this device' : 'on the server'}.`;
+  } catch (e) {
+    const err = e instanceof PageError ? e : new PageError('UNKNOWN', (e as Error)?.message ?? String(e));
+    if (err.code === 'DEVICE_UNAVAILABLE' && lastFile) {
+      showError(`This browser could not run the model itself (${err.message}).`, {
+        label: 'Send this photo to the server instead',
+        run: () => void run(lastFile!, 'server'),
+      });
+    } else showError(explain(err.code, err.message));
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---- showing a result ---------------------------------------------------------------------------
+
+async function show(result: PageResult, file: File): Promise<void> {
+  current?.result.dispose();
+  current?.photo?.close();
+  let photo: ImageBitmap | undefined;
+  try {
+    photo = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    photo = undefined; // the server read a format this browser cannot show: the overlay goes without the photo
+  }
+  current = { result, photo, models: new Map(), selected: 0 };
+  ui.result.hidden = false;
+  ui.resultMode.textContent = result.mode === 'device' ? 'Made on this device: the photo was not uploaded' : 'Made on the server (in memory; links expire)';
+  ui.resultMode.classList.toggle('server', result.mode === 'server');
+  overlay.setPhoto(photo, result.json.image.width, result.json.image.height);
+
+  ui.faceList.replaceChildren(
+    ...result.json.faces.map((f, i) => {
+      const label = document.createElement('label');
+      const input = document.createElement('input');
+      Object.assign(input, { type: 'radio', name: 'face', value: String(i), checked: i === 0 });
+      input.addEventListener('change', () => input.checked && void selectFace(i));
+      const yaw = f.pose.yaw === null ? '' : `, yaw ${Math.round(f.pose.yaw)}°`;
+      label.append(input, ` Face ${i + 1}${i === 0 ? ' (largest)' : ''}${yaw}`);
+      return label;
+    }),
+  );
+  await selectFace(0);
+}
+
+async function selectFace(i: number): Promise<void> {
+  if (!current) return;
+  const c = current;
+  c.selected = i;
+  for (const input of ui.faceList.querySelectorAll<HTMLInputElement>('input')) input.checked = input.value === String(i);
+  const face = c.result.json.faces[i];
+  overlay.setFaces(c.result.json.faces, i, ui.showLandmarks.checked);
+  renderPose(face.pose, face.score, face.mesh);
+  renderDownloads(i);
+  try {
+    let model = c.models.get(i);
+    if (!model) {
+      model = await parseGLB(await c.result.glb(i));
+      c.models.set(i, model);
+    }
+    if (current !== c || c.selected !== i) return;
+    viewer.show(model, face.landmarks68);
+    overlay.setMesh(model.clone());
+    applyControls();
+  } catch (e) {
+    showError(e instanceof PageError ? explain(e.code, e.message) : `The model cannot be shown: ${(e as Error).message}`);
+  }
+}
+
+function renderPose(pose: { yaw: number | null; pitch: number | null; roll: number | null }, score: number | null, mesh: { vertices: number; triangles: number }): void {
+  const deg = (x: number | null) => (x === null ? '–' : `${x.toFixed(1)}°`);
+  const rows: [string, string][] = [
+    ['Yaw', deg(pose.yaw)],
+    ['Pitch', deg(pose.pitch)],
+    ['Roll', deg(pose.roll)],
+    ['Detector score', score === null ? '–' : score.toFixed(2)],
+    ['Mesh', `${mesh.vertices.toLocaleString()} vertices, ${mesh.triangles.toLocaleString()} triangles`],
+  ];
+  ui.pose.replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+}
+
+const FORMAT_LABELS: Record<string, string> = {
+  glb: 'GLB',
+  obj: 'OBJ',
+  ply: 'PLY',
+  stl: 'STL',
+  volume: 'Volume',
+  nrrd: 'NRRD',
+  depth: 'Depth map',
+  json: 'JSON',
+};
+
+function renderDownloads(i: number): void {
+  if (!current) return;
+  const files = [...current.result.faces[i], ...current.result.photoFiles];
+  ui.downloads.replaceChildren(
+    ...files.map((f) => {
+      const li = document.createElement('li');
+      const a = document.createElement('a');
+      a.className = 'button';
+      a.href = f.href;
+      a.download = f.name;
+      a.dataset.format = f.format;
+      a.textContent = `${FORMAT_LABELS[f.format] ?? f.format} · ${f.name}`;
+      const small = document.createElement('small');
+      small.textContent = formatBytes(f.bytes);
+      a.append(small);
+      li.append(a);
+      return li;
+    }),
+  );
+}
+
+// ---- view controls ------------------------------------------------------------------------------
+
+const surfaceInputs = [...document.querySelectorAll<HTMLInputElement>('input[name="surface"]')];
+function applyControls(): void {
+  const surface = (surfaceInputs.find((s) => s.checked)?.value ?? 'textured') as Surface;
+  viewer.setSurface(surface);
+  overlay.setSurface(surface);
+  viewer.setLight(Number(ui.light.value));
+  overlay.setLight(Number(ui.light.value));
+  overlay.setOpacity(Number(ui.opacity.value));
+  viewer.setLandmarksVisible(ui.showLandmarks.checked);
+  if (current) overlay.setFaces(current.result.json.faces, current.selected, ui.showLandmarks.checked);
+}
+for (const el of [...surfaceInputs, ui.light, ui.opacity, ui.showLandmarks]) el.addEventListener('input', applyControls);
+ui.resetView.addEventListener('click', () => viewer.reset());
+applyControls();

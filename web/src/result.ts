@@ -1,0 +1,79 @@
+/**
+ * What the page shows after a reconstruction, whichever side ran it: the JSON contract (the CLI's
+ * `--format json`), the files of each face as download links, and each face's GLB for the viewers.
+ *
+ * ```ts
+ * const r: PageResult = await reconstructOnServer(file, onProgress);   // or reconstructOnDevice(...)
+ * const glb = await r.glb(0);                                           // ArrayBuffer of the largest face
+ * ```
+ */
+import type { ResultJSON } from '../../src/export/json.ts';
+
+/** One downloadable file. */
+export interface PageFile {
+  name: string;
+  format: string;
+  bytes: number;
+  /** A same-origin link (server mode) or a blob: URL (device mode). */
+  href: string;
+}
+
+export interface PageResult {
+  /** Where the pipeline ran. */
+  mode: 'device' | 'server';
+  json: ResultJSON;
+  /** Files per face, in the order of `json.faces` (largest first). */
+  faces: PageFile[][];
+  /** Files for the whole photo (the JSON). */
+  photoFiles: PageFile[];
+  /** Total milliseconds, for the status line. */
+  ms: number;
+  /** The GLB of face i. */
+  glb(i: number): Promise<ArrayBuffer>;
+  /** Frees blob: URLs. */
+  dispose(): void;
+}
+
+/** An error to show to the user: a code and a sentence. */
+export class PageError extends Error {
+  constructor(
+    public readonly code: string,
+    message: string,
+    public readonly retryAfterS?: number,
+  ) {
+    super(message);
+    this.name = 'PageError';
+  }
+}
+
+/** A friendly sentence for an error code (falls back to the server's or pipeline's own message). */
+export function explain(code: string, message: string): string {
+  switch (code) {
+    case 'NO_FACE':
+      return 'No face was found in this photo. Try one where the face is clearly visible, well lit and not tiny.';
+    case 'NOT_AN_IMAGE':
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return `This file is not a photo that can be read (JPEG, PNG, WebP… expected). (${message})`;
+    case 'TRUNCATED_IMAGE':
+      return `This photo file is damaged or incomplete. (${message})`;
+    case 'EMPTY_BODY':
+      return 'This file is empty.';
+    case 'IMAGE_TOO_LARGE':
+      return `This photo is too large: ${message}. Try a smaller one.`;
+    case 'BUSY':
+      return `The server is busy right now; try again in a few seconds. (${message})`;
+    case 'TIMEOUT':
+      return 'The server took too long with this photo. Try again, or a smaller photo.';
+    case 'NETWORK':
+      return 'The server cannot be reached. Check the connection, or use "On this device".';
+    default:
+      return message;
+  }
+}
+
+/** "1.2 MB" */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} kB`;
+  return `${n} B`;
+}
