@@ -47,13 +47,17 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
     const ux = pos[b] - pos[a], uy = pos[b + 1] - pos[a + 1], uz = pos[b + 2] - pos[a + 2];
     const vx = pos[c] - pos[a], vy = pos[c + 1] - pos[a + 1], vz = pos[c + 2] - pos[a + 2];
     let nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    const len = Math.hypot(nx, ny, nz);
+    const len = Math.sqrt(nx * nx + ny * ny + nz * nz);
     if (len === 0) continue;
     const area = len / 2;
     nx /= len; ny /= len; nz /= len;
     const d = -(nx * pos[a] + ny * pos[a + 1] + nz * pos[a + 2]);
-    const q = [nx * nx, nx * ny, nx * nz, nx * d, ny * ny, ny * nz, ny * d, nz * nz, nz * d, d * d];
-    for (const v of [tri[3 * t], tri[3 * t + 1], tri[3 * t + 2]]) for (let k = 0; k < 10; k++) Q[v * 10 + k] += area * q[k];
+    QS[0] = nx * nx; QS[1] = nx * ny; QS[2] = nx * nz; QS[3] = nx * d; QS[4] = ny * ny;
+    QS[5] = ny * nz; QS[6] = ny * d; QS[7] = nz * nz; QS[8] = nz * d; QS[9] = d * d;
+    for (let k3 = 0; k3 < 3; k3++) {
+      const o = tri[3 * t + k3] * 10;
+      for (let k = 0; k < 10; k++) Q[o + k] += area * QS[k];
+    }
   }
 
   // Vertex → triangle references; a collapse appends the merged vertex's fresh list at the end.
@@ -78,49 +82,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
   // Min-heap of candidate collapses, validated lazily by vertex versions.
   const heap = new EdgeHeap(nT0 * 6);
   const best = new Float64Array(4); // x, y, z, cost
-  const evaluate = (u: number, v: number): boolean => {
-    if (boundary[u] && boundary[v]) return false;
-    const qa = u * 10, qb = v * 10;
-    const q = QS;
-    for (let k = 0; k < 10; k++) q[k] = Q[qa + k] + Q[qb + k];
-    if (boundary[u] || boundary[v]) {
-      const w = boundary[u] ? u : v;
-      CAND[0] = pos[3 * w]; CAND[1] = pos[3 * w + 1]; CAND[2] = pos[3 * w + 2];
-      best[3] = Infinity;
-      consider(q, best);
-      return true;
-    }
-    best[3] = Infinity;
-    // optimum: solve A x = −b
-    const a11 = q[0], a12 = q[1], a13 = q[2], a22 = q[4], a23 = q[5], a33 = q[7];
-    const c11 = a22 * a33 - a23 * a23, c12 = a13 * a23 - a12 * a33, c13 = a12 * a23 - a13 * a22;
-    const det = a11 * c11 + a12 * c12 + a13 * c13;
-    const scale = a11 + a22 + a33;
-    if (Math.abs(det) > 1e-9 * scale * scale * scale) {
-      const c22 = a11 * a33 - a13 * a13, c23 = a12 * a13 - a11 * a23, c33 = a11 * a22 - a12 * a12;
-      const bx = -q[3], by = -q[6], bz = -q[8];
-      const x = (c11 * bx + c12 * by + c13 * bz) / det;
-      const y = (c12 * bx + c22 * by + c23 * bz) / det;
-      const z = (c13 * bx + c23 * by + c33 * bz) / det;
-      // accept only optima near the edge (ill-conditioned quadrics can throw vertices far away)
-      const ex = pos[3 * u] - pos[3 * v], ey = pos[3 * u + 1] - pos[3 * v + 1], ez = pos[3 * u + 2] - pos[3 * v + 2];
-      const mx = (pos[3 * u] + pos[3 * v]) / 2, my = (pos[3 * u + 1] + pos[3 * v + 1]) / 2, mz = (pos[3 * u + 2] + pos[3 * v + 2]) / 2;
-      const far = (x - mx) ** 2 + (y - my) ** 2 + (z - mz) ** 2;
-      if (far <= 4 * (ex * ex + ey * ey + ez * ez)) {
-        CAND[0] = x; CAND[1] = y; CAND[2] = z;
-        consider(q, best);
-      }
-    }
-    for (let k = 0; k < 3; k++) {
-      // the endpoints and the midpoint
-      const w = k === 2 ? 0.5 : k;
-      CAND[0] = pos[3 * u] * (1 - w) + pos[3 * v] * w;
-      CAND[1] = pos[3 * u + 1] * (1 - w) + pos[3 * v + 1] * w;
-      CAND[2] = pos[3 * u + 2] * (1 - w) + pos[3 * v + 2] * w;
-      consider(q, best);
-    }
-    return true;
-  };
+  const evaluate = (u: number, v: number): boolean => evaluateCollapse(Q, pos, boundary, u, v, best);
   const push = (u: number, v: number): void => {
     if (evaluate(u, v) && best[3] <= maxError) heap.push(best, u, v, ver[u], ver[v]);
   };
@@ -259,6 +221,53 @@ const QS = new Float64Array(10);
 const CAND = new Float64Array(3);
 const TARGET = new Float64Array(3);
 
+/**
+ * Best position and quadric error for collapsing edge (u, v) into `best` (x, y, z, error);
+ * false when both ends are on the boundary (never collapsed). A boundary end stays put.
+ */
+function evaluateCollapse(Q: Float64Array, pos: Float64Array, boundary: Uint8Array, u: number, v: number, best: Float64Array): boolean {
+  if (boundary[u] && boundary[v]) return false;
+  const qa = u * 10, qb = v * 10;
+  const q = QS;
+  for (let k = 0; k < 10; k++) q[k] = Q[qa + k] + Q[qb + k];
+  best[3] = Infinity;
+  if (boundary[u] || boundary[v]) {
+    const w = boundary[u] ? u : v;
+    CAND[0] = pos[3 * w]; CAND[1] = pos[3 * w + 1]; CAND[2] = pos[3 * w + 2];
+    consider(q, best);
+    return true;
+  }
+  // optimum: solve A x = −b
+  const a11 = q[0], a12 = q[1], a13 = q[2], a22 = q[4], a23 = q[5], a33 = q[7];
+  const c11 = a22 * a33 - a23 * a23, c12 = a13 * a23 - a12 * a33, c13 = a12 * a23 - a13 * a22;
+  const det = a11 * c11 + a12 * c12 + a13 * c13;
+  const scale = a11 + a22 + a33;
+  const ux = pos[3 * u], uy = pos[3 * u + 1], uz = pos[3 * u + 2];
+  const vx = pos[3 * v], vy = pos[3 * v + 1], vz = pos[3 * v + 2];
+  if (Math.abs(det) > 1e-9 * scale * scale * scale) {
+    const c22 = a11 * a33 - a13 * a13, c23 = a12 * a13 - a11 * a23, c33 = a11 * a22 - a12 * a12;
+    const bx = -q[3], by = -q[6], bz = -q[8];
+    const x = (c11 * bx + c12 * by + c13 * bz) / det;
+    const y = (c12 * bx + c22 * by + c23 * bz) / det;
+    const z = (c13 * bx + c23 * by + c33 * bz) / det;
+    // accept only optima near the edge (ill-conditioned quadrics can throw vertices far away)
+    const ex = ux - vx, ey = uy - vy, ez = uz - vz;
+    const mx = x - (ux + vx) / 2, my = y - (uy + vy) / 2, mz = z - (uz + vz) / 2;
+    if (mx * mx + my * my + mz * mz <= 4 * (ex * ex + ey * ey + ez * ez)) {
+      CAND[0] = x; CAND[1] = y; CAND[2] = z;
+      consider(q, best);
+    }
+  }
+  // the endpoints and the midpoint
+  CAND[0] = ux; CAND[1] = uy; CAND[2] = uz;
+  consider(q, best);
+  CAND[0] = vx; CAND[1] = vy; CAND[2] = vz;
+  consider(q, best);
+  CAND[0] = (ux + vx) / 2; CAND[1] = (uy + vy) / 2; CAND[2] = (uz + vz) / 2;
+  consider(q, best);
+  return true;
+}
+
 /** Keeps in `best` (x, y, z, error) the candidate in CAND if its quadric error is smaller. */
 function consider(q: Float64Array, best: Float64Array): void {
   const x = CAND[0], y = CAND[1], z = CAND[2];
@@ -286,20 +295,23 @@ function flips(pos: Float64Array, a: number, b: number, c: number, m: number, ta
   const Cx = c === m ? px : cx, Cy = c === m ? py : cy, Cz = c === m ? pz : cz;
   ux = Bx - Ax; uy = By - Ay; uz = Bz - Az; vx = Cx - Ax; vy = Cy - Ay; vz = Cz - Az;
   const n1x = uy * vz - uz * vy, n1y = uz * vx - ux * vz, n1z = ux * vy - uy * vx;
-  const l0 = Math.hypot(n0x, n0y, n0z), l1 = Math.hypot(n1x, n1y, n1z);
+  const l0 = Math.sqrt(n0x * n0x + n0y * n0y + n0z * n0z), l1 = Math.sqrt(n1x * n1x + n1y * n1y + n1z * n1z);
   if (l1 <= 1e-12 * (l0 + 1e-30)) return true;
   return n0x * n1x + n0y * n1y + n0z * n1z < 0.2 * l0 * l1;
 }
 
-/** Binary min-heap of (cost, u, v, version u, version v) in growable typed arrays. */
+/**
+ * Binary min-heap of (cost, u, v, version u, version v) in growable typed arrays. Costs sit in
+ * heap order next to their slot ids (no indirection while sifting); slots hold the payload.
+ */
 class EdgeHeap {
-  cost: Float64Array;
   u: Int32Array;
   v: Int32Array;
   su: Int32Array;
   sv: Int32Array;
-  /** heap order → slot */
-  order: Int32Array;
+  /** heap position → cost, slot */
+  private key: Float64Array;
+  private slot: Int32Array;
   size = 0;
   private slots = 0;
   /** slots released by pop, reused by push */
@@ -308,12 +320,12 @@ class EdgeHeap {
 
   constructor(capacity: number) {
     const n = Math.max(16, capacity);
-    this.cost = new Float64Array(n);
     this.u = new Int32Array(n);
     this.v = new Int32Array(n);
     this.su = new Int32Array(n);
     this.sv = new Int32Array(n);
-    this.order = new Int32Array(n);
+    this.key = new Float64Array(n);
+    this.slot = new Int32Array(n);
     this.free = new Int32Array(n);
   }
 
@@ -323,51 +335,55 @@ class EdgeHeap {
     let s: number;
     if (this.nFree > 0) s = this.free[--this.nFree];
     else {
-      if (this.slots === this.cost.length) this.grow();
+      if (this.slots === this.u.length) this.grow();
       s = this.slots++;
     }
-    this.cost[s] = cost; this.u[s] = u; this.v[s] = v; this.su[s] = su; this.sv[s] = sv;
-    // sift up
+    this.u[s] = u; this.v[s] = v; this.su[s] = su; this.sv[s] = sv;
+    const key = this.key, slot = this.slot;
     let i = this.size++;
-    const o = this.order, c = this.cost;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (c[o[p]] <= cost) break;
-      o[i] = o[p];
+      if (key[p] <= cost) break;
+      key[i] = key[p];
+      slot[i] = slot[p];
       i = p;
     }
-    o[i] = s;
+    key[i] = cost;
+    slot[i] = s;
   }
 
   /** Removes the cheapest entry and returns its slot (valid until the next push). */
   pop(): number {
-    const o = this.order, c = this.cost;
-    const top = o[0];
-    const last = o[--this.size];
-    const n = this.size;
+    const key = this.key, slot = this.slot;
+    const top = slot[0];
+    const n = --this.size;
+    const lk = key[n], ls = slot[n];
     let i = 0;
-    const lc = c[last];
     while (true) {
       let k = 2 * i + 1;
       if (k >= n) break;
-      if (k + 1 < n && c[o[k + 1]] < c[o[k]]) k++;
-      if (c[o[k]] >= lc) break;
-      o[i] = o[k];
+      if (k + 1 < n && key[k + 1] < key[k]) k++;
+      if (key[k] >= lk) break;
+      key[i] = key[k];
+      slot[i] = slot[k];
       i = k;
     }
-    if (n > 0) o[i] = last;
+    if (n > 0) {
+      key[i] = lk;
+      slot[i] = ls;
+    }
     this.free[this.nFree++] = top;
     return top;
   }
 
   private grow(): void {
-    const n = this.cost.length * 2;
-    this.cost = grown(this.cost, new Float64Array(n));
+    const n = this.u.length * 2;
     this.u = grown(this.u, new Int32Array(n));
     this.v = grown(this.v, new Int32Array(n));
     this.su = grown(this.su, new Int32Array(n));
     this.sv = grown(this.sv, new Int32Array(n));
-    this.order = grown(this.order, new Int32Array(n));
+    this.key = grown(this.key, new Float64Array(n));
+    this.slot = grown(this.slot, new Int32Array(n));
     this.free = grown(this.free, new Int32Array(n));
   }
 }

@@ -86,7 +86,7 @@ export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mes
     const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = bz - az;
     const vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = cz - az;
     const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nzz = ux * vy - uy * vx;
-    const len = Math.hypot(nx, ny, nzz);
+    const len = Math.sqrt(nx * nx + ny * ny + nzz * nzz);
     nz[f] = len > 0 ? nzz / len : 0;
     if (!(nz[f] > minNz)) continue; // walls and back plates do not occlude
     // rasterise (inclusive edges, either winding)
@@ -158,7 +158,7 @@ function hasFoot(
   const ux = p[B] - p[A], uy = p[B + 1] - p[A + 1], uz = p[B + 2] - p[A + 2];
   const vx = p[C] - p[A], vy = p[C + 1] - p[A + 1], vz = p[C + 2] - p[A + 2];
   const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz;
-  const l = Math.hypot(nx, ny);
+  const l = Math.sqrt(nx * nx + ny * ny);
   if (l === 0) return false;
   const cx = (p[A] + p[B] + p[C]) / 3, cy = (p[A + 1] + p[B + 1] + p[C + 1]) / 3, cz = (p[A + 2] + p[B + 2] + p[C + 2]) / 3;
   for (let dist = 1; dist <= 2; dist += 0.5) {
@@ -272,7 +272,8 @@ function meanEdge(mesh: Mesh): number {
   for (let i = 0; i < t.length; i += 3) {
     for (let k = 0; k < 3; k++) {
       const a = t[i + k] * 3, b = t[i + ((k + 1) % 3)] * 3;
-      s += Math.hypot(p[a] - p[b], p[a + 1] - p[b + 1], p[a + 2] - p[b + 2]);
+      const dx = p[a] - p[b], dy = p[a + 1] - p[b + 1], dz = p[a + 2] - p[b + 2];
+      s += Math.sqrt(dx * dx + dy * dy + dz * dz);
     }
   }
   return t.length > 0 ? s / t.length : 0;

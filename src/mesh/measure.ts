@@ -12,7 +12,8 @@ export function surfaceArea(mesh: Mesh): number {
     const a = t[i] * 3, b = t[i + 1] * 3, c = t[i + 2] * 3;
     const ux = p[b] - p[a], uy = p[b + 1] - p[a + 1], uz = p[b + 2] - p[a + 2];
     const vx = p[c] - p[a], vy = p[c + 1] - p[a + 1], vz = p[c + 2] - p[a + 2];
-    sum += Math.hypot(uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx);
+    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    sum += Math.sqrt(nx * nx + ny * ny + nz * nz);
   }
   return sum / 2;
 }

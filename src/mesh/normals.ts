@@ -25,7 +25,7 @@ export function vertexNormals(mesh: Mesh): Float32Array {
 
 function normalizeInto(acc: Float64Array, out: Float32Array): Float32Array {
   for (let i = 0; i < acc.length; i += 3) {
-    const l = Math.hypot(acc[i], acc[i + 1], acc[i + 2]);
+    const l = Math.sqrt(acc[i] * acc[i] + acc[i + 1] * acc[i + 1] + acc[i + 2] * acc[i + 2]);
     if (l > 0) {
       out[i] = acc[i] / l; out[i + 1] = acc[i + 1] / l; out[i + 2] = acc[i + 2] / l;
     } else {
