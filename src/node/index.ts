@@ -1,0 +1,85 @@
+/**
+ * voxface for Node: loads the network and the face detectors once, then reconstructs photos.
+ *
+ * ```ts
+ * import { loadVoxface } from 'voxface/node';
+ * const vox = await loadVoxface({ threads: 2 });
+ * const { result } = await vox.reconstructFile('selfie.jpg');
+ * const files = exportFace(result.faces[0], ['glb', 'json']);   // { 'face.glb': Uint8Array, ... }
+ * ```
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { reconstruct } from '../pipeline.ts';
+import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
+import { VoxfaceError } from '../types.ts';
+import type { FaceDetector, ReconstructionResult, RGBImage } from '../types.ts';
+import { decodeImage } from './decode.ts';
+import type { DecodeLimits } from '../decode/sniff.ts';
+import { loadFaceDetector } from './detectors.ts';
+import { loadModel } from './session.ts';
+
+export { decodeImage } from './decode.ts';
+export { loadModel } from './session.ts';
+export { loadFaceDetector } from './detectors.ts';
+
+/** The repository's default model (models/vrn-compact.onnx). */
+export function defaultModelPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/node or dist/node → ../../models
+  return path.resolve(here, '..', '..', 'models', 'vrn-compact.onnx');
+}
+
+export interface VoxfaceOptions {
+  /** Path of the ONNX model (its sidecar .json beside it). Default: models/vrn-compact.onnx. */
+  model?: string;
+  /** onnxruntime intra-op threads. */
+  threads?: number;
+  /** A detector to use instead of the default multi-pass one. */
+  detector?: FaceDetector;
+  /** Byte and pixel limits for decoding. */
+  limits?: DecodeLimits;
+}
+
+export interface Voxface {
+  readonly deps: PipelineDeps;
+  /** Reconstructs faces in a decoded image. */
+  reconstruct(image: RGBImage, options?: ReconstructOptions): Promise<ReconstructionResult>;
+  /** Decodes image bytes (any format sharp reads, EXIF orientation applied) and reconstructs. */
+  reconstructBytes(bytes: Uint8Array, options?: ReconstructOptions): Promise<{ image: RGBImage; result: ReconstructionResult; decodeMs: number }>;
+  /** Reads, decodes and reconstructs a file. */
+  reconstructFile(file: string, options?: ReconstructOptions): Promise<{ image: RGBImage; result: ReconstructionResult; decodeMs: number }>;
+}
+
+/** Loads the model and the detectors (once; reuse the returned object for every photo). */
+export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
+  const modelPath = options.model ?? defaultModelPath();
+  const [{ session, info }, detector] = await Promise.all([
+    loadModel(modelPath, { threads: options.threads }),
+    options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
+  ]);
+  const deps: PipelineDeps = { session, model: info, detector };
+  const vox: Voxface = {
+    deps,
+    reconstruct: (image, o) => reconstruct(image, deps, o),
+    async reconstructBytes(bytes, o) {
+      const t0 = performance.now();
+      const image = await decodeImage(bytes, options.limits);
+      const decodeMs = performance.now() - t0;
+      const result = await reconstruct(image, deps, o);
+      result.timings.decode = decodeMs;
+      return { image, result, decodeMs };
+    },
+    async reconstructFile(file, o) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (e) {
+        throw new VoxfaceError('IO_ERROR', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      return vox.reconstructBytes(bytes, o);
+    },
+  };
+  return vox;
+}

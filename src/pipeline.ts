@@ -1,0 +1,188 @@
+/**
+ * The voxface pipeline: photo → faces → crops → network → volume → mesh → texture, every stage a plain
+ * function, platform-neutral (Node adapters in `src/node/`, browser adapters in `src/browser/`).
+ *
+ * ```ts
+ * const deps = { detector, session, model };           // from loadVoxface() in Node, or the browser adapters
+ * const result = await reconstruct(photo, deps, { faces: 'all' });
+ * result.faces[0].mesh;        // TexturedMesh in the photo frame (x right, y down, z toward the camera)
+ * result.faces[0].landmarks68; // 68 × [x, y, z], same frame
+ * ```
+ */
+import { cropFromBox, cropFromLandmarks } from './align/crop.ts';
+import { ImageLevels, sampleCrop } from './align/sample.ts';
+import { estimatePose } from './landmarks/pose.ts';
+import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, decimate, vertexNormals } from './mesh/index.ts';
+import { runNetwork } from './network/index.ts';
+import type { ModelInfo } from './network/index.ts';
+import { textureMesh } from './texture/index.ts';
+import { depthMap } from './volume/index.ts';
+import { VoxfaceError } from './types.ts';
+import type {
+  Box,
+  Crop,
+  Detection,
+  FaceDetector,
+  FaceResult,
+  InferenceSession,
+  Mesh,
+  NetworkOutput,
+  ReconstructionResult,
+  RGBImage,
+  Vec2,
+  Vec3,
+} from './types.ts';
+
+/** What the pipeline needs from its platform. */
+export interface PipelineDeps {
+  detector: FaceDetector;
+  session: InferenceSession;
+  model: ModelInfo;
+}
+
+export interface ReconstructOptions {
+  /** 'all' faces (default) or only the 'largest'. */
+  faces?: 'all' | 'largest';
+  /** A face box given by the user (photo pixels): skips detection. */
+  box?: Box;
+  /** Second network pass on a crop re-centred on the landmarks of the first (default true). */
+  refine?: boolean;
+  /** Texture map side in texels (default 1024; 0 = no texture map, vertex colours only). */
+  textureSize?: number;
+  /** Taubin smoothing iterations on the isosurface (default 10). */
+  smooth?: number;
+  /** Decimate the mesh to at most this many triangles (default: keep all). */
+  maxTriangles?: number;
+  /** Occupancy level of the isosurface (default 0.5). */
+  iso?: number;
+  /** Clock for stage timings (default performance.now). */
+  now?: () => number;
+}
+
+/**
+ * Reconstructs every face (or the largest) in a photo. Faces come back sorted largest first. Throws
+ * `VoxfaceError('NO_FACE')` when there is none.
+ */
+export async function reconstruct(image: RGBImage, deps: PipelineDeps, options: ReconstructOptions = {}): Promise<ReconstructionResult> {
+  const now = options.now ?? (() => performance.now());
+  const timings: Record<string, number> = {};
+  let t = now();
+  let detections: Detection[];
+  if (options.box) {
+    const [x, y, w, h] = options.box;
+    if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) {
+      throw new VoxfaceError('BAD_ARGUMENT', `--box needs x,y,w,h with w, h > 0, got ${options.box.join(',')}`);
+    }
+    detections = [{ box: options.box, score: 1, source: 'user' }];
+  } else {
+    detections = await deps.detector.detect(image);
+  }
+  timings.detect = now() - t;
+  if (detections.length === 0) throw new VoxfaceError('NO_FACE', 'no face found');
+  detections = [...detections].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
+  if (options.faces === 'largest') detections = detections.slice(0, 1);
+  const faces: FaceResult[] = [];
+  for (const det of detections) {
+    t = now();
+    faces.push(await reconstructFace(image, det, deps, options));
+    timings[`face${faces.length - 1}`] = now() - t;
+  }
+  return { image: { width: image.width, height: image.height }, faces, timings };
+}
+
+/** Reconstructs one detected face. */
+export async function reconstructFace(
+  image: RGBImage,
+  det: Detection,
+  deps: PipelineDeps,
+  options: ReconstructOptions = {},
+): Promise<FaceResult> {
+  const now = options.now ?? (() => performance.now());
+  const { model, session } = deps;
+  const timings: Record<string, number> = {};
+  const time = <T>(stage: string, f: () => T): T => {
+    const t0 = now();
+    const r = f();
+    timings[stage] = (timings[stage] ?? 0) + now() - t0;
+    return r;
+  };
+  const timeAsync = async <T>(stage: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = now();
+    const r = await f();
+    timings[stage] = (timings[stage] ?? 0) + now() - t0;
+    return r;
+  };
+
+  // 1. first crop: from the detector's landmarks when it has them, else from its box
+  const levels = time('align', () => new ImageLevels(image));
+  let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
+  let out = await runOn(levels, crop);
+  // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
+  if (options.refine ?? true) {
+    const lm2d: Vec2[] = out.landmarks.map(([x, y]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1]]);
+    crop = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
+    out = await runOn(levels, crop);
+  }
+
+  // 3. volume → mesh in the crop frame, then into the photo frame
+  const { volume } = out;
+  const mesh: Mesh = time('mesh', () => {
+    const iso = options.iso ?? 0.5;
+    let m = largestComponent(marchingCubes(volume, { iso }));
+    const it = options.smooth ?? 10;
+    if (it > 0) m = taubinSmooth(m, { iterations: it });
+    m = frontSurface(m, { volume, smoothing: it > 0 ? 0 : 8 });
+    if (options.maxTriangles && m.indices.length / 3 > options.maxTriangles) m = decimate(m, { targetTriangles: options.maxTriangles });
+    m = transformMesh(m, crop);
+    return { ...m, normals: vertexNormals(m) };
+  });
+  if (mesh.indices.length === 0) throw new VoxfaceError('NO_FACE', 'the network found no face surface in the detected region');
+
+  // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
+  const landmarks68 = time('landmarks', () => landmarksOnSurface(out, crop));
+  const fit = time('pose', () => estimatePose(landmarks68));
+
+  // 5. texture from the photo
+  const size = options.textureSize ?? 1024;
+  const textured = time('texture', () =>
+    textureMesh(mesh, image, { size: size > 0 ? size : 16, landmarks: landmarks68 }),
+  );
+
+  return {
+    box: det.box,
+    score: det.score,
+    detector: det.source,
+    crop,
+    landmarks68,
+    pose: fit.pose,
+    mesh: textured,
+    volume,
+    timings,
+  };
+
+  async function runOn(img: ImageLevels, c: Crop): Promise<NetworkOutput> {
+    const input = time('align', () => sampleCrop(img, c));
+    return timeAsync('network', () => runNetwork(session, model, input));
+  }
+}
+
+/**
+ * Maps the network's landmarks into the photo frame. A landmark the camera sees (its z within two voxels of
+ * the surface in front of it, or in front of the surface) takes the surface's z at its (x, y), so landmarks and
+ * mesh agree; a landmark hidden behind the surface (the far side of a turned face) keeps the network's z.
+ */
+export function landmarksOnSurface(out: NetworkOutput, crop: Crop): Vec3[] {
+  const { volume, landmarks } = out;
+  const depth = depthMap(volume);
+  const v = volume.voxelSize;
+  return landmarks.map(([x, y, z]) => {
+    const c = Math.floor(x / v);
+    const r = Math.floor(y / v);
+    let zz = z;
+    if (c >= 0 && r >= 0 && c < volume.width && r < volume.height) {
+      const zs = depth[r * volume.width + c];
+      if (Number.isFinite(zs) && z >= zs - 2 * v) zz = zs;
+    }
+    return [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1], zz * crop.scale];
+  });
+}
