@@ -420,6 +420,23 @@ class Renderer:
         return img.clamp(0, 1)
 
 
+# iBUG 68-point mirror: index i of a mirrored face is landmark MIRROR68[i] of the original
+MIRROR68 = (list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30] + [35, 34, 33, 32, 31]
+            + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40] + [54, 53, 52, 51, 50, 49, 48] + [59, 58, 57, 56, 55]
+            + [64, 63, 62, 61, 60] + [67, 66, 65])
+
+
+def flip_batch(b: dict, size: int) -> dict:
+    """The mirror image of a rendered batch (x → size − x), landmarks renumbered left ↔ right, yaw and roll negated."""
+    lm = b["landmarks"][:, MIRROR68].clone()
+    lm[..., 0] = size - lm[..., 0]
+    pose = b["pose"].clone()
+    pose[:, 0] = -pose[:, 0]
+    pose[:, 2] = -pose[:, 2]
+    return {**b, "image": b["image"].flip(-1), "zmap": b["zmap"].flip(-1), "cover": b["cover"].flip(-1),
+            "landmarks": lm, "pose": pose}
+
+
 def _dct_matrix(n=8, device="cpu"):
     k = torch.arange(n, device=device).float()
     m = torch.cos((2 * k[None] + 1) * k[:, None] * math.pi / (2 * n)) * math.sqrt(2 / n)

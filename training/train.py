@@ -47,6 +47,7 @@ init = ""  # a checkpoint to fine-tune from (weights only)
 threads = 0  # CPU threads (0: torch default)
 export = 1  # export ONNX at the end
 backgrounds = ""  # optional .pt tensor (N,3,h,w) of background patches
+reuse = 1  # train on each rendered batch this many times (2: the batch, then its mirror image) — for slow CPUs
 # ----------------------------------------------------------------------------- overrides
 for arg in sys.argv[1:]:
     k, _, v = arg.lstrip("-").partition("=")
@@ -55,7 +56,7 @@ for arg in sys.argv[1:]:
     old = globals()[k]
     globals()[k] = type(old)(v) if not isinstance(old, str) else v
 cfgd = {k: globals()[k] for k in ["config", "steps", "minutes", "batch", "lr", "weight_decay", "warmup", "lm_weight",
-                                   "stack_weight", "val_size", "val_seed", "seed", "init"]}
+                                   "stack_weight", "val_size", "val_seed", "seed", "init", "reuse"]}
 
 
 def main():
@@ -108,8 +109,11 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(frac, step)
         t0 = time.time()
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-        b = data.sample(batch, gen)
+        if reuse > 1 and step % reuse:
+            b = render.flip_batch(b, ncfg.size) if step % reuse == 1 else b
+        else:
+            gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
+            b = data.sample(batch, gen)
         t1 = time.time()
         net.train()
         with autocast(amp):
