@@ -15,11 +15,11 @@ import { reconstruct } from '../pipeline.ts';
 import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
 import type { ReconstructionResult, RGBImage } from '../types.ts';
 import { decodeBlob } from './decode.ts';
-import type { BrowserDecodeLimits } from './decode.ts';
+import type { DecodeLimits } from './decode.ts';
 import { loadBrowserDetector } from './detector.ts';
 import { loadWebModel } from './session.ts';
 
-export { decodeBlob, checkImageBytes, imageSize, sniffImage, bitmapToRGB } from './decode.ts';
+export { decodeBlob, bitmapToRGB } from './decode.ts';
 export { loadWebModel, wrapWebSession } from './session.ts';
 export { loadBrowserDetector, initWasmBackend } from './detector.ts';
 
@@ -32,7 +32,7 @@ export interface BrowserVoxfaceOptions {
   tfWasmUrl?: string;
   /** Detector graph models (default '/vendor/human-models'). */
   detectorModelsUrl?: string;
-  limits?: BrowserDecodeLimits;
+  limits?: DecodeLimits;
   /** Download progress of the network model, 0..1. */
   onProgress?: (fraction: number) => void;
 }

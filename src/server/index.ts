@@ -251,8 +251,6 @@ export async function startServer(options: ServerOptions = {}): Promise<VoxfaceS
         return;
       }
       res.removeHeader('Content-Security-Policy');
-      // an upload refused before it was read: close the connection instead of reading the rest
-      if (status === 413) headers.Connection = 'close';
       sendJSON(res, status, body, headers);
     });
   });
