@@ -118,10 +118,15 @@ export async function reconstructFace(
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
   let out = await runOn(levels, crop);
   // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
+  //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
   if (options.refine ?? true) {
     const lm2d: Vec2[] = out.landmarks.map(([x, y]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1]]);
-    crop = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
-    out = await runOn(levels, crop);
+    const next = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
+    const ratio = next.scale / crop.scale;
+    if (ratio > 0.6 && ratio < 1.6) {
+      crop = next;
+      out = await runOn(levels, crop);
+    }
   }
 
   // 3. volume → mesh in the crop frame, then into the photo frame

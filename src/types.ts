@@ -115,7 +115,10 @@ export interface TexturedMesh extends Mesh {
   texture: RGBImage;
 }
 
-/** Head pose in degrees: yaw (+ = subject turns to the photo's left... see landmarks/pose.ts), pitch, roll. */
+/**
+ * Head pose in degrees (see landmarks/pose.ts): yaw + = the face turns toward the photo's right (the subject's
+ * left), pitch + = looking down, roll + = counter-clockwise as seen in the photo.
+ */
 export interface Pose {
   yaw: number;
   pitch: number;
