@@ -67,6 +67,9 @@ export class Overlay {
     if (this.model) this.scene.remove(this.model);
     this.model = model;
     if (model) {
+      const extras: THREE.Object3D[] = [];
+      model.traverse((o) => (o as THREE.Points).isPoints && extras.push(o)); // the 3D view's landmark points
+      for (const o of extras) o.removeFromParent();
       this.scene.add(model);
       const mesh = findMesh(model);
       if (mesh) applySurface(mesh, this.surface, this.materials);

@@ -1,0 +1,182 @@
+/**
+ * The web page in Debian's Chromium (playwright-core), against the real server and model:
+ * server mode (viewer shows the face, the overlay lands on the photo frame, the GLB download validates,
+ * keyboard and phone layout, error messages) and device mode with every /api/ request blocked.
+ * Skips without Chromium, the photos or the model.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
+import type { Browser, Page } from 'playwright-core';
+import { buildWeb } from '../scripts/build-web.ts';
+import { startServer } from '../src/server/index.ts';
+import type { VoxfaceServer } from '../src/server/index.ts';
+import { gltfValidator, needsPhotosAndModel, noisePNG, PHOTO } from './_server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = needsPhotosAndModel() || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM}`);
+const BACKGROUND = [0x20, 0x25, 0x2c]; // --view-bg
+
+/** Fraction of an element's pixels that differ from the view background, and their bounding box (`inset` px from the edges skipped: rounded corners). */
+async function paintedPixels(page: Page, selector: string, inset = 10): Promise<{ fraction: number; box: [number, number, number, number]; width: number; height: number }> {
+  const png = await page.locator(selector).screenshot();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  let n = 0;
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let y = inset; y < info.height - inset; y++) {
+    for (let x = inset; x < info.width - inset; x++) {
+      const i = (y * info.width + x) * 3;
+      const d = Math.abs(data[i] - BACKGROUND[0]) + Math.abs(data[i + 1] - BACKGROUND[1]) + Math.abs(data[i + 2] - BACKGROUND[2]);
+      if (d > 40) {
+        n++;
+        x0 = Math.min(x0, x);
+        y0 = Math.min(y0, y);
+        x1 = Math.max(x1, x);
+        y1 = Math.max(y1, y);
+      }
+    }
+  }
+  return { fraction: n / ((info.width - 2 * inset) * (info.height - 2 * inset)), box: [x0, y0, x1 + 1, y1 + 1], width: info.width, height: info.height };
+}
+
+/** POSITION bounds of a GLB's first primitive (y-up pixel frame). */
+function glbBounds(glb: Uint8Array): { min: number[]; max: number[] } {
+  const view = new DataView(glb.buffer, glb.byteOffset, glb.byteLength);
+  const jsonLength = view.getUint32(12, true);
+  const gltf = JSON.parse(new TextDecoder().decode(glb.subarray(20, 20 + jsonLength)));
+  const accessor = gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION];
+  return { min: accessor.min, max: accessor.max };
+}
+
+async function waitDone(page: Page): Promise<string> {
+  await page.waitForFunction(
+    () => /^Done in/.test(document.getElementById('status')?.textContent ?? '') || !document.getElementById('error')?.hidden,
+    null,
+    { timeout: 120_000 },
+  );
+  const error = await page.locator('#error').textContent();
+  assert.equal(await page.locator('#error').isHidden(), true, `the page shows an error: ${error}`);
+  return (await page.locator('#status').textContent()) ?? '';
+}
+
+describe('web page', { skip }, () => {
+  let app: VoxfaceServer;
+  let browser: Browser;
+  before(async () => {
+    const { chromium } = await import('playwright-core');
+    [app, browser] = await Promise.all([
+      buildWeb().then(() => startServer({ port: 0, threads: 1 })),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      }),
+    ]);
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  test('server mode: viewer shows the face, overlay sits on the photo frame, GLB download validates, keyboard, phone layout, errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${app.url}/?mode=server`);
+    const answer = page.waitForResponse((r) => r.url().includes('/api/v1/reconstruct'));
+    await page.setInputFiles('#file', PHOTO);
+    const json = (await (await answer).json()) as { image: { width: number; height: number }; faces: { box: number[]; landmarks68: number[][] }[] };
+    assert.match(await waitDone(page), /on the server/);
+    assert.match((await page.locator('#result-mode').textContent()) ?? '', /server/);
+    await page.waitForTimeout(300); // one animation frame for the viewers
+
+    // the 3D view shows something over its empty background
+    const view = await paintedPixels(page, '#viewer');
+    assert.ok(view.fraction > 0.03, `viewer: ${(view.fraction * 100).toFixed(1)}% painted`);
+    // keyboard: the canvas takes focus and turns with the arrow keys
+    await page.focus('#viewer');
+    const before = await page.locator('#viewer').screenshot();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForTimeout(200);
+    assert.notDeepEqual(await page.locator('#viewer').screenshot(), before, 'arrow keys turn the model');
+
+    // overlay: with the photo and marks hidden, the mesh silhouette is exactly where its vertices say (photo frame)
+    await page.evaluate(() => {
+      for (const id of ['overlay-photo', 'overlay-marks']) (document.getElementById(id) as HTMLElement).style.visibility = 'hidden';
+    });
+    await page.locator('#opacity').fill('1');
+    await page.waitForTimeout(200);
+    const glbLink = page.locator('#downloads a[data-format="glb"]');
+    const glb = new Uint8Array(await (await page.request.get(app.url + (await glbLink.getAttribute('href')))).body());
+    const { min, max } = glbBounds(glb);
+    const silhouette = await paintedPixels(page, '#overlay');
+    const s = silhouette.width / json.image.width;
+    const expected = [min[0] * s, -max[1] * s, max[0] * s, -min[1] * s];
+    silhouette.box.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 3, `overlay box ${silhouette.box} vs mesh bounds ${expected.map((x) => x.toFixed(1))}`));
+    // the landmarks the overlay draws fall inside the face box
+    const face = json.faces[0];
+    const [bx, by, bw, bh] = face.box;
+    const inside = face.landmarks68.filter(([x, y]) => x >= bx - 0.1 * bw && x <= bx + 1.1 * bw && y >= by - 0.1 * bh && y <= by + 1.1 * bh);
+    assert.ok(inside.length >= 60, `${inside.length}/68 landmarks inside the face box`);
+
+    // the GLB download
+    const [download] = await Promise.all([page.waitForEvent('download'), glbLink.click()]);
+    assert.equal(download.suggestedFilename(), 'img25.glb');
+    const { issues } = await gltfValidator.validateBytes(new Uint8Array(readFileSync((await download.path())!)));
+    assert.equal(issues.numErrors, 0, issues.messages.map((m) => m.message).join('; '));
+
+    // every control has a name; nothing overflows a phone-sized screen
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('input, button, select, a, canvas[tabindex]')]
+        .filter((el) => !(el as HTMLElement).hidden && (el as HTMLElement).offsetParent !== null)
+        .filter((el) => {
+          const id = el.id;
+          const label = id ? document.querySelector(`label[for="${id}"]`) : null;
+          const name = el.getAttribute('aria-label') ?? label?.textContent ?? el.closest('label')?.textContent ?? el.textContent ?? '';
+          return name.trim() === '';
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unnamed, []);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(200);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px at 390px`);
+
+    // clear messages for a text file and for a photo without a face
+    await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+    await page.waitForSelector('#error:not([hidden])');
+    assert.match((await page.locator('#error').textContent()) ?? '', /not a photo/i);
+    await page.setInputFiles('#file', { name: 'noise.png', mimeType: 'image/png', buffer: Buffer.from(noisePNG(320, 240)) });
+    await page.waitForFunction(() => /No face/.test(document.getElementById('error')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('device mode: the pipeline runs in the page with every /api/ request blocked', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const apiCalls: string[] = [];
+    await page.route('**/api/**', (route) => {
+      apiCalls.push(route.request().url());
+      return route.abort();
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${app.url}/?mode=device`);
+    await page.setInputFiles('#file', PHOTO);
+    assert.match(await waitDone(page), /on this device/);
+    assert.match((await page.locator('#result-mode').textContent()) ?? '', /this device/);
+    assert.deepEqual(apiCalls, [], 'nothing was sent to the API');
+    await page.waitForTimeout(300);
+    const view = await paintedPixels(page, '#viewer');
+    assert.ok(view.fraction > 0.03, `viewer: ${(view.fraction * 100).toFixed(1)}% painted`);
+    const hrefs = await page.locator('#downloads a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert.ok(hrefs.length >= 8 && hrefs.every((h) => h.startsWith('blob:')), hrefs.join(' '));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#downloads a[data-format="glb"]').click()]);
+    const { issues } = await gltfValidator.validateBytes(new Uint8Array(readFileSync((await download.path())!)));
+    assert.equal(issues.numErrors, 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
