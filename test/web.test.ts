@@ -154,6 +154,26 @@ describe('web page', { skip }, () => {
     await page.close();
   });
 
+  test('fallback: no WebAssembly, or its files missing, switches to the server and says so', async () => {
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    await page.addInitScript(() => delete (globalThis as { WebAssembly?: unknown }).WebAssembly);
+    await page.goto(`${app.url}/`);
+    assert.equal(await page.locator('input[name="mode"][value="server"]').isChecked(), true);
+    assert.equal(await page.locator('input[name="mode"][value="device"]').isDisabled(), true);
+    assert.match((await page.locator('#mode-note').textContent()) ?? '', /WebAssembly/);
+    await page.close();
+
+    const missing = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    await missing.route('**/vendor/ort/**', (route) => route.abort());
+    await missing.goto(`${app.url}/?mode=device`);
+    await missing.waitForSelector('#mode-note:not([hidden])', { timeout: 60_000 });
+    assert.match((await missing.locator('#mode-note').textContent()) ?? '', /cannot run the model itself/);
+    assert.equal(await missing.locator('input[name="mode"][value="server"]').isChecked(), true);
+    await missing.setInputFiles('#file', PHOTO);
+    assert.match(await waitDone(missing), /on the server/);
+    await missing.close();
+  });
+
   test('device mode: the pipeline runs in the page with every /api/ request blocked', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const apiCalls: string[] = [];

@@ -19,6 +19,7 @@ import type { Surface } from './viewer.ts';
 
 type Mode = 'device' | 'server';
 const MAX_BYTES = 20 * 1024 * 1024;
+const PREPARE_TIMEOUT_MS = 120_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
@@ -74,17 +75,26 @@ function deviceUnsupported(): string | undefined {
 }
 
 let preparing: Promise<unknown> | undefined;
+/** Where model download progress goes (the running reconstruction's progress bar, if any). */
+let progressSink: Progress | undefined;
 /** Starts loading the device-mode chunk and models in the background; switches to the server if that fails. */
-function prepareDevice(onProgress?: Progress): Promise<unknown> {
-  preparing ??= import('./local.ts')
-    .then((local) => local.prepare(onProgress))
-    .catch((e: unknown) => {
-      preparing = undefined;
-      const why = (e as Error)?.message ?? String(e);
-      deviceInput.disabled = true;
-      setMode('server', `This browser cannot run the model itself (${why}), so photos go to the server.`);
-      throw new PageError('DEVICE_UNAVAILABLE', why);
+function prepareDevice(): Promise<unknown> {
+  if (!preparing) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('loading the models took over 2 minutes')), PREPARE_TIMEOUT_MS);
     });
+    const load = import('./local.ts').then((local) => local.prepare((f, text) => progressSink?.(f, text)));
+    preparing = Promise.race([load, timeout])
+      .finally(() => clearTimeout(timer))
+      .catch((e: unknown) => {
+        preparing = undefined;
+        const why = (e as Error)?.message ?? String(e);
+        deviceInput.disabled = true;
+        setMode('server', `This browser cannot run the model itself (${why}), so photos go to the server.`);
+        throw new PageError('DEVICE_UNAVAILABLE', why);
+      });
+  }
   return preparing;
 }
 
@@ -215,7 +225,8 @@ async function run(file: File, forced?: Mode): Promise<void> {
   try {
     let result: PageResult;
     if (m === 'device') {
-      await prepareDevice(progress);
+      progressSink = progress;
+      await prepareDevice();
       const local = await import('./local.ts');
       result = await local.reconstructOnDevice(file, base, progress);
     } else {
@@ -234,6 +245,7 @@ async function run(file: File, forced?: Mode): Promise<void> {
       });
     } else showError(explain(err.code, err.message));
   } finally {
+    progressSink = undefined;
     setBusy(false);
   }
 }
