@@ -49,6 +49,8 @@ const photos = readdirSync(photoDir)
 
 interface Health {
   rssMB: number;
+  heapMB: number;
+  arrayBuffersMB: number;
   tensors: number;
   jobs: { concurrency: number; queue: number };
 }
@@ -129,6 +131,7 @@ try {
   row('latency of 200s p50 / p95 / max', `${percentile(latencies, 50).toFixed(0)} / ${percentile(latencies, 95).toFixed(0)} / ${(latencies.at(-1) ?? NaN).toFixed(0)} ms`);
   row('answers by status', [...byStatus].sort().map(([s, n]) => `${s}: ${n}`).join(', '));
   row('RSS start / warm / end / idle', `${atStart.rssMB} / ${warm.rssMB} / ${end.rssMB} / ${idle.rssMB} MB`);
+  row('JS heap / ArrayBuffers warm→idle', `${warm.heapMB}→${idle.heapMB} / ${warm.arrayBuffersMB}→${idle.arrayBuffersMB} MB`);
   row('TF.js tensors warm / end', `${warm.tensors} / ${end.tensors}`);
 } finally {
   server.stop();

@@ -10,7 +10,7 @@
  * ```
  * Endpoints: see docs/api.md and `GET /api/v1/openapi.json`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -27,6 +27,7 @@ import { parseReconstructRequest, reconstructRequest } from './reconstruct.ts';
 import { ResultStore } from './results.ts';
 import { contentType, StaticFiles } from './static.ts';
 import type { Mount } from './static.ts';
+import openapiSpec from './openapi.json' with { type: 'json' };
 
 export interface ServerOptions {
   /** TCP port (default 8080; 0 = any free port). */
@@ -132,6 +133,12 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** Process memory in MB: resident, V8 heap in use, ArrayBuffers (images, volumes, files). */
+function memoryMB(): { rssMB: number; heapMB: number; arrayBuffersMB: number } {
+  const m = process.memoryUsage();
+  return { rssMB: Math.round(m.rss / MB), heapMB: Math.round(m.heapUsed / MB), arrayBuffersMB: Math.round(m.arrayBuffers / MB) };
+}
+
 function sendJSON(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, 'Cache-Control': 'no-store', ...headers });
@@ -148,9 +155,12 @@ export async function startServer(options: ServerOptions = {}): Promise<VoxfaceS
   const limiter = new Limiter({ concurrency: options.concurrency, queue: options.queue });
   const store = new ResultStore({ ttlMs: options.resultTtlMs, maxBytes: options.resultMaxBytes });
   const files = new StaticFiles(staticMounts(webRoot, modelPath));
+  if (!existsSync(path.join(webRoot, 'dist', 'main.js'))) {
+    options.log?.('warning: the page is not built (web/dist/main.js is missing): run node --import tsx scripts/build-web.ts');
+  }
   const maxBody = options.maxBodyBytes ?? 20 * MB;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const openapi = readFileSync(path.join(here, 'openapi.json'));
+  const openapi = Buffer.from(JSON.stringify(openapiSpec, null, 1));
   const started = Date.now();
   const sweeper = setInterval(() => store.sweep(), 30_000);
   sweeper.unref();
@@ -171,7 +181,7 @@ export async function startServer(options: ServerOptions = {}): Promise<VoxfaceS
         jobs: limiter.stats,
         results: store.stats,
         tensors: tf.memory().numTensors,
-        rssMB: Math.round(process.memoryUsage().rss / MB),
+        ...memoryMB(),
       });
       return;
     }
