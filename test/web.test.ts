@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildWeb } from '../scripts/build-web.ts';
 import { startServer } from '../src/server/index.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
-import { gltfValidator, needsPhotosAndModel, noisePNG, PHOTO } from './_server.ts';
+import { GROUP_PHOTO, gltfValidator, needsPhotosAndModel, noisePNG, PHOTO } from './_server.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = needsPhotosAndModel() || (existsSync(CHROMIUM) ? false : `needs ${CHROMIUM}`);
@@ -84,7 +84,7 @@ describe('web page', { skip }, () => {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${app.url}/?mode=server`);
     const answer = page.waitForResponse((r) => r.url().includes('/api/v1/reconstruct'));
-    await page.setInputFiles('#file', PHOTO);
+    await page.setInputFiles('#file', GROUP_PHOTO);
     const json = (await (await answer).json()) as { image: { width: number; height: number }; faces: { box: number[]; landmarks68: number[][] }[] };
     assert.match(await waitDone(page), /on the server/);
     assert.match((await page.locator('#result-mode').textContent()) ?? '', /server/);
@@ -122,9 +122,17 @@ describe('web page', { skip }, () => {
 
     // the GLB download
     const [download] = await Promise.all([page.waitForEvent('download'), glbLink.click()]);
-    assert.equal(download.suggestedFilename(), 'img25.glb');
+    assert.equal(download.suggestedFilename(), '2008_001009.glb');
     const { issues } = await gltfValidator.validateBytes(new Uint8Array(readFileSync((await download.path())!)));
     assert.equal(issues.numErrors, 0, issues.messages.map((m) => m.message).join('; '));
+
+    // every face is selectable: the second one gets its own model and downloads
+    assert.equal(json.faces.length, 2);
+    const firstFace = await page.locator('#viewer').screenshot();
+    await page.locator('input[name="face"][value="1"]').check();
+    await page.waitForFunction(() => document.querySelector('#downloads a[data-format="glb"]')?.textContent?.includes('.face1.glb'));
+    await page.waitForTimeout(300);
+    assert.notDeepEqual(await page.locator('#viewer').screenshot(), firstFace, 'the viewer shows the second face');
 
     // every control has a name; nothing overflows a phone-sized screen
     const unnamed = await page.evaluate(() =>

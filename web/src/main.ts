@@ -14,7 +14,7 @@ import type { Camera } from './camera.ts';
 import { Overlay } from './overlay.ts';
 import { explain, formatBytes, PageError } from './result.ts';
 import type { PageResult } from './result.ts';
-import { parseGLB, Viewer } from './viewer.ts';
+import { disposeObject, parseGLB, Viewer } from './viewer.ts';
 import type { Surface } from './viewer.ts';
 
 type Mode = 'device' | 'server';
@@ -255,6 +255,7 @@ async function run(file: File, forced?: Mode): Promise<void> {
 async function show(result: PageResult, file: File): Promise<void> {
   current?.result.dispose();
   current?.photo?.close();
+  for (const model of current?.models.values() ?? []) disposeObject(model);
   let photo: ImageBitmap | undefined;
   try {
     photo = await createImageBitmap(file, { imageOrientation: 'from-image' });

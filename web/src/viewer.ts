@@ -20,6 +20,18 @@ export async function parseGLB(bytes: ArrayBuffer): Promise<THREE.Object3D> {
   return gltf.scene;
 }
 
+/** Frees the GPU buffers and textures of an object (the shared shaded/wireframe materials stay). */
+export function disposeObject(root: THREE.Object3D): void {
+  root.traverse((o) => {
+    const m = o as THREE.Mesh;
+    if (!m.isMesh && !(o as THREE.Points).isPoints) return;
+    m.geometry.dispose();
+    const original = (m.userData.original ?? m.material) as THREE.Material & { map?: THREE.Texture | null };
+    original.map?.dispose();
+    original.dispose();
+  });
+}
+
 /** The first mesh inside an object. */
 export function findMesh(root: THREE.Object3D): THREE.Mesh | undefined {
   let found: THREE.Mesh | undefined;
@@ -97,6 +109,10 @@ export class Viewer {
     this.scene.add(model);
     if (this.mesh) {
       applySurface(this.mesh, this.surface, this.materials);
+      for (const old of this.mesh.children.filter((o) => (o as THREE.Points).isPoints)) {
+        old.removeFromParent();
+        (old as THREE.Points).geometry.dispose();
+      }
       this.points = landmarkPoints(landmarks, 5);
       this.points.visible = this.showLandmarks;
       this.mesh.add(this.points);
