@@ -21,6 +21,7 @@ import * as npy from './npy.ts';
 import * as obj from './obj.ts';
 import * as ply from './ply.ts';
 import * as stl from './stl.ts';
+import { texturePNG } from './texture.ts';
 
 export const FORMATS = ['glb', 'obj', 'ply', 'stl', 'volume', 'nrrd', 'depth', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -82,13 +83,18 @@ export function exportFace(
   const frame = options.frame ?? 'y-up';
   const files: Record<string, Uint8Array> = {};
   const safe = name.replace(/[^\w.-]/g, '_');
+  // One PNG encode of the texture for GLB and OBJ, and one metres-per-pixel fit.
+  let png: Uint8Array | undefined;
+  const encoded = () => (png ??= texturePNG(face.mesh));
+  let mpp: number | undefined;
+  const scale = () => (mpp ??= metresPerPixel(face));
   for (const f of formats) {
     switch (f) {
       case 'glb':
-        files[`${name}.glb`] = glb.parse(face.mesh, { frame, metresPerPixel: metresPerPixel(face), name: safe });
+        files[`${name}.glb`] = glb.parse(face.mesh, { frame, metresPerPixel: scale(), name: safe, texturePNG: encoded() });
         break;
       case 'obj':
-        for (const [file, bytes] of Object.entries(obj.parse(face.mesh, { frame, name: safe }))) {
+        for (const [file, bytes] of Object.entries(obj.parse(face.mesh, { frame, name: safe, texturePNG: encoded() }))) {
           files[file.replace(safe, name)] = bytes;
         }
         break;
@@ -106,7 +112,7 @@ export function exportFace(
         }
         break;
       case 'nrrd':
-        files[`${name}.nrrd`] = nrrd.parse(face.volume, { crop: face.crop, metresPerPixel: metresPerPixel(face) });
+        files[`${name}.nrrd`] = nrrd.parse(face.volume, { crop: face.crop, metresPerPixel: scale() });
         break;
       case 'depth': {
         const d = depth.depthFromMesh(face.mesh, image.width, image.height);

@@ -15,8 +15,8 @@
  */
 import type { Mesh } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
-import { encodePNG } from '../image/png.ts';
 import { frameNote, textureOf, toExportFrame, type ExportFrame } from './frame.ts';
+import { texturePNG } from './texture.ts';
 
 export interface GLBOptions {
   /** Coordinate frame of the vertices (default 'y-up', see frame.ts). */
@@ -29,6 +29,8 @@ export interface GLBOptions {
   centre?: boolean;
   /** Name of the mesh, node and material (default 'face'). */
   name?: string;
+  /** The texture already encoded as PNG (`texturePNG(mesh)`), so exporters can share one encode. */
+  texturePNG?: Uint8Array;
 }
 
 const FLOAT = 5126;
@@ -82,7 +84,7 @@ export function parse(mesh: Mesh, options: GLBOptions = {}): Uint8Array {
     accessors,
   };
   if (texture) {
-    const png = encodePNG({ width: texture.width, height: texture.height, data: texture.data });
+    const png = options.texturePNG ?? texturePNG(mesh)!;
     gltf.images = [{ name: `${name}-texture`, bufferView: bin.add(png), mimeType: 'image/png' }];
     gltf.samplers = [{ magFilter: 9729, minFilter: 9987, wrapS: 33071, wrapT: 33071 }];
     gltf.textures = [{ sampler: 0, source: 0 }];

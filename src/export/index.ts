@@ -17,3 +17,4 @@ export * as depth from './depth.ts';
 export * as json from './json.ts';
 export { toExportFrame, frameNote, validateMesh, type ExportFrame, type FramedMesh } from './frame.ts';
 export { volumeGeometry, quantizeVolume, type VolumeGeometry } from './volume.ts';
+export { texturePNG, TEXTURE_PNG } from './texture.ts';

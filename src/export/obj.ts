@@ -11,8 +11,8 @@
  */
 import type { Mesh } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
-import { encodePNG } from '../image/png.ts';
 import { frameNote, textureOf, toExportFrame, type ExportFrame } from './frame.ts';
+import { texturePNG } from './texture.ts';
 
 export interface OBJOptions {
   frame?: ExportFrame;
@@ -20,6 +20,8 @@ export interface OBJOptions {
   name?: string;
   /** Append r g b to each `v` line when the mesh has colours (default true). */
   vertexColors?: boolean;
+  /** The texture already encoded as PNG (`texturePNG(mesh)`), so exporters can share one encode. */
+  texturePNG?: Uint8Array;
 }
 
 /**
@@ -70,7 +72,7 @@ export function parse(mesh: Mesh, options: OBJOptions = {}): Record<string, Uint
     [`${name}.obj`]: enc.encode(lines.join('\n')),
     [`${name}.mtl`]: enc.encode(mtl.join('\n')),
   };
-  if (texture) files[`${name}.png`] = encodePNG({ width: texture.width, height: texture.height, data: texture.data });
+  if (texture) files[`${name}.png`] = options.texturePNG ?? texturePNG(mesh)!;
   return files;
 }
 

@@ -1,6 +1,5 @@
 import type { RGBImage } from '../types.ts';
-import { rasterizeDepth, rasterizeTriangle } from './raster.ts';
-import { samplePhoto } from './sample.ts';
+import { rasterizeDepth } from './raster.ts';
 
 /** A texture being baked: linear RGB in [0,1] and a confidence in [0,1] per texel. */
 export interface BakedTexture {
@@ -30,6 +29,8 @@ const NZ_SEEN = 0.45;
  * Rasterises every triangle in UV space; for each covered texel interpolates its 3D point and normal,
  * samples the photo at the point's (x, y) and weights the sample by visibility: the normal's z
  * (grazing → 0) times a z-buffer test (occluded by a nearer part of the mesh → 0).
+ * Same texel coverage as `rasterizeTriangle` (texel centres, edges inclusive), inlined: no call or
+ * allocation per texel.
  *
  * @example
  * const baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, 1024);
@@ -39,7 +40,9 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
   const colour = new Float32Array(size * size * 3);
   const weight = new Float32Array(size * size);
   const covered = new Uint8Array(size * size);
-  const zbuf = occlusionBuffer(p, indices, photo);
+  const zb = occlusionBuffer(p, indices, photo);
+  const { width: pw, height: ph, data: px } = photo;
+  const eps = -1e-7;
   for (let t = 0; t < indices.length; t += 3) {
     const a = indices[t];
     const b = indices[t + 1];
@@ -47,33 +50,80 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
     const tMax = Math.max(theta[a], theta[b], theta[c]);
     const tMin = Math.min(theta[a], theta[b], theta[c]);
     if (tMax - tMin > Math.PI) continue; // straddles the seam behind the head
-    rasterizeTriangle(
-      uvs[2 * a] * size, uvs[2 * a + 1] * size,
-      uvs[2 * b] * size, uvs[2 * b + 1] * size,
-      uvs[2 * c] * size, uvs[2 * c + 1] * size,
-      size, size,
-      (i, j, w0, w1, w2) => {
-        const x = w0 * p[3 * a] + w1 * p[3 * b] + w2 * p[3 * c];
-        const y = w0 * p[3 * a + 1] + w1 * p[3 * b + 1] + w2 * p[3 * c + 1];
-        const z = w0 * p[3 * a + 2] + w1 * p[3 * b + 2] + w2 * p[3 * c + 2];
-        const nx = w0 * nrm[3 * a] + w1 * nrm[3 * b] + w2 * nrm[3 * c];
-        const ny = w0 * nrm[3 * a + 1] + w1 * nrm[3 * b + 1] + w2 * nrm[3 * c + 1];
-        const nz0 = w0 * nrm[3 * a + 2] + w1 * nrm[3 * b + 2] + w2 * nrm[3 * c + 2];
-        const nz = nz0 / (Math.hypot(nx, ny, nz0) || 1);
+    const x0 = uvs[2 * a] * size, y0 = uvs[2 * a + 1] * size;
+    const x1 = uvs[2 * b] * size, y1 = uvs[2 * b + 1] * size;
+    const x2 = uvs[2 * c] * size, y2 = uvs[2 * c + 1] * size;
+    const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
+    if (!(Math.abs(area) > 1e-12)) continue;
+    const inv = 1 / area;
+    const iMin = Math.max(0, Math.ceil(Math.min(x0, x1, x2) - 0.5));
+    const iMax = Math.min(size - 1, Math.floor(Math.max(x0, x1, x2) - 0.5));
+    const jMin = Math.max(0, Math.ceil(Math.min(y0, y1, y2) - 0.5));
+    const jMax = Math.min(size - 1, Math.floor(Math.max(y0, y1, y2) - 0.5));
+    if (iMin > iMax || jMin > jMax) continue;
+    const pax = p[3 * a], pay = p[3 * a + 1], paz = p[3 * a + 2];
+    const pbx = p[3 * b], pby = p[3 * b + 1], pbz = p[3 * b + 2];
+    const pcx = p[3 * c], pcy = p[3 * c + 1], pcz = p[3 * c + 2];
+    const nax = nrm[3 * a], nay = nrm[3 * a + 1], naz = nrm[3 * a + 2];
+    const nbx = nrm[3 * b], nby = nrm[3 * b + 1], nbz = nrm[3 * b + 2];
+    const ncx = nrm[3 * c], ncy = nrm[3 * c + 1], ncz = nrm[3 * c + 2];
+    for (let j = jMin; j <= jMax; j++) {
+      const py = j + 0.5;
+      for (let i = iMin; i <= iMax; i++) {
+        const qx = i + 0.5;
+        const w0 = ((x1 - qx) * (y2 - py) - (x2 - qx) * (y1 - py)) * inv;
+        if (w0 < eps) continue;
+        const w1 = ((x2 - qx) * (y0 - py) - (x0 - qx) * (y2 - py)) * inv;
+        if (w1 < eps) continue;
+        const w2 = 1 - w0 - w1;
+        if (w2 < eps) continue;
+        const x = w0 * pax + w1 * pbx + w2 * pcx;
+        const y = w0 * pay + w1 * pby + w2 * pcy;
+        const z = w0 * paz + w1 * pbz + w2 * pcz;
+        const nx = w0 * nax + w1 * nbx + w2 * ncx;
+        const ny = w0 * nay + w1 * nby + w2 * ncy;
+        const nz0 = w0 * naz + w1 * nbz + w2 * ncz;
+        const nz = nz0 / (Math.sqrt(nx * nx + ny * ny + nz0 * nz0) || 1);
         const k = j * size + i;
         covered[k] = 1;
-        samplePhoto(photo, x, y, colour, 3 * k);
+        // bilinear photo sample (as samplePhoto: pixel centres at +0.5, clamped to the border)
+        const fx = Math.min(Math.max(x - 0.5, 0), pw - 1);
+        const fy = Math.min(Math.max(y - 0.5, 0), ph - 1);
+        const sx0 = Math.floor(fx);
+        const sy0 = Math.floor(fy);
+        const sx1 = sx0 + 1 < pw ? sx0 + 1 : pw - 1;
+        const sy1 = sy0 + 1 < ph ? sy0 + 1 : ph - 1;
+        const tx = fx - sx0;
+        const ty = fy - sy0;
+        const w00 = (1 - tx) * (1 - ty), w10 = tx * (1 - ty), w01 = (1 - tx) * ty, w11 = tx * ty;
+        const i00 = 3 * (sy0 * pw + sx0), i10 = 3 * (sy0 * pw + sx1), i01 = 3 * (sy1 * pw + sx0), i11 = 3 * (sy1 * pw + sx1);
+        const o = 3 * k;
+        colour[o] = (w00 * px[i00] + w10 * px[i10] + w01 * px[i01] + w11 * px[i11]) / 255;
+        colour[o + 1] = (w00 * px[i00 + 1] + w10 * px[i10 + 1] + w01 * px[i01 + 1] + w11 * px[i11 + 1]) / 255;
+        colour[o + 2] = (w00 * px[i00 + 2] + w10 * px[i10 + 2] + w01 * px[i01 + 2] + w11 * px[i11 + 2]) / 255;
         let w = Math.min(Math.max((nz - NZ_HIDDEN) / (NZ_SEEN - NZ_HIDDEN), 0), 1);
-        if (w > 0 && !(x >= 0 && y >= 0 && x <= photo.width && y <= photo.height)) w = 0;
-        if (w > 0 && zbuf.occluded(x, y, z, nz)) w = 0;
+        if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
+        if (w > 0) {
+          // occluded when a nearer surface lies in front by more than a slope-aware tolerance
+          const zi = Math.floor(x) - zb.x0;
+          const zj = Math.floor(y) - zb.y0;
+          if (zi >= 0 && zj >= 0 && zi < zb.width && zj < zb.height) {
+            const front = zb.depth[zj * zb.width + zi];
+            const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
+            if (front - z > 1.5 + slope) w = 0;
+          }
+        }
         weight[k] = w;
-      },
-    );
+      }
+    }
   }
   return { size, colour, weight, covered };
 }
 
-/** Z-buffer over the mesh's bounding box (clipped to the photo), with a slope-aware depth tolerance. */
+/**
+ * Z-buffer over the mesh's bounding box (clipped to the photo); the tolerance of the test in
+ * `bakeFromPhoto` grows on steep surfaces (within a pixel z varies by the slope).
+ */
 function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage) {
   let xMin = Infinity, yMin = Infinity, xMax = -Infinity, yMax = -Infinity;
   for (let i = 0; i < p.length; i += 3) {
@@ -87,17 +137,7 @@ function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage)
   const width = Math.max(1, Math.min(photo.width, Math.ceil(xMax) + 1) - x0);
   const height = Math.max(1, Math.min(photo.height, Math.ceil(yMax) + 1) - y0);
   const depth = rasterizeDepth({ positions: p, indices }, { x0, y0, width, height });
-  return {
-    /** True when a nearer surface hides (x, y, z); the tolerance grows on steep surfaces (within a pixel z varies by the slope). */
-    occluded(x: number, y: number, z: number, nz: number): boolean {
-      const i = Math.floor(x) - x0;
-      const j = Math.floor(y) - y0;
-      if (i < 0 || j < 0 || i >= width || j >= height) return false;
-      const front = depth[j * width + i];
-      const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
-      return front - z > 1.5 + slope;
-    },
-  };
+  return { x0, y0, width, height, depth };
 }
 
 /**
@@ -105,26 +145,30 @@ function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage)
  * texel (i, j) ↔ (size − 1 − i, j) in the symmetric cylindrical layout. The result blends own and
  * mirrored colours with α = w / (w + w_m (1 − w)) (own weight w, mirror weight w_m), so a texel seen
  * head-on keeps its own colour and a hidden one takes the mirror's; its confidence becomes max(w, w_m).
+ * `inPlace` overwrites `baked` instead of copying it (same result: of each pair only the texel seen
+ * worse changes, and it is never read again as the better one).
  *
  * @example
  * const completed = mirrorComplete(baked);
  */
-export function mirrorComplete(baked: BakedTexture): BakedTexture {
+export function mirrorComplete(baked: BakedTexture, inPlace = false): BakedTexture {
   const { size, colour, weight, covered } = baked;
-  const outColour = new Float32Array(colour);
-  const outWeight = new Float32Array(weight);
+  const outColour = inPlace ? colour : new Float32Array(colour);
+  const outWeight = inPlace ? weight : new Float32Array(weight);
   for (let j = 0; j < size; j++) {
+    const row = j * size;
     for (let i = 0; i < size; i++) {
-      const k = j * size + i;
-      const m = j * size + (size - 1 - i);
+      const k = row + i;
+      const m = row + (size - 1 - i);
       if (!covered[k] || !covered[m]) continue;
       const w = weight[k];
       const wm = weight[m];
       if (wm <= w) continue;
       const alpha = w / (w + wm * (1 - w));
-      for (let ch = 0; ch < 3; ch++) {
-        outColour[3 * k + ch] = alpha * colour[3 * k + ch] + (1 - alpha) * colour[3 * m + ch];
-      }
+      const k3 = 3 * k, m3 = 3 * m;
+      outColour[k3] = alpha * colour[k3] + (1 - alpha) * colour[m3];
+      outColour[k3 + 1] = alpha * colour[k3 + 1] + (1 - alpha) * colour[m3 + 1];
+      outColour[k3 + 2] = alpha * colour[k3 + 2] + (1 - alpha) * colour[m3 + 2];
       outWeight[k] = wm;
     }
   }

@@ -11,51 +11,19 @@
  */
 export function pullPushFill(colour: Float32Array, weight: Float32Array, width: number, height: number): Float32Array {
   // Pull: build a pyramid of premultiplied colours and clamped weight sums, halving the size each level.
-  const levels: { w: number; h: number; c: Float32Array; a: Float32Array }[] = [];
+  const levels: Level[] = [];
   const c0 = new Float32Array(colour.length);
   const a0 = new Float32Array(weight.length);
   for (let k = 0; k < weight.length; k++) {
     const w = Math.min(Math.max(weight[k], 0), 1);
     a0[k] = w;
-    for (let ch = 0; ch < 3; ch++) c0[3 * k + ch] = w * colour[3 * k + ch];
+    if (w === 0) continue; // c0 is zero already
+    c0[3 * k] = w * colour[3 * k];
+    c0[3 * k + 1] = w * colour[3 * k + 1];
+    c0[3 * k + 2] = w * colour[3 * k + 2];
   }
   levels.push({ w: width, h: height, c: c0, a: a0 });
-  while (levels[levels.length - 1].w > 1 || levels[levels.length - 1].h > 1) {
-    const fine = levels[levels.length - 1];
-    const w = Math.ceil(fine.w / 2);
-    const h = Math.ceil(fine.h / 2);
-    const c = new Float32Array(w * h * 3);
-    const a = new Float32Array(w * h);
-    for (let j = 0; j < h; j++) {
-      for (let i = 0; i < w; i++) {
-        let sa = 0;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        for (let dj = 0; dj < 2; dj++) {
-          for (let di = 0; di < 2; di++) {
-            const fi = 2 * i + di;
-            const fj = 2 * j + dj;
-            if (fi >= fine.w || fj >= fine.h) continue;
-            const f = fj * fine.w + fi;
-            sa += fine.a[f];
-            s0 += fine.c[3 * f];
-            s1 += fine.c[3 * f + 1];
-            s2 += fine.c[3 * f + 2];
-          }
-        }
-        // Normalise to a weighted mean, keep a confidence capped at 1 (premultiplied again).
-        const k = j * w + i;
-        const conf = Math.min(sa, 1);
-        const norm = sa > 0 ? conf / sa : 0;
-        a[k] = conf;
-        c[3 * k] = s0 * norm;
-        c[3 * k + 1] = s1 * norm;
-        c[3 * k + 2] = s2 * norm;
-      }
-    }
-    levels.push({ w, h, c, a });
-  }
+  while (levels[levels.length - 1].w > 1 || levels[levels.length - 1].h > 1) levels.push(pull(levels[levels.length - 1]));
   const top = levels[levels.length - 1];
   for (let k = 0; k < top.a.length; k++) {
     for (let ch = 0; ch < 3; ch++) top.c[3 * k + ch] = top.a[k] > 0 ? top.c[3 * k + ch] / top.a[k] : 0;
@@ -63,35 +31,92 @@ export function pullPushFill(colour: Float32Array, weight: Float32Array, width: 
   }
   // Push: from the coarsest level down, fill each level's missing confidence with the coarser level,
   // sampled bilinearly at the fine texel's centre.
-  for (let l = levels.length - 2; l >= 0; l--) {
-    const fine = levels[l];
-    const coarse = levels[l + 1];
-    for (let j = 0; j < fine.h; j++) {
-      const cy = Math.min(Math.max((j + 0.5) / 2 - 0.5, 0), coarse.h - 1);
-      const y0 = Math.floor(cy);
-      const y1 = Math.min(y0 + 1, coarse.h - 1);
-      const ty = cy - y0;
-      for (let i = 0; i < fine.w; i++) {
-        const k = j * fine.w + i;
-        const missing = 1 - fine.a[k];
-        if (missing <= 0) continue;
-        const cx = Math.min(Math.max((i + 0.5) / 2 - 0.5, 0), coarse.w - 1);
-        const x0 = Math.floor(cx);
-        const x1 = Math.min(x0 + 1, coarse.w - 1);
-        const tx = cx - x0;
-        const k00 = y0 * coarse.w + x0;
-        const k10 = y0 * coarse.w + x1;
-        const k01 = y1 * coarse.w + x0;
-        const k11 = y1 * coarse.w + x1;
-        for (let ch = 0; ch < 3; ch++) {
-          const v =
-            (1 - ty) * ((1 - tx) * coarse.c[3 * k00 + ch] + tx * coarse.c[3 * k10 + ch]) +
-            ty * ((1 - tx) * coarse.c[3 * k01 + ch] + tx * coarse.c[3 * k11 + ch]);
-          fine.c[3 * k + ch] += missing * v;
-        }
-        fine.a[k] = 1;
+  for (let l = levels.length - 2; l >= 0; l--) push(levels[l], levels[l + 1]);
+  return levels[0].c;
+}
+
+/** One pyramid level: premultiplied colour (3 per texel) and confidence. */
+interface Level {
+  w: number;
+  h: number;
+  c: Float32Array;
+  a: Float32Array;
+}
+
+/** The next coarser level: each texel sums its 2×2 children (those inside the fine level). */
+function pull(fine: Level): Level {
+  const w = Math.ceil(fine.w / 2);
+  const h = Math.ceil(fine.h / 2);
+  const c = new Float32Array(w * h * 3);
+  const a = new Float32Array(w * h);
+  const fa = fine.a, fc = fine.c, fw = fine.w;
+  for (let j = 0; j < h; j++) {
+    const r0 = 2 * j * fw;
+    const hasRow1 = 2 * j + 1 < fine.h;
+    for (let i = 0; i < w; i++) {
+      const hasCol1 = 2 * i + 1 < fw;
+      // children in the order (0,0), (1,0), (0,1), (1,1) as (di, dj)
+      const f00 = r0 + 2 * i;
+      let sa = fa[f00];
+      let s0 = fc[3 * f00];
+      let s1 = fc[3 * f00 + 1];
+      let s2 = fc[3 * f00 + 2];
+      if (hasCol1) {
+        const f = f00 + 1;
+        sa += fa[f]; s0 += fc[3 * f]; s1 += fc[3 * f + 1]; s2 += fc[3 * f + 2];
       }
+      if (hasRow1) {
+        const f = f00 + fw;
+        sa += fa[f]; s0 += fc[3 * f]; s1 += fc[3 * f + 1]; s2 += fc[3 * f + 2];
+        if (hasCol1) {
+          const g = f + 1;
+          sa += fa[g]; s0 += fc[3 * g]; s1 += fc[3 * g + 1]; s2 += fc[3 * g + 2];
+        }
+      }
+      // Normalise to a weighted mean, keep a confidence capped at 1 (premultiplied again).
+      const k = j * w + i;
+      const conf = Math.min(sa, 1);
+      const norm = sa > 0 ? conf / sa : 0;
+      a[k] = conf;
+      c[3 * k] = s0 * norm;
+      c[3 * k + 1] = s1 * norm;
+      c[3 * k + 2] = s2 * norm;
     }
   }
-  return levels[0].c;
+  return { w, h, c, a };
+}
+
+/** Fills the missing confidence of `fine` from `coarse`, bilinearly at each fine texel's centre. */
+function push(fine: Level, coarse: Level): void {
+  const cw = coarse.w, cc = coarse.c, fc = fine.c, fa = fine.a;
+  // per fine column: the two coarse columns and the weight of the second
+  const cx0 = new Int32Array(fine.w), cx1 = new Int32Array(fine.w), ctx = new Float64Array(fine.w);
+  for (let i = 0; i < fine.w; i++) {
+    const cx = Math.min(Math.max((i + 0.5) / 2 - 0.5, 0), cw - 1);
+    cx0[i] = Math.floor(cx);
+    cx1[i] = Math.min(cx0[i] + 1, cw - 1);
+    ctx[i] = cx - cx0[i];
+  }
+  for (let j = 0; j < fine.h; j++) {
+    const cy = Math.min(Math.max((j + 0.5) / 2 - 0.5, 0), coarse.h - 1);
+    const y0 = Math.floor(cy);
+    const y1 = Math.min(y0 + 1, coarse.h - 1);
+    const ty = cy - y0;
+    const row = j * fine.w;
+    for (let i = 0; i < fine.w; i++) {
+      const k = row + i;
+      const missing = 1 - fa[k];
+      if (missing <= 0) continue;
+      const x0 = cx0[i], x1 = cx1[i], tx = ctx[i];
+      const k00 = 3 * (y0 * cw + x0);
+      const k10 = 3 * (y0 * cw + x1);
+      const k01 = 3 * (y1 * cw + x0);
+      const k11 = 3 * (y1 * cw + x1);
+      for (let ch = 0; ch < 3; ch++) {
+        const v = (1 - ty) * ((1 - tx) * cc[k00 + ch] + tx * cc[k10 + ch]) + ty * ((1 - tx) * cc[k01 + ch] + tx * cc[k11 + ch]);
+        fc[3 * k + ch] += missing * v;
+      }
+      fa[k] = 1;
+    }
+  }
 }

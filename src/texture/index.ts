@@ -84,10 +84,13 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   const { uvs, theta } = cylindricalUnwrap(positions, frame, (padding + 1) / size);
 
   let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, size);
-  if (options.symmetry ?? true) baked = mirrorComplete(baked);
+  if (options.symmetry ?? true) baked = mirrorComplete(baked, true);
   const rgb = pullPushFill(baked.colour, baked.weight, size, size);
   const data = new Uint8Array(size * size * 3);
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(Math.min(Math.max(rgb[i], 0), 1) * 255);
+  for (let i = 0; i < data.length; i++) {
+    const v = rgb[i];
+    data[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
+  }
 
   const colors = new Float32Array(nVertices * 3);
   for (let v = 0; v < nVertices; v++) samplePhoto(photo, positions[3 * v], positions[3 * v + 1], colors, 3 * v);

@@ -1,0 +1,287 @@
+/**
+ * End-to-end pipeline bench on real photos: milliseconds per stage, per face, and peak memory.
+ *
+ *   npm run bench -- [--photos <dir>]... [--runs 1] [--threads 2] [--faces largest|all]
+ *                    [--texture <size>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu]
+ *
+ * Photos: by default 12 spread over `../shared/faces` (sorted paths, evenly spaced) plus the 8 of
+ * `../shared/aflw2000-3d-dev` (`VOXFACE_SHARED` overrides `../shared`); a missing folder is skipped
+ * with a message. `--photos` replaces them (every image in that folder, repeatable).
+ *
+ * Per face (with `--faces largest`, the default: one face per photo) the stages are decode and detect
+ * (of its photo), align, network, mesh, landmarks + pose, texture, export GLB + JSON (the default CLI
+ * output) and, measured apart, export of every format; "total" = decode + detect + align + network +
+ * mesh + landmarks/pose + texture + export GLB+JSON, the number the speed bar is about. With
+ * `--faces all` photo-level stages (decode, detect) are shared by its faces and the face stages are
+ * summed: rows are then per photo. Also the marching-cubes time on a 192×192×200 face-like volume
+ * (VRN's size). The machine's load average goes with the table: medians are the numbers to compare
+ * on a shared machine. `--clock cpu` times with the process's CPU time instead (user + system of every
+ * thread: the network's and detector's threads add up, the JavaScript stages run on one), which a busy
+ * machine disturbs less than the wall clock.
+ */
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FORMATS, exportResult } from '../src/export/files.ts';
+import type { Format } from '../src/export/files.ts';
+import { marchingCubes } from '../src/mesh/index.ts';
+import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import type { ReconstructOptions } from '../src/pipeline.ts';
+import type { ReconstructionResult } from '../src/types.ts';
+import { voxelizeFaceLike } from '../src/volume/index.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(ROOT, '..', 'shared');
+const IMAGE = /\.(jpe?g|png|webp|bmp)$/i;
+
+const { values: args } = parseArgs({
+  options: {
+    photos: { type: 'string', multiple: true },
+    runs: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    faces: { type: 'string', default: 'largest' },
+    texture: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'string' },
+    'no-mc': { type: 'boolean', default: false },
+    clock: { type: 'string', default: 'wall' },
+  },
+});
+const RUNS = Math.max(1, Number(args.runs));
+const THREADS = Math.max(1, Number(args.threads));
+const FACES = args.faces === 'all' ? 'all' : 'largest';
+const CPU_CLOCK = args.clock === 'cpu';
+/** Milliseconds: wall clock, or with `--clock cpu` the process's CPU time (user + system, every thread). */
+const now = CPU_CLOCK
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
+
+/** Every image under `dir` (recursively), sorted. */
+function imagesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...imagesUnder(p));
+    else if (IMAGE.test(name)) out.push(p);
+  }
+  return out;
+}
+
+/** `n` paths evenly spaced over a sorted list (deterministic, covers every subfolder of a mixed set). */
+function spread(list: string[], n: number): string[] {
+  if (list.length <= n) return list;
+  return Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)]);
+}
+
+function choosePhotos(): { photos: string[]; notes: string[] } {
+  const notes: string[] = [];
+  if (args.photos) {
+    const photos = args.photos.flatMap((d) => (existsSync(d) ? imagesUnder(d) : (notes.push(`skipped ${d}: not found`), [])));
+    return { photos, notes };
+  }
+  const photos: string[] = [];
+  const faces = path.join(SHARED, 'faces');
+  if (existsSync(faces)) photos.push(...spread(imagesUnder(faces), 12));
+  else notes.push(`skipped ${faces}: not found (set VOXFACE_SHARED)`);
+  const aflw = path.join(SHARED, 'aflw2000-3d-dev');
+  if (existsSync(aflw)) photos.push(...imagesUnder(aflw));
+  else notes.push(`skipped ${aflw}: not found (set VOXFACE_SHARED)`);
+  return { photos, notes };
+}
+
+interface Stats {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+}
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return { n: 0, min: NaN, median: NaN, max: NaN };
+  const m = s.length >> 1;
+  return { n: s.length, min: s[0], median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, max: s[s.length - 1] };
+}
+
+/** A copy of a result whose texture images are new objects: no export can reuse another's encoded PNG. */
+function fresh(result: ReconstructionResult): ReconstructionResult {
+  return { ...result, faces: result.faces.map((f) => ({ ...f, mesh: { ...f.mesh, texture: { ...f.mesh.texture } } })) };
+}
+
+function timeIt<T>(f: () => T): [T, number] {
+  const t0 = now();
+  const r = f();
+  return [r, now() - t0];
+}
+
+const STAGES = ['decode', 'detect', 'align', 'network', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
+const EXTRA = ['export all formats', ...FORMATS.map((f) => `  export ${f}`)];
+
+interface PhotoRow {
+  photo: string;
+  size: string;
+  faces: number;
+  triangles: number;
+  total: number;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const { photos: all, notes } = choosePhotos();
+  const photos = args.limit ? all.slice(0, Number(args.limit)) : all;
+  for (const n of notes) console.error(n);
+  const load0 = os.loadavg();
+  const recon: ReconstructOptions = { faces: FACES, now };
+  if (args.texture !== undefined) recon.textureSize = Number(args.texture);
+
+  const samples: Record<string, number[]> = Object.fromEntries([...STAGES, ...EXTRA].map((s) => [s, []]));
+  const rows: PhotoRow[] = [];
+  let tLoad = 0;
+  if (photos.length > 0) {
+    const t0 = performance.now();
+    const vox = await loadVoxface({ threads: THREADS });
+    tLoad = performance.now() - t0;
+    // Warm-up: one photo through everything, so the JIT's first compiles are not timed.
+    await runPhoto(photos[0], vox, recon, null);
+    for (const photo of photos) {
+      for (let run = 0; run < RUNS; run++) {
+        const row = await runPhoto(photo, vox, recon, samples);
+        if (run === 0) rows.push(row);
+      }
+    }
+  }
+
+  let mc: Stats | undefined;
+  let mcTriangles = 0;
+  if (!args['no-mc']) {
+    const vol = voxelizeFaceLike({ width: 192, height: 192, depth: 200 }, 1);
+    marchingCubes(vol); // warm-up
+    const ms: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [m, t] = timeIt(() => marchingCubes(vol));
+      mcTriangles = m.indices.length / 3;
+      ms.push(t);
+    }
+    mc = stats(ms);
+  }
+
+  const peakMiB = process.resourceUsage().maxRSS / 1024;
+  const load1 = os.loadavg();
+  const report = {
+    date: new Date().toISOString(),
+    machine: `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}`,
+    node: process.version,
+    loadavgBefore: load0,
+    loadavgAfter: load1,
+    threads: THREADS,
+    runs: RUNS,
+    clock: CPU_CLOCK ? 'cpu' : 'wall',
+    faces: FACES,
+    textureSize: recon.textureSize ?? 1024,
+    modelLoadMs: tLoad,
+    photos: rows,
+    stages: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])),
+    marchingCubes192: mc ? { ...mc, triangles: mcTriangles } : undefined,
+    peakRssMiB: peakMiB,
+  };
+  console.log(markdown(report));
+  if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+}
+
+async function runPhoto(
+  file: string,
+  vox: Awaited<ReturnType<typeof loadVoxface>>,
+  recon: ReconstructOptions,
+  samples: Record<string, number[]> | null,
+): Promise<PhotoRow> {
+  const name = path.relative(SHARED, file).startsWith('..') ? file : path.relative(SHARED, file);
+  const bytes = await readFile(file);
+  const t0 = now();
+  const image = await decodeImage(bytes);
+  const decode = now() - t0;
+  let result: ReconstructionResult;
+  try {
+    result = await vox.reconstruct(image, recon);
+  } catch (e) {
+    return { photo: name, size: `${image.width}×${image.height}`, faces: 0, triangles: 0, total: NaN, error: (e as Error).message };
+  }
+  const [, glbJson] = timeIt(() => exportResult(fresh(result), ['glb', 'json'], 'face'));
+  const [, allFormats] = timeIt(() => exportResult(fresh(result), [...FORMATS], 'face'));
+  const perFormat = FORMATS.map((f) => timeIt(() => exportResult(fresh(result), [f as Format], 'face'))[1]);
+  const sum = (k: string) => result.faces.reduce((s, f) => s + (f.timings[k] ?? 0), 0);
+  const stage: Record<string, number> = {
+    decode,
+    detect: result.timings.detect,
+    align: sum('align'),
+    network: sum('network'),
+    mesh: sum('mesh'),
+    'landmarks+pose': sum('landmarks') + sum('pose'),
+    texture: sum('texture'),
+    'export glb+json': glbJson,
+  };
+  stage.total = Object.values(stage).reduce((a, b) => a + b, 0);
+  if (samples) {
+    for (const [k, v] of Object.entries(stage)) samples[k].push(v);
+    samples['export all formats'].push(allFormats);
+    FORMATS.forEach((f, i) => samples[`  export ${f}`].push(perFormat[i]));
+  }
+  return {
+    photo: name,
+    size: `${image.width}×${image.height}`,
+    faces: result.faces.length,
+    triangles: result.faces.reduce((s, f) => s + f.mesh.indices.length / 3, 0),
+    total: stage.total,
+  };
+}
+
+function markdown(r: {
+  machine: string;
+  node: string;
+  loadavgBefore: number[];
+  loadavgAfter: number[];
+  threads: number;
+  runs: number;
+  clock: string;
+  faces: string;
+  textureSize: number;
+  modelLoadMs: number;
+  photos: PhotoRow[];
+  stages: Record<string, Stats>;
+  marchingCubes192?: Stats & { triangles: number };
+  peakRssMiB: number;
+}): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+  const unit = r.faces === 'largest' ? 'face (largest per photo)' : 'photo (all faces)';
+  const ok = r.photos.filter((p) => !p.error).length;
+  const lines = [
+    `voxface bench: ${ok}/${r.photos.length} photos × ${r.runs} run(s), per ${unit}, network threads ${r.threads}, texture ${r.textureSize}², ${r.clock === 'cpu' ? 'CPU time (all threads)' : 'wall clock'}`,
+    `${r.machine}, node ${r.node}, load average ${r.loadavgBefore.map((l) => l.toFixed(1)).join(' ')} → ${r.loadavgAfter.map((l) => l.toFixed(1)).join(' ')}` +
+      ` (a shared machine: compare medians); model + detectors loaded in ${f(r.modelLoadMs)} ms`,
+    '',
+    '| stage | min ms | median ms | max ms |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const [k, s] of Object.entries(r.stages)) {
+    if (s.n === 0) continue;
+    const label = k === 'total' ? '**total** (decode … export glb+json)' : k.startsWith('  ') ? `  ${k.trim()}` : k;
+    const cell = (x: number) => (k === 'total' ? `**${f(x)}**` : f(x));
+    lines.push(`| ${label.startsWith('  ') ? '↳ ' + label.trim() : label} | ${cell(s.min)} | ${cell(s.median)} | ${cell(s.max)} |`);
+  }
+  if (r.marchingCubes192) {
+    const m = r.marchingCubes192;
+    lines.push(`| marching cubes 192×192×200 (${m.triangles} triangles) | ${f(m.min)} | ${f(m.median)} | ${f(m.max)} |`);
+  }
+  lines.push('', `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`, '', '| photo | size | faces | triangles | total ms |', '|---|---|---:|---:|---:|');
+  for (const p of r.photos) {
+    lines.push(`| ${p.photo} | ${p.size} | ${p.faces} | ${p.triangles} | ${p.error ? `failed: ${p.error}` : f(p.total)} |`);
+  }
+  return lines.join('\n');
+}
+
+await main();
