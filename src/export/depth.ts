@@ -17,6 +17,9 @@ import { rasterizeDepth } from '../texture/raster.ts';
 
 export { rasterizeDepth } from '../texture/raster.ts';
 
+/** zlib level and row filter of depth PNGs: Up at level 3 is ≈ 2× faster than adaptive at 6 and smaller. */
+const DEPTH_PNG = { level: 3, filter: 2 } as const;
+
 export interface DepthOptions {
   /** z of level 1 (default: the smallest z present). */
   offset?: number;
@@ -65,6 +68,7 @@ export function parse(depth: Float32Array, width: number, height: number, option
     levels[i] = Math.min(Math.max(Math.round((z - offset) / scale) + 1, 1), 65535);
   }
   return encodePNGGray16(width, height, levels, {
+    ...DEPTH_PNG,
     text: {
       Description: 'voxface depth map: 0 = no face, else z = depth_offset + (value - 1) * depth_scale',
       Software: 'voxface',

@@ -60,7 +60,7 @@ export function parse(volume: Volume, options: NRRDOptions = {}): Uint8Array {
     '',
   ].join('\n');
   const head = new TextEncoder().encode(header);
-  const body = encoding === 'gzip' ? gzipSync(data, { level: 6 }) : data;
+  const body = encoding === 'gzip' ? gzipSync(data, { level: 3 }) : data;
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);

@@ -76,8 +76,25 @@ export function parse(mesh: Mesh, options: OBJOptions = {}): Record<string, Uint
   return files;
 }
 
-/** Rounds to 1/scale and prints without trailing zeros (and without "-0"). */
+/**
+ * Rounds to 1/scale (a power of ten) and prints without trailing zeros (and without "-0"): the same text
+ * as `String(Math.round(x * scale) / scale)`, from integer digits (several times faster).
+ */
 function fmt(x: number, scale: number): string {
-  const r = Math.round(x * scale) / scale;
-  return r === 0 ? '0' : String(r);
+  const n = Math.round(x * scale);
+  if (n === 0) return '0';
+  const m = n < 0 ? -n : n;
+  const whole = Math.floor(m / scale);
+  let frac = m - whole * scale;
+  let head = n < 0 ? '-' + whole : String(whole);
+  if (frac === 0) return head;
+  let digits = scale;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits /= 10;
+  }
+  // frac now has no trailing zeros; left-pad it to the number of decimals that remain
+  head += '.';
+  for (let d = digits / 10; d > frac; d /= 10) head += '0';
+  return head + frac;
 }
