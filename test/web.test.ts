@@ -182,6 +182,28 @@ describe('web page', { skip }, () => {
     await missing.close();
   });
 
+  test('camera: a frame of the (fake) webcam is taken as a JPEG and reconstructed', async () => {
+    const { chromium } = await import('playwright-core');
+    const camBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+    try {
+      const page = await camBrowser.newPage();
+      await page.goto(`${app.url}/?mode=server`);
+      await page.click('#camera-open');
+      await page.waitForFunction(() => (document.getElementById('camera-video') as HTMLVideoElement).videoWidth > 0, null, { timeout: 20_000 });
+      const request = page.waitForRequest((r) => r.url().includes('/api/v1/reconstruct'));
+      await page.click('#camera-shoot');
+      assert.match((await request).headers()['content-type'] ?? '', /^multipart\/form-data/);
+      assert.equal(await page.locator('#camera').isHidden(), true);
+      // Chromium's fake camera shows a test pattern, not a face: a 422 means the server decoded the frame
+      await page.waitForFunction(() => /No face/.test(document.getElementById('error')?.textContent ?? ''), null, { timeout: 60_000 });
+    } finally {
+      await camBrowser.close();
+    }
+  });
+
   test('device mode: the pipeline runs in the page with every /api/ request blocked', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const apiCalls: string[] = [];
