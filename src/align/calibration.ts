@@ -17,6 +17,8 @@ export interface BoxCalibration {
   usesRoll: boolean;
   /** [|roll| degrees, ratio, offX, offY], increasing |roll|. */
   knots: [number, number, number, number][];
+  /** The box already is the landmark box: use it unchanged (knots ignored). */
+  asIs?: boolean;
 }
 
 export const BOX_CALIBRATION: Record<string, BoxCalibration> = {
@@ -52,8 +54,8 @@ export const BOX_CALIBRATION: Record<string, BoxCalibration> = {
   /** Upright photos only (its boxes are taller than wide and sit low on the face). */
   faceboxes: { usesRoll: false, knots: [[0, 0.883, 0, 0.148]] },
   /** A user's --box is taken as the landmark box itself. */
-  user: { usesRoll: false, knots: [[0, 1, 0, 0]] },
+  user: { usesRoll: false, knots: [[0, 1, 0, 0]], asIs: true },
 };
 
-/** For unknown sources: the landmark box is about the detector box. */
-export const DEFAULT_CALIBRATION: BoxCalibration = { usesRoll: false, knots: [[0, 1, 0, 0]] };
+/** For unknown sources: the box is taken as the landmark box. */
+export const DEFAULT_CALIBRATION: BoxCalibration = { usesRoll: false, knots: [[0, 1, 0, 0]], asIs: true };

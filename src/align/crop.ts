@@ -53,13 +53,14 @@ export function cropFromLandmarks(points: readonly (Vec2 | readonly number[])[],
  * (`BOX_CALIBRATION`): landmark-box side = ratio(|roll|) · √(w·h), centre = box centre + the offset
  * (given in the face's frame, so it turns with the roll) · √(w·h); the tables cover |roll| 0–90°, an
  * upside-down face uses the mirrored roll. Returns a square box (the crop rule
- * only uses the larger side).
+ * only uses the larger side). A user's box (source 'user') and unknown sources are used as they are.
  *
  *   const lmBox = landmarkBoxFromDetection({ box: [10, 20, 100, 100], score: 0.9, source: 'blazeface-back' });
  */
 export function landmarkBoxFromDetection(det: Pick<Detection, 'box' | 'roll' | 'source'>): Box {
   const [x, y, w, h] = det.box;
   const calib = BOX_CALIBRATION[det.source] ?? DEFAULT_CALIBRATION;
+  if (calib.asIs) return [x, y, w, h];
   const roll = calib.usesRoll ? (det.roll ?? 0) : 0;
   const a = Math.abs(roll) % 360;
   const folded = Math.min(a, 360 - a);

@@ -8,9 +8,12 @@
  *  2. overlapping tiles when the photo is large (faces under ~1/12 of the photo's long side);
  *  3. only if nothing was found: the photo rotated by 180°, ±90° (upside-down faces), zoomed out
  *     (faces filling the frame), and FaceBoxes (a WIDER FACE detector, better on profiles).
- * Every candidate then goes through Face Mesh: a face-presence score ≥ `meshMinScore` confirms it and
- * adds `landmarks68` and a roll from the eye corners; a candidate Face Mesh rejects survives only if
- * its detector score reaches `strongScore` (profiles that Face Mesh cannot fit).
+ * Every candidate then goes through Face Mesh (at the detector's roll, then upside down, as the eye
+ * keypoints of rotated faces can swap): a face-presence score ≥ `meshMinScore` confirms it and adds
+ * `landmarks68` and a roll from the eye corners. Face Mesh cannot fit profiles (beyond ~65° yaw), so a
+ * candidate it rejects survives when two second looks agree — BlazeFace-front on a square 2.5× the box
+ * and BlazeFace-back on a square 4× the box both score ≥ `confirmScore` there — or when its own score
+ * reaches `strongScore`.
  */
 import type { Box, Detection, FaceDetector, RGBImage } from '../types.ts';
 import { ImageLevels, type Affine } from '../align/sample.ts';
@@ -39,11 +42,7 @@ export interface MultiDetectorOptions {
   minScore?: number;
   /** Face Mesh presence score that confirms a candidate (default 0.5). */
   meshMinScore?: number;
-  /**
-   * A candidate Face Mesh rejects (Face Mesh cannot fit profiles beyond ~65° yaw) is kept when a second
-   * model, BlazeFace-front run on a zoomed square around it, also finds a face there with at least this
-   * score (default 0.5)…
-   */
+  /** A candidate Face Mesh rejects is kept when both zoomed second looks score at least this (default 0.6)… */
   confirmScore?: number;
   /** …or when its own detector score reaches this (default 0.9). */
   strongScore?: number;
@@ -72,8 +71,9 @@ export async function createFaceDetector(
   const blaze = await Promise.all(kinds.map((k) => BlazeFace.load(loader, BLAZE_SPECS[k])));
   const fb = (options.faceboxes ?? 'fallback') === 'never' ? undefined : await FaceBoxes.load(loader);
   const mesh = options.landmarks === false ? undefined : await FaceMesh.load(loader);
-  const confirm = kinds.includes('front') ? blaze[kinds.indexOf('front')] : await BlazeFace.load(loader, BLAZE_SPECS.front);
-  return new MultiDetector(blaze, fb, mesh, confirm, options);
+  const byKind = async (k: DetectorKind): Promise<BlazeFace> =>
+    kinds.includes(k) ? blaze[kinds.indexOf(k)] : BlazeFace.load(loader, BLAZE_SPECS[k]);
+  return new MultiDetector(blaze, fb, mesh, [await byKind('front'), await byKind('back')], options);
 }
 
 class MultiDetector implements MultiFaceDetector {
@@ -84,7 +84,7 @@ class MultiDetector implements MultiFaceDetector {
     private readonly blaze: BlazeFace[],
     private readonly faceboxes: FaceBoxes | undefined,
     private readonly mesh: FaceMesh | undefined,
-    private readonly confirmer: BlazeFace,
+    private readonly confirmers: [front: BlazeFace, back: BlazeFace],
     private readonly options: MultiDetectorOptions,
   ) {}
 
@@ -139,36 +139,47 @@ class MultiDetector implements MultiFaceDetector {
 
   /**
    * Face Mesh check of each candidate (adds landmarks68 and roll); a candidate it rejects stays if
-   * strong or confirmed by the second model (`confirmScore`).
+   * strong or confirmed by the zoomed second looks.
    */
   private async verify(levels: ImageLevels, candidates: Detection[]): Promise<Detection[]> {
     if (!this.mesh) return candidates;
     const strong = this.options.strongScore ?? 0.9;
     const meshMin = this.options.meshMinScore ?? 0.5;
-    const confirmMin = this.options.confirmScore ?? 0.5;
+    const confirmMin = this.options.confirmScore ?? 0.6;
     const out: Detection[] = [];
     for (const d of candidates) {
       const lb = landmarkBoxFromDetection(d);
-      const roi = { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: d.roll ?? 0 };
-      const res = await this.mesh.refine(levels, roi);
-      if (res.score >= meshMin) {
-        out.push({ ...d, roll: roiFromMesh(res.points).roll, landmarks68: meshToIbug68(res.points) });
-      } else if (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin) {
-        out.push(d);
+      const roll = d.roll ?? 0;
+      // FaceBoxes gives no roll: also try the quarter turns.
+      const rolls = d.keypoints ? [roll, roll + 180] : [0, 180, 90, -90];
+      let fitted: Detection | undefined;
+      for (const r of rolls) {
+        const res = await this.mesh.refine(levels, { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: r });
+        if (res.score >= meshMin) {
+          fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: meshToIbug68(res.points) };
+          break;
+        }
       }
+      if (fitted) out.push(fitted);
+      else if (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin) out.push(d);
     }
     // Two candidates that Face Mesh put on the same face: keep the better one.
     return dedupeByLandmarks(out);
   }
 
-  /** Best score of the confirming model on a zoomed square (2.5× the box) around a candidate. */
+  /** The lower of the two zoomed second looks' best scores at the candidate (IoU > 0.3). */
   private async confirm(levels: ImageLevels, d: Detection): Promise<number> {
-    const side = 2.5 * Math.max(d.box[2], d.box[3]);
-    const k = side / this.confirmer.spec.inputSize;
-    const cx = d.box[0] + d.box[2] / 2, cy = d.box[1] + d.box[3] / 2;
-    const m: Affine = { a: k, b: 0, c: cx - side / 2, d: 0, e: k, f: cy - side / 2 };
-    const found = await this.confirmer.detectIn(levels, m, 0.3);
-    return Math.max(0, ...found.filter((f) => iou(f.box, d.box) > 0.3).map((f) => f.score));
+    let worst = 1;
+    for (const [det, zoom] of [[this.confirmers[0], 2.5], [this.confirmers[1], 4]] as const) {
+      const side = zoom * Math.max(d.box[2], d.box[3]);
+      const k = side / det.spec.inputSize;
+      const cx = d.box[0] + d.box[2] / 2, cy = d.box[1] + d.box[3] / 2;
+      const m: Affine = { a: k, b: 0, c: cx - side / 2, d: 0, e: k, f: cy - side / 2 };
+      const found = await det.detectIn(levels, m, 0.3);
+      worst = Math.min(worst, Math.max(0, ...found.filter((f) => iou(f.box, d.box) > 0.3).map((f) => f.score)));
+      if (worst === 0) break;
+    }
+    return worst;
   }
 }
 
