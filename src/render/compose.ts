@@ -79,3 +79,28 @@ export function hstack(images: RGBImage[], options: { gap?: number; background?:
   }
   return { width, height, data };
 }
+
+/**
+ * Images in a grid, row by row, `columns` per row, each cell as large as the largest image and the
+ * image centred in it, `gap` pixels apart, on a `background` colour (RGB 0–255).
+ *
+ * @example
+ * const sheet = grid([a, b, c, d], { columns: 2, gap: 4 }); // 2 × 2
+ */
+export function grid(images: RGBImage[], options: { columns?: number; gap?: number; background?: [number, number, number] } = {}): RGBImage {
+  if (images.length === 0) throw new VoxfaceError('BAD_ARGUMENT', 'grid needs at least one image');
+  const columns = Math.max(1, Math.min(options.columns ?? images.length, images.length));
+  const rows = Math.ceil(images.length / columns);
+  const gap = options.gap ?? 0;
+  const bg = options.background ?? [0, 0, 0];
+  const cw = Math.max(...images.map((im) => im.width)), ch = Math.max(...images.map((im) => im.height));
+  const width = columns * cw + (columns - 1) * gap, height = rows * ch + (rows - 1) * gap;
+  const data = new Uint8Array(width * height * 3);
+  for (let k = 0; k < width * height; k++) data.set(bg, 3 * k);
+  images.forEach((im, n) => {
+    const x0 = (n % columns) * (cw + gap) + ((cw - im.width) >> 1);
+    const y0 = Math.floor(n / columns) * (ch + gap) + ((ch - im.height) >> 1);
+    for (let j = 0; j < im.height; j++) data.set(im.data.subarray(3 * j * im.width, 3 * (j + 1) * im.width), 3 * ((y0 + j) * width + x0));
+  });
+  return { width, height, data };
+}

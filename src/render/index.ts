@@ -10,4 +10,4 @@ export { renderMeshes } from './render.ts';
 export type { RenderItem, RenderOptions, Rendered } from './render.ts';
 export { fitView, multiply, rotateAbout, rotationMatrix } from './camera.ts';
 export type { Matrix3, Rotation, View } from './camera.ts';
-export { hstack, resizeImage } from './compose.ts';
+export { grid, hstack, resizeImage } from './compose.ts';
