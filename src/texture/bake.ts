@@ -1,7 +1,7 @@
 import type { RGBImage } from '../types.ts';
 import { rasterizeDepth } from './raster.ts';
 
-/** A texture being baked: linear RGB in [0,1] and a confidence in [0,1] per texel. */
+/** A texture being baked: linear RGB in [0,1] and a confidence in [0,1] per texel (colour 0 where the confidence is 0). */
 export interface BakedTexture {
   size: number;
   /** 3 floats per texel, row-major, row 0 = v 0. */
@@ -86,6 +86,22 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
         const nz = nz0 / (Math.sqrt(nx * nx + ny * ny + nz0 * nz0) || 1);
         const k = j * size + i;
         covered[k] = 1;
+        let w = Math.min(Math.max((nz - NZ_HIDDEN) / (NZ_SEEN - NZ_HIDDEN), 0), 1);
+        if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
+        if (w > 0) {
+          // occluded when a nearer surface lies in front by more than a slope-aware tolerance
+          const zi = Math.floor(x) - zb.x0;
+          const zj = Math.floor(y) - zb.y0;
+          if (zi >= 0 && zj >= 0 && zi < zb.width && zj < zb.height) {
+            const front = zb.depth[zj * zb.width + zi];
+            const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
+            if (front - z > 1.5 + slope) w = 0;
+          }
+        }
+        weight[k] = w;
+        // A texel of weight 0 never shows its own colour (mirrorComplete and pullPushFill weight it by
+        // 0): no photo sample for it.
+        if (w === 0) continue;
         // bilinear photo sample (as samplePhoto: pixel centres at +0.5, clamped to the border)
         const fx = Math.min(Math.max(x - 0.5, 0), pw - 1);
         const fy = Math.min(Math.max(y - 0.5, 0), ph - 1);
@@ -101,19 +117,6 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
         colour[o] = (w00 * px[i00] + w10 * px[i10] + w01 * px[i01] + w11 * px[i11]) / 255;
         colour[o + 1] = (w00 * px[i00 + 1] + w10 * px[i10 + 1] + w01 * px[i01 + 1] + w11 * px[i11 + 1]) / 255;
         colour[o + 2] = (w00 * px[i00 + 2] + w10 * px[i10 + 2] + w01 * px[i01 + 2] + w11 * px[i11 + 2]) / 255;
-        let w = Math.min(Math.max((nz - NZ_HIDDEN) / (NZ_SEEN - NZ_HIDDEN), 0), 1);
-        if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
-        if (w > 0) {
-          // occluded when a nearer surface lies in front by more than a slope-aware tolerance
-          const zi = Math.floor(x) - zb.x0;
-          const zj = Math.floor(y) - zb.y0;
-          if (zi >= 0 && zj >= 0 && zi < zb.width && zj < zb.height) {
-            const front = zb.depth[zj * zb.width + zi];
-            const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
-            if (front - z > 1.5 + slope) w = 0;
-          }
-        }
-        weight[k] = w;
       }
     }
   }

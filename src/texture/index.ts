@@ -39,6 +39,7 @@ export { computeVertexNormals } from './normals.ts';
 export { estimateHeadFrame, headFrameFromLandmarks, axesFromPose, type HeadFrame } from './headFrame.ts';
 export { rasterizeDepth, rasterizeTriangle, type DepthWindow } from './raster.ts';
 export { samplePhoto } from './sample.ts';
+export { textureSizeFor } from './size.ts';
 
 export interface TextureOptions {
   /** Texture width = height in texels (default 1024, 16–8192). */
