@@ -8,8 +8,8 @@
  *  2. overlapping tiles when the photo is large (faces under ~1/12 of the photo's long side);
  *  3. only if nothing was found: the photo rotated by 180°, ±90° (upside-down faces), zoomed out
  *     (faces filling the frame), and FaceBoxes (a WIDER FACE detector, better on profiles).
- * Every candidate then goes through Face Mesh (at the detector's roll, then upside down, as the eye
- * keypoints of rotated faces can swap): a face-presence score ≥ `meshMinScore` confirms it and adds
+ * Every candidate then goes through Face Mesh (at the detector's roll, then turned by a half and a
+ * quarter turn, as the eye keypoints of rotated faces can be wrong): a face-presence score ≥ `meshMinScore` confirms it and adds
  * `landmarks68` and a roll from the eye corners. Face Mesh cannot fit profiles (beyond ~65° yaw), so a
  * candidate it rejects survives when two second looks agree — BlazeFace-front on a square 2.5× the box
  * and BlazeFace-back on a square 4× the box both score ≥ `confirmScore` there — or when its own score
@@ -40,7 +40,7 @@ export interface MultiDetectorOptions {
   landmarks?: boolean;
   /** Minimum detector score of a candidate (default 0.5). */
   minScore?: number;
-  /** Face Mesh presence score that confirms a candidate (default 0.5). */
+  /** Face Mesh presence score that confirms a candidate (default 0.8; retries upside down need 0.95). */
   meshMinScore?: number;
   /** A candidate Face Mesh rejects is kept when both zoomed second looks score at least this (default 0.6)… */
   confirmScore?: number;
@@ -144,27 +144,29 @@ class MultiDetector implements MultiFaceDetector {
   private async verify(levels: ImageLevels, candidates: Detection[]): Promise<Detection[]> {
     if (!this.mesh) return candidates;
     const strong = this.options.strongScore ?? 0.9;
-    const meshMin = this.options.meshMinScore ?? 0.5;
+    const meshMin = this.options.meshMinScore ?? 0.8;
     const confirmMin = this.options.confirmScore ?? 0.6;
     const out: Detection[] = [];
     for (const d of candidates) {
       const lb = landmarkBoxFromDetection(d);
       const roll = d.roll ?? 0;
-      // FaceBoxes gives no roll: also try the quarter turns.
-      const rolls = d.keypoints ? [roll, roll + 180] : [0, 180, 90, -90];
+      // The keypoints' roll can be off by a half or quarter turn (FaceBoxes gives none): retry those.
+      const rolls = [roll, roll + 180, roll + 90, roll - 90];
       let fitted: Detection | undefined;
       for (const r of rolls) {
         const res = await this.mesh.refine(levels, { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: r });
-        if (res.score >= meshMin) {
-          fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: meshToIbug68(res.points) };
-          break;
-        }
+        // Retries (other rolls) must be surer; and the fitted face must sit where the candidate is.
+        const need = r === rolls[0] ? meshMin : Math.max(meshMin, 0.95);
+        if (res.score < need) continue;
+        const lm = meshToIbug68(res.points);
+        if (iou(boundsOf(lm), lb) < 0.25) continue;
+        fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: lm };
+        break;
       }
       if (fitted) out.push(fitted);
       else if (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin) out.push(d);
     }
-    // Two candidates that Face Mesh put on the same face: keep the better one.
-    return dedupeByLandmarks(out);
+    return dedupe(out);
   }
 
   /** The lower of the two zoomed second looks' best scores at the candidate (IoU > 0.3). */
@@ -194,21 +196,31 @@ function mergeCandidates(dets: Detection[]): Detection[] {
   return kept;
 }
 
-/** Drops detections whose Face Mesh landmark boxes coincide with a better one's. */
-function dedupeByLandmarks(dets: Detection[]): Detection[] {
-  const kept: Detection[] = [];
-  const boxOf = (d: Detection): Box => {
-    if (!d.landmarks68) return d.box;
-    const xs = d.landmarks68.map((p) => p[0]), ys = d.landmarks68.map((p) => p[1]);
-    const x0 = Math.min(...xs), y0 = Math.min(...ys);
-    return [x0, y0, Math.max(...xs) - x0, Math.max(...ys) - y0];
-  };
-  for (const d of [...dets].sort((p, q) => q.score - p.score)) {
-    const b = boxOf(d);
-    if (kept.some((k) => iou(boxOf(k), b) > 0.5)) continue;
-    kept.push(d);
+/** The bounding box of a point set. */
+function boundsOf(points: readonly (readonly number[])[]): Box {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of points) {
+    x0 = Math.min(x0, p[0]);
+    y0 = Math.min(y0, p[1]);
+    x1 = Math.max(x1, p[0]);
+    y1 = Math.max(y1, p[1]);
   }
-  return kept;
+  return [x0, y0, x1 - x0, y1 - y0];
+}
+
+/**
+ * One detection per face: Face Mesh-confirmed detections first (best score first), then the others;
+ * a detection is dropped when its box (or landmark box) mostly overlaps one already kept.
+ */
+function dedupe(dets: Detection[]): Detection[] {
+  const order = [...dets].sort((p, q) => Number(!!q.landmarks68) - Number(!!p.landmarks68) || q.score - p.score);
+  const kept: { det: Detection; boxes: Box[] }[] = [];
+  for (const d of order) {
+    const boxes = d.landmarks68 ? [d.box, boundsOf(d.landmarks68)] : [d.box];
+    const same = kept.some((k) => k.boxes.some((a) => boxes.some((b) => iou(a, b) > 0.3 || overlapMin(a, b) > 0.5)));
+    if (!same) kept.push({ det: d, boxes });
+  }
+  return kept.map((k) => k.det);
 }
 
 /** Overlapping square tiles (side = half the long side, ≥ 2× the input) for large photos. */
