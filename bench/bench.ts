@@ -2,7 +2,7 @@
  * End-to-end pipeline bench on real photos: milliseconds per stage, per face, and peak memory.
  *
  *   npm run bench -- [--photos <dir>]... [--runs 1] [--threads 2] [--faces largest|all]
- *                    [--texture <size>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu]
+ *                    [--texture <size>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu] [--model <onnx>]
  *
  * Photos: by default 12 spread over `../shared/faces` (sorted paths, evenly spaced) plus the 8 of
  * `../shared/aflw2000-3d-dev` (`VOXFACE_SHARED` overrides `../shared`); a missing folder is skipped
@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'no-mc': { type: 'boolean', default: false },
     clock: { type: 'string', default: 'wall' },
+    model: { type: 'string' },
   },
 });
 const RUNS = Math.max(1, Number(args.runs));
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
   let tLoad = 0;
   if (photos.length > 0) {
     const t0 = performance.now();
-    const vox = await loadVoxface({ threads: THREADS });
+    const vox = await loadVoxface({ threads: THREADS, model: args.model });
     tLoad = performance.now() - t0;
     // Warm-up: one photo through everything, so the JIT's first compiles are not timed.
     await runPhoto(photos[0], vox, recon, null);
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     const vol = voxelizeFaceLike({ width: 192, height: 192, depth: 200 }, 1);
     marchingCubes(vol); // warm-up
     const ms: number[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       const [m, t] = timeIt(() => marchingCubes(vol));
       mcTriangles = m.indices.length / 3;
       ms.push(t);
@@ -264,9 +265,9 @@ function markdown(r: {
     `${r.machine}, node ${r.node}, load average ${r.loadavgBefore.map((l) => l.toFixed(1)).join(' ')} → ${r.loadavgAfter.map((l) => l.toFixed(1)).join(' ')}` +
       ` (a shared machine: compare medians); model + detectors loaded in ${f(r.modelLoadMs)} ms`,
     '',
-    '| stage | min ms | median ms | max ms |',
-    '|---|---:|---:|---:|',
   ];
+  if (r.photos.length === 0) lines.push('(no photos: see the messages above)', '');
+  lines.push('| stage | min ms | median ms | max ms |', '|---|---:|---:|---:|');
   for (const [k, s] of Object.entries(r.stages)) {
     if (s.n === 0) continue;
     const label = k === 'total' ? '**total** (decode … export glb+json)' : k.startsWith('  ') ? `  ${k.trim()}` : k;
@@ -277,7 +278,8 @@ function markdown(r: {
     const m = r.marchingCubes192;
     lines.push(`| marching cubes 192×192×200 (${m.triangles} triangles) | ${f(m.min)} | ${f(m.median)} | ${f(m.max)} |`);
   }
-  lines.push('', `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`, '', '| photo | size | faces | triangles | total ms |', '|---|---|---:|---:|---:|');
+  lines.push('', `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`);
+  if (r.photos.length > 0) lines.push('', '| photo | size | faces | triangles | total ms |', '|---|---|---:|---:|---:|');
   for (const p of r.photos) {
     lines.push(`| ${p.photo} | ${p.size} | ${p.faces} | ${p.triangles} | ${p.error ? `failed: ${p.error}` : f(p.total)} |`);
   }
