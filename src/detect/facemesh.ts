@@ -7,8 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Vec2, Vec3 } from '../types.ts';
-import { ImageLevels, type Affine } from '../align/sample.ts';
-import { sampleAffine } from '../align/sample.ts';
+import { sampleAffine, type Affine, type ImageLevels } from '../align/sample.ts';
 import { runGraph, type GraphModelLoader } from './models.ts';
 
 /** A square, rotated region of the photo: centre, side and roll (degrees, clockwise, y down). */
