@@ -12,11 +12,12 @@
  * first that succeed, or `--docs-only` by base name): those may be committed.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodePNG } from '../src/image/png.ts';
-import { loadVoxface } from '../src/node/index.ts';
+import { decodeImage, loadVoxface } from '../src/node/index.ts';
 import { grid, hstack, renderMeshes, resizeImage } from '../src/render/index.ts';
 import type { RenderItem } from '../src/render/index.ts';
 import { estimateHeadFrame } from '../src/texture/index.ts';
@@ -179,11 +180,8 @@ async function main(): Promise<void> {
     }
     const ms = performance.now() - t0;
     const entry: Entry = { name, photo, faces: result?.faces ?? [], ms, error };
-    if (!image) {
-      const { decodeImage } = await import('../src/node/index.ts');
-      const { readFile } = await import('node:fs/promises');
-      image = await decodeImage(await readFile(photo)).catch(() => undefined);
-    }
+    // no face: still show the photo (when it decodes at all)
+    image ??= await decodeImage(await readFile(photo)).catch(() => undefined);
     if (image) {
       const { panel, scale } = photoPanel(image);
       const panels: RGBImage[] = [panel];
