@@ -16,6 +16,7 @@ import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformM
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
 import { textureMesh } from './texture/index.ts';
+import { textureSizeFor } from './texture/size.ts';
 import { depthMap } from './volume/index.ts';
 import { VoxfaceError } from './types.ts';
 import type {
@@ -47,7 +48,7 @@ export interface ReconstructOptions {
   box?: Box;
   /** Second network pass on a crop re-centred on the landmarks of the first (default true). */
   refine?: boolean;
-  /** Texture map side in texels (default 1024; 0 = no texture map, vertex colours only). */
+  /** Texture map side in texels (default: 256–1024 by the face's size in the photo, see textureSizeFor). */
   textureSize?: number;
   /** Taubin smoothing iterations on the isosurface (default 10). */
   smooth?: number;
@@ -148,7 +149,7 @@ export async function reconstructFace(
   const fit = time('pose', () => estimatePose(landmarks68));
 
   // 5. texture from the photo
-  const size = options.textureSize ?? 1024;
+  const size = options.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
   const textured = time('texture', () =>
     textureMesh(mesh, image, { size: size > 0 ? size : 16, landmarks: landmarks68 }),
   );

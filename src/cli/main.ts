@@ -33,7 +33,7 @@ Options:
       --box <x,y,w,h>    the face box in photo pixels (skips the detector)
       --model <path>     ONNX model (default: models/vrn-compact.onnx of this package)
       --threads <n>      CPU threads for the network
-      --texture-size <n> texture map side in texels (default 1024)
+      --texture-size <n> texture map side in texels (default: 256–1024 by face size)
       --smooth <n>       smoothing iterations on the surface (default 10)
       --max-triangles <n> decimate meshes to at most n triangles
       --frame <f>        mesh file frame: y-up (default, upright in viewers) or photo (= the JSON frame)

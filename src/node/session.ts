@@ -46,7 +46,11 @@ export async function loadModel(onnxPath: string, options: LoadModelOptions = {}
     if (e instanceof VoxfaceError) throw e;
     throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message}`);
   }
-  const opts: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  // no spin-waiting threads: on a few shared cores they slow the network and the stages after it
+  const opts: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
   if (options.threads && options.threads > 0) {
     opts.intraOpNumThreads = options.threads;
     opts.interOpNumThreads = 1;

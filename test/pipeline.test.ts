@@ -1,0 +1,96 @@
+/**
+ * The whole pipeline on real photos (../shared): faces found, landmarks near the AFLW2000-3D ground truth,
+ * a face-shaped surface (nose in front of the eyes), mesh and landmarks aligned with the photo, several faces
+ * in a group photo. Skips with a message when ../shared is absent.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadVoxface } from '../src/node/index.ts';
+import type { Voxface } from '../src/node/index.ts';
+import type { FaceResult, Vec3 } from '../src/types.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const shared = process.env.VOXFACE_SHARED ?? resolve(root, '..', 'shared');
+const dev = join(shared, 'aflw2000-3d-dev');
+const skip = existsSync(join(dev, 'ground_truth.json')) ? false : 'needs ../shared/aflw2000-3d-dev (set VOXFACE_SHARED)';
+
+/**
+ * The NME 2D this test holds the shipped model to on the 8 dev photos (mean; see models/README.md for the
+ * measured value). It is a regression guard for the CPU-trained model, not the v1 goal of 4.5%.
+ */
+const MAX_DEV_NME2D = 0.12;
+
+let vox: Voxface;
+before(async () => {
+  if (!skip) vox = await loadVoxface({ threads: 2 });
+});
+
+function nme2d(pred: Vec3[], gt: number[][]): number {
+  const xs = gt.map((p) => p[0]);
+  const ys = gt.map((p) => p[1]);
+  const norm = Math.sqrt((Math.max(...xs) - Math.min(...xs)) * (Math.max(...ys) - Math.min(...ys)));
+  let e = 0;
+  for (let i = 0; i < 68; i++) e += Math.hypot(pred[i][0] - gt[i][0], pred[i][1] - gt[i][1]);
+  return e / 68 / norm;
+}
+
+/** Front-most mesh z under (x, y) by brute-force ray casting along z, or NaN. */
+function meshZ(face: FaceResult, x: number, y: number): number {
+  const p = face.mesh.positions;
+  const t = face.mesh.indices;
+  let best = -Infinity;
+  for (let i = 0; i < t.length; i += 3) {
+    const a = t[i] * 3, b = t[i + 1] * 3, c = t[i + 2] * 3;
+    const d = (p[b + 1] - p[c + 1]) * (p[a] - p[c]) + (p[c] - p[b]) * (p[a + 1] - p[c + 1]);
+    if (Math.abs(d) < 1e-12) continue;
+    const w0 = ((p[b + 1] - p[c + 1]) * (x - p[c]) + (p[c] - p[b]) * (y - p[c + 1])) / d;
+    const w1 = ((p[c + 1] - p[a + 1]) * (x - p[c]) + (p[a] - p[c]) * (y - p[c + 1])) / d;
+    const w2 = 1 - w0 - w1;
+    if (w0 < 0 || w1 < 0 || w2 < 0) continue;
+    best = Math.max(best, w0 * p[a + 2] + w1 * p[b + 2] + w2 * p[c + 2]);
+  }
+  return best === -Infinity ? NaN : best;
+}
+
+test('AFLW2000-3D dev photos: one face each, landmarks near the ground truth, nose in front of the eyes, mesh on the face', { skip, timeout: 300_000 }, async () => {
+  const gt = JSON.parse(readFileSync(join(dev, 'ground_truth.json'), 'utf8')) as Record<string, { landmarks68_3d: number[][] }>;
+  const errs: number[] = [];
+  const hitRates: number[] = [];
+  for (const [name, g] of Object.entries(gt)) {
+    const { result } = await vox.reconstructFile(join(dev, `${name}.jpg`), { textureSize: 64 });
+    assert.equal(result.faces.length, 1, `${name}: ${result.faces.length} faces`);
+    const face = result.faces[0];
+    assert.equal(face.landmarks68.length, 68);
+    errs.push(nme2d(face.landmarks68, g.landmarks68_3d));
+    // a face shape: the nose tip is closer to the camera than the outer eye corners (their mean: under a yaw
+    // the near corner may come forward, the pair's midpoint stays behind the nose)
+    const lm = face.landmarks68;
+    const eyes = (lm[36][2] + lm[45][2]) / 2;
+    assert.ok(lm[30][2] > eyes, `${name}: nose z ${lm[30][2]} vs eye corners ${lm[36][2]}, ${lm[45][2]}`);
+    // the mesh lies over the face in the photo frame: most interior ground-truth landmarks (brows, eyes, nose,
+    // mouth) fall on it (hair or a hand over an eye may leave a hole)
+    let hits = 0;
+    for (let k = 17; k < 68; k++) if (Number.isFinite(meshZ(face, g.landmarks68_3d[k][0], g.landmarks68_3d[k][1]))) hits++;
+    hitRates.push(hits / 51);
+    assert.ok(Number.isFinite(meshZ(face, g.landmarks68_3d[30][0], g.landmarks68_3d[30][1])), `${name}: no mesh under the nose tip`);
+    // visible landmarks sit on the surface (same frame, same z)
+    const z = meshZ(face, lm[30][0], lm[30][1]);
+    assert.ok(Math.abs(z - lm[30][2]) < 0.05 * face.box[2], `${name}: nose landmark z ${lm[30][2]} vs mesh ${z}`);
+  }
+  const mean = errs.reduce((a, b) => a + b, 0) / errs.length;
+  const hitRate = hitRates.reduce((a, b) => a + b, 0) / hitRates.length;
+  assert.ok(hitRate > 0.9, `only ${(hitRate * 100).toFixed(0)}% of interior landmarks lie over the mesh`);
+  assert.ok(mean < MAX_DEV_NME2D, `mean NME 2D ${(mean * 100).toFixed(2)}% ≥ ${MAX_DEV_NME2D * 100}%`);
+});
+
+test('a group photo gives several faces, largest first', { skip, timeout: 120_000 }, async () => {
+  const file = join(shared, 'faces', 'dlib-faces', '2008_002506.jpg');
+  if (!existsSync(file)) return;
+  const { result } = await vox.reconstructFile(file, { textureSize: 64 });
+  assert.ok(result.faces.length >= 3, `${result.faces.length} faces`);
+  const areas = result.faces.map((f) => f.box[2] * f.box[3]);
+  assert.deepEqual(areas, [...areas].sort((a, b) => b - a));
+  for (const f of result.faces) assert.ok(f.mesh.indices.length > 0);
+});
