@@ -37,6 +37,8 @@ export interface EvalOptions {
   limit?: number;
   /** A detection counts when its box's IoU with the ground-truth landmark box is above this (default 0). */
   minIoU?: number;
+  /** Landmark source: 'network' (default) or 'fused' (see ReconstructOptions.landmarks). */
+  landmarks?: 'network' | 'fused';
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -61,7 +63,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     const t = performance.now();
     let row: ImageEval;
     try {
-      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0 });
+      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks });
       row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
     } catch (e) {
       if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
@@ -77,7 +79,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     dataset: o.dataset,
     format: ds.format,
     yawConvention: ds.convention,
-    model: path.relative(process.cwd(), model) || model,
+    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'network'}`,
     images: rows.length,
     rows,
     summary: summarise(rows),
@@ -108,7 +110,11 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   return { report, table, files };
 }
 
-const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x]';
+const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused]';
+
+function badLandmarks(v: string): never {
+  throw new VoxfaceError('BAD_ARGUMENT', `--landmarks is network or fused, got "${v}"`);
+}
 
 /** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -123,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
         threads: { type: 'string' },
         limit: { type: 'string' },
         'min-iou': { type: 'string' },
+        landmarks: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -155,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
       threads: int('threads', values.threads, 1),
       limit: int('limit', values.limit, 1),
       minIoU,
+      landmarks: values.landmarks === 'fused' ? 'fused' : values.landmarks === undefined || values.landmarks === 'network' ? 'network' : badLandmarks(values.landmarks),
       log: (l) => console.error(l),
     });
     console.log(table);

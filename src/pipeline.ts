@@ -56,6 +56,12 @@ export interface ReconstructOptions {
   maxTriangles?: number;
   /** Occupancy level of the isosurface (default 0.5). */
   iso?: number;
+  /**
+   * Where the landmarks' x, y come from: 'network' (default: the VRN landmark head) or 'fused' (the detector's
+   * Face Mesh landmarks where it fitted the face and the head is turned less than 45°, the network elsewhere;
+   * z always from the surface / the network).
+   */
+  landmarks?: 'network' | 'fused';
   /** Clock for stage timings (default performance.now). */
   now?: () => number;
 }
@@ -145,8 +151,18 @@ export async function reconstructFace(
   if (mesh.indices.length === 0) throw new VoxfaceError('NO_FACE', 'the network found no face surface in the detected region');
 
   // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
-  const landmarks68 = time('landmarks', () => landmarksOnSurface(out, crop));
-  const fit = time('pose', () => estimatePose(landmarks68));
+  let landmarks68 = time('landmarks', () => landmarksOnSurface(out, crop));
+  let fit = time('pose', () => estimatePose(landmarks68));
+  if (options.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
+    const guide = det.landmarks68;
+    const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
+      (guide[i][0] - crop.offset[0]) / crop.scale,
+      (guide[i][1] - crop.offset[1]) / crop.scale,
+      z,
+    ]);
+    landmarks68 = time('landmarks', () => landmarksOnSurface({ ...out, landmarks: inCrop }, crop));
+    fit = time('pose', () => estimatePose(landmarks68));
+  }
 
   // 5. texture from the photo
   const size = options.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);

@@ -36,6 +36,7 @@ Options:
       --texture-size <n> texture map side in texels (default: 256–1024 by face size)
       --smooth <n>       smoothing iterations on the surface (default 10)
       --max-triangles <n> decimate meshes to at most n triangles
+      --landmarks <s>    landmark x, y from the network (default) or fused (Face Mesh where it fits, < 45° yaw)
       --frame <f>        mesh file frame: y-up (default, upright in viewers) or photo (= the JSON frame)
       --solid            STL as a closed, printable solid instead of the open face surface
       --timings          print time per stage for each photo
@@ -156,6 +157,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
       smooth: { type: 'string' },
       'max-triangles': { type: 'string' },
       frame: { type: 'string' },
+      landmarks: { type: 'string' },
       solid: { type: 'boolean' },
       timings: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -181,6 +183,8 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
     }
     box = p as Box;
   }
+  const landmarks = values.landmarks ?? 'network';
+  if (landmarks !== 'network' && landmarks !== 'fused') throw new Error(`--landmarks is network or fused, got "${landmarks}"`);
   const frame = values.frame ?? 'y-up';
   if (frame !== 'y-up' && frame !== 'photo') throw new Error(`--frame is y-up or photo, got "${frame}"`);
   let formats: Format[];
@@ -206,6 +210,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
         textureSize: int('texture-size', values['texture-size'], 16),
         smooth: int('smooth', values.smooth, 0),
         maxTriangles: int('max-triangles', values['max-triangles'], 100),
+        landmarks,
       },
     },
   };
