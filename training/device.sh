@@ -2,6 +2,7 @@
 # One device call: train on the lent GPU, export, evaluate, and put everything worth keeping under $OUT.
 #   (here)    bash training/prepare-carry.sh
 #   (device)  run(command="bash training/device.sh compact 7", carry=["training/.carry"], timeout_s=560)
+# Set PYTHON to pick the interpreter (default python3). At most 8 files come back: keep $OUT to these.
 # Arguments: config (compact|paper), minutes of training, extra train.py options...
 set -euo pipefail
 cfg=${1:-compact}
@@ -14,12 +15,12 @@ mkdir -p "$out" "$run"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 init=()
 [ -f "training/.carry/init-$cfg.pt" ] && init=(--init="training/.carry/init-$cfg.pt")
-python3 training/train.py --config="$cfg" --minutes="$minutes" --batch=64 --lr=2e-3 --val_size=512 \
+"${PYTHON:-python3}" training/train.py --config="$cfg" --minutes="$minutes" --batch=64 --lr=2e-3 --val_size=512 \
   --val_every=1000 --ckpt_every=1000 --out="$run" "${init[@]}" "$@" 2>&1 | tee "$out/train.log"
 cp "$run/vrn-$cfg.onnx" "$run/vrn-$cfg.json" "$run/history.json" "$run/loss.png" "$out/"
-python3 training/evaluate.py --model="$run/vrn-$cfg.onnx" --ckpt="$run/ckpt.pt" --out="$out/metrics.json" 2>&1 | tee "$out/eval.log" || true
+"${PYTHON:-python3}" training/evaluate.py --model="$run/vrn-$cfg.onnx" --ckpt="$run/ckpt.pt" --out="$out/metrics.json" 2>&1 | tee "$out/eval.log" || true
 # the checkpoint travels back only when it fits the 16 MiB return limit
-python3 - "$run/ckpt.pt" "$out/ckpt-$cfg.pt" <<'PY'
+"${PYTHON:-python3}" - "$run/ckpt.pt" "$out/ckpt-$cfg.pt" <<'PY'
 import sys, torch
 st = torch.load(sys.argv[1], map_location="cpu")
 st.pop("opt", None)
