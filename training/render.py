@@ -47,6 +47,7 @@ class RenderConfig:
     glasses_p: float = 0.12
     grey_p: float = 0.08
     target_supersample: int = 2
+    border_p: float = 0.1  # chance of a mid-grey band where the crop leaves the photo
 
 
 def _regions_mask(model_regions: dict, V: int, names: list[str]) -> torch.Tensor:
@@ -318,6 +319,7 @@ class Renderer:
         img = self._occluders(img, lms, hair, skin, has_hair, gen)
         # ---- camera effects
         img = self._camera(img, gen)
+        img = self._outside_photo(img, gen)
 
         # ---- targets at volume resolution (supersampled coverage)
         ss = cfg.target_supersample
@@ -382,6 +384,23 @@ class Renderer:
                  ((xx - bridge_c[:, 0, None, None]).abs() < (lms[:, 42, 0] - lms[:, 39, 0]).abs()[:, None, None] / 2)
         img = torch.where(((ring_any | bridge) & on)[:, None], col, img)
         return img
+
+    def _outside_photo(self, img, gen):
+        """Faces near a photo's border: the pipeline fills crop pixels outside the photo with mid-grey 0.5
+        (src/align/sample.ts), so some samples get a grey band on one side."""
+        cfg, dev = self.cfg, self.device
+        B, _, S, _ = img.shape
+        r = lambda *s: torch.rand(*s, generator=gen).to(dev)  # noqa: E731
+        on = r(B) < cfg.border_p
+        side = (r(B) * 4).long()
+        depth = (r(B) * 0.3 * S).long()
+        idx = torch.arange(S, device=dev)
+        band_x = ((side == 0)[:, None, None] & (idx[None, None, :] < depth[:, None, None])) | \
+                 ((side == 1)[:, None, None] & (idx[None, None, :] >= S - depth[:, None, None]))
+        band_y = ((side == 2)[:, None, None] & (idx[None, :, None] < depth[:, None, None])) | \
+                 ((side == 3)[:, None, None] & (idx[None, :, None] >= S - depth[:, None, None]))
+        band = (band_x | band_y) & on[:, None, None]
+        return torch.where(band[:, None], torch.full_like(img, 0.5), img)
 
     def _camera(self, img, gen):
         cfg, dev = self.cfg, self.device
