@@ -14,9 +14,11 @@ run=/tmp/voxface-run
 mkdir -p "$out" "$run"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 init=()
+fp16=0
+[ "$cfg" = paper ] && fp16=1
 [ -f "training/.carry/init-$cfg.pt" ] && init=(--init="training/.carry/init-$cfg.pt")
 "${PYTHON:-python3}" training/train.py --config="$cfg" --minutes="$minutes" --batch=64 --lr=2e-3 --val_size=512 \
-  --val_every=1000 --ckpt_every=1000 --out="$run" "${init[@]}" "$@" 2>&1 | tee "$out/train.log"
+  --val_every=1000 --ckpt_every=1000 --fp16_export=$fp16 --out="$run" "${init[@]}" "$@" 2>&1 | tee "$out/train.log"
 cp "$run/vrn-$cfg.onnx" "$run/vrn-$cfg.json" "$run/history.json" "$run/loss.png" "$out/"
 "${PYTHON:-python3}" training/evaluate.py --model="$run/vrn-$cfg.onnx" --ckpt="$run/ckpt.pt" --out="$out/metrics.json" 2>&1 | tee "$out/eval.log" || true
 # the checkpoint travels back only when it fits the 16 MiB return limit

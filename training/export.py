@@ -1,6 +1,6 @@
 """Export a trained VRN to ONNX (fixed input size) with its sidecar JSON, and check it against PyTorch.
 
-    python3 training/export.py training/runs/compact/ckpt.pt models/vrn-compact.onnx
+    python3 training/export.py training/runs/compact/ckpt.pt models/vrn-compact.onnx [--fp16] [--checks]
 
 The check runs onnxruntime when it is installed (the GPU machine has it); the CPU smoke test checks the
 export with onnxruntime-node instead (test/training.test.ts).
@@ -32,6 +32,30 @@ class Exported(torch.nn.Module):
         return vol, lm
 
 
+def weights_to_fp16(path: str) -> None:
+    """Stores the ONNX file's float weights as float16, each followed by a Cast back to float: half the bytes,
+    fp32 arithmetic (onnxruntime folds the casts at load time)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(path)
+    g = m.graph
+    casts = []
+    for init in g.initializer:
+        if init.data_type != TensorProto.FLOAT or len(init.dims) == 0:
+            continue
+        arr = numpy_helper.to_array(init)
+        if arr.size < 16:
+            continue
+        name = init.name
+        half = numpy_helper.from_array(arr.astype(np.float16), name + "_fp16")
+        init.CopyFrom(half)
+        casts.append(helper.make_node("Cast", [name + "_fp16"], [name], to=TensorProto.FLOAT, name=name + "_cast"))
+    for n in reversed(casts):
+        g.node.insert(0, n)
+    onnx.save(m, path)
+
+
 def sidecar(cfg: M.NetConfig, name: str, extra: dict | None = None) -> dict:
     r = render.RenderConfig()
     return {
@@ -48,7 +72,7 @@ def sidecar(cfg: M.NetConfig, name: str, extra: dict | None = None) -> dict:
 
 
 def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None, extra: dict | None = None,
-                sample: torch.Tensor | None = None, write_checks: bool = True) -> dict:
+                sample: torch.Tensor | None = None, write_checks: bool = True, fp16: bool = False) -> dict:
     # a private copy: the exporter may fold batch norms into the weights in place
     wrapped = Exported(copy.deepcopy(net).float().eval().cpu())
     x = sample if sample is not None else torch.rand(1, 3, cfg.size, cfg.size, generator=torch.Generator().manual_seed(0))
@@ -62,7 +86,9 @@ def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None
         torch.onnx.export(wrapped, (x,), path, dynamo=False, **kwargs)
     except TypeError:  # torch < 2.5 has no dynamo flag
         torch.onnx.export(wrapped, (x,), path, **kwargs)
-    meta = sidecar(cfg, name or os.path.splitext(os.path.basename(path))[0], extra)
+    if fp16:
+        weights_to_fp16(path)
+    meta = sidecar(cfg, name or os.path.splitext(os.path.basename(path))[0], {**(extra or {}), "weights": "float16" if fp16 else "float32"})
     check = {"checked": False}
     try:
         import onnxruntime as ort
@@ -92,4 +118,5 @@ if __name__ == "__main__":
     cfg = M.NetConfig(**st["net"])
     net = M.VRN(cfg)
     net.load_state_dict(st["model"])
-    export_onnx(net, cfg, dst, os.path.splitext(os.path.basename(dst))[0], write_checks="--checks" in sys.argv)
+    export_onnx(net, cfg, dst, os.path.splitext(os.path.basename(dst))[0], write_checks="--checks" in sys.argv,
+                fp16="--fp16" in sys.argv)

@@ -46,6 +46,7 @@ resume = 0
 init = ""  # a checkpoint to fine-tune from (weights only)
 threads = 0  # CPU threads (0: torch default)
 export = 1  # export ONNX at the end
+fp16_export = 0  # store the exported weights as float16 (half the file; needed for the paper config's 16 MiB limit)
 backgrounds = ""  # optional .pt tensor (N,3,h,w) of background patches
 reuse = 1  # train on each rendered batch this many times (2: the batch, then its mirror image) — for slow CPUs
 # ----------------------------------------------------------------------------- overrides
@@ -157,7 +158,8 @@ def main():
     if export:
         from export import export_onnx
 
-        export_onnx(net.float().eval(), ncfg, os.path.join(out, f"vrn-{config}.onnx"), f"vrn-{config}")
+        export_onnx(net.float().eval(), ncfg, os.path.join(out, f"vrn-{config}.onnx"), f"vrn-{config}",
+                    fp16=bool(fp16_export))
 
 
 def autocast(enabled: bool):
