@@ -86,6 +86,9 @@ def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None
         torch.onnx.export(wrapped, (x,), path, dynamo=False, **kwargs)
     except TypeError:  # torch < 2.5 has no dynamo flag
         torch.onnx.export(wrapped, (x,), path, **kwargs)
+    except Exception as e:  # a torch without the TorchScript exporter: the dynamo one (needs onnxscript)
+        print(f"TorchScript export failed ({e}); trying dynamo=True", flush=True)
+        torch.onnx.export(wrapped, (x,), path, dynamo=True, external_data=False, **kwargs)
     if fp16:
         weights_to_fp16(path)
     meta = sidecar(cfg, name or os.path.splitext(os.path.basename(path))[0], {**(extra or {}), "weights": "float16" if fp16 else "float32"})
