@@ -38,6 +38,11 @@ export function cropFromLandmarkBox(box: Box, spec: CropSpec, size: number): Cro
  */
 export function cropFromLandmarks(points: readonly (Vec2 | readonly number[])[], spec: CropSpec, size: number): Crop {
   if (points.length < 2) throw new VoxfaceError('BAD_ARGUMENT', 'crop: need at least 2 landmarks');
+  return cropFromLandmarkBox(pointsBox(points), spec, size);
+}
+
+/** The axis-aligned bounding box [x, y, w, h] of 2D (or 3D: z ignored) points. */
+export function pointsBox(points: readonly (readonly number[])[]): Box {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const p of points) {
     x0 = Math.min(x0, p[0]);
@@ -45,7 +50,7 @@ export function cropFromLandmarks(points: readonly (Vec2 | readonly number[])[],
     x1 = Math.max(x1, p[0]);
     y1 = Math.max(y1, p[1]);
   }
-  return cropFromLandmarkBox([x0, y0, x1 - x0, y1 - y0], spec, size);
+  return [x0, y0, x1 - x0, y1 - y0];
 }
 
 /**

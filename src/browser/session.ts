@@ -10,7 +10,8 @@ import * as ort from 'onnxruntime-web/wasm';
 import { parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
-import type { InferenceSession, Tensor } from '../types.ts';
+import type { InferenceSession } from '../types.ts';
+import { wrapOrtSession } from '../network/ort.ts';
 
 export interface WebModelOptions {
   /** Where ort-wasm-simd-threaded.{mjs,wasm} are served (default '/vendor/ort/'). */
@@ -23,18 +24,7 @@ export interface WebModelOptions {
 
 /** Wraps an onnxruntime-web session as a voxface InferenceSession (the same adapter as in Node). */
 export function wrapWebSession(s: ort.InferenceSession): InferenceSession {
-  return {
-    inputNames: s.inputNames,
-    outputNames: s.outputNames,
-    async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', t.data, t.dims);
-      const out = await s.run(ortFeeds);
-      const res: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Float32Array, dims: [...t.dims] };
-      return res;
-    },
-  };
+  return wrapOrtSession(s, ort.Tensor);
 }
 
 /** Fetches bytes with download progress. */

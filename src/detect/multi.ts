@@ -17,7 +17,7 @@
  */
 import type { Box, Detection, FaceDetector, RGBImage } from '../types.ts';
 import { ImageLevels, type Affine } from '../align/sample.ts';
-import { landmarkBoxFromDetection } from '../align/crop.ts';
+import { landmarkBoxFromDetection, pointsBox } from '../align/crop.ts';
 import { BlazeFace, BLAZE_SPECS, letterbox } from './blazeface.ts';
 import { FaceBoxes } from './faceboxes.ts';
 import { FaceMesh, roiFromMesh } from './facemesh.ts';
@@ -159,7 +159,7 @@ class MultiDetector implements MultiFaceDetector {
         const need = r === rolls[0] ? meshMin : Math.max(meshMin, 0.95);
         if (res.score < need) continue;
         const lm = meshToIbug68(res.points);
-        if (iou(boundsOf(lm), lb) < 0.25) continue;
+        if (iou(pointsBox(lm), lb) < 0.25) continue;
         fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: lm };
         break;
       }
@@ -196,18 +196,6 @@ function mergeCandidates(dets: Detection[]): Detection[] {
   return kept;
 }
 
-/** The bounding box of a point set. */
-function boundsOf(points: readonly (readonly number[])[]): Box {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const p of points) {
-    x0 = Math.min(x0, p[0]);
-    y0 = Math.min(y0, p[1]);
-    x1 = Math.max(x1, p[0]);
-    y1 = Math.max(y1, p[1]);
-  }
-  return [x0, y0, x1 - x0, y1 - y0];
-}
-
 /**
  * One detection per face: Face Mesh-confirmed detections first (best score first), then the others;
  * a detection is dropped when its box (or landmark box) mostly overlaps one already kept.
@@ -216,7 +204,7 @@ function dedupe(dets: Detection[]): Detection[] {
   const order = [...dets].sort((p, q) => Number(!!q.landmarks68) - Number(!!p.landmarks68) || q.score - p.score);
   const kept: { det: Detection; boxes: Box[] }[] = [];
   for (const d of order) {
-    const boxes = d.landmarks68 ? [d.box, boundsOf(d.landmarks68)] : [d.box];
+    const boxes = d.landmarks68 ? [d.box, pointsBox(d.landmarks68)] : [d.box];
     const same = kept.some((k) => k.boxes.some((a) => boxes.some((b) => iou(a, b) > 0.3 || overlapMin(a, b) > 0.5)));
     if (!same) kept.push({ det: d, boxes });
   }

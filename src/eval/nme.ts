@@ -10,6 +10,7 @@
  * ```
  */
 import type { Box, Vec2, Vec3 } from '../types.ts';
+import { pointsBox } from '../align/crop.ts';
 
 /** Labels of the three yaw bins, in order. */
 export const YAW_BINS = ['[0,30]', '(30,60]', '(60,90]'] as const;
@@ -40,17 +41,7 @@ export function yawBin(yaw: number): YawBin {
  */
 export function landmarkBox(points: readonly (Vec2 | Vec3)[]): Box {
   if (points.length === 0) throw new Error('landmarkBox: no points');
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (const p of points) {
-    x0 = Math.min(x0, p[0]);
-    y0 = Math.min(y0, p[1]);
-    x1 = Math.max(x1, p[0]);
-    y1 = Math.max(y1, p[1]);
-  }
-  return [x0, y0, x1 - x0, y1 - y0];
+  return pointsBox(points);
 }
 
 /**

@@ -11,27 +11,17 @@ import * as ort from 'onnxruntime-node';
 import { parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
-import type { InferenceSession, Tensor } from '../types.ts';
+import type { InferenceSession } from '../types.ts';
+import { wrapOrtSession } from '../network/ort.ts';
 
 export interface LoadModelOptions {
   /** Intra-op threads (default: onnxruntime's choice). */
   threads?: number;
 }
 
-/** Wraps an onnxruntime session (node or web: both expose the same API) as a voxface InferenceSession. */
-export function wrapOrtSession(s: ort.InferenceSession): InferenceSession {
-  return {
-    inputNames: s.inputNames,
-    outputNames: s.outputNames,
-    async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor('float32', t.data, t.dims);
-      const out = await s.run(ortFeeds);
-      const res: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(out)) res[k] = { data: t.data as Float32Array, dims: [...t.dims] };
-      return res;
-    },
-  };
+/** Wraps an onnxruntime-node session as a voxface InferenceSession. */
+export function wrapNodeSession(s: ort.InferenceSession): InferenceSession {
+  return wrapOrtSession(s, ort.Tensor);
 }
 
 /** Loads `<name>.onnx` and its sidecar `<name>.json`. */
@@ -56,5 +46,5 @@ export async function loadModel(onnxPath: string, options: LoadModelOptions = {}
     opts.interOpNumThreads = 1;
   }
   const s = await ort.InferenceSession.create(bytes, opts);
-  return { session: wrapOrtSession(s), info };
+  return { session: wrapNodeSession(s), info };
 }
