@@ -144,6 +144,8 @@ export async function reconstructFace(
     const it = options.smooth ?? 10;
     if (it > 0) m = taubinSmooth(m, { iterations: it });
     m = frontSurface(m, { volume, smoothing: it > 0 ? 0 : 8 });
+    // the cut along the face's outline is ragged at voxel scale: smooth the border curve itself
+    if (it > 0) m = taubinSmooth(m, { iterations: Math.max(2, it >> 1), boundary: 'curve' });
     if (options.maxTriangles && m.indices.length / 3 > options.maxTriangles) m = decimate(m, { targetTriangles: options.maxTriangles });
     m = transformMesh(m, crop);
     return { ...m, normals: vertexNormals(m) };
