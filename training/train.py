@@ -68,6 +68,8 @@ def main():
     ncfg = M.CONFIGS[config]
     rcfg = render.RenderConfig(size=ncfg.size, vol_res=ncfg.vol_res, vol_depth=ncfg.vol_depth)
     bgs = torch.load(backgrounds) if backgrounds else None
+    if bgs is not None and bgs.dtype == torch.uint8:  # training/backgrounds.py stores uint8
+        bgs = bgs.float() / 255
     data = render.Renderer(rcfg, device=dev, backgrounds=bgs)
     voxel = ncfg.size / ncfg.vol_res
     net = M.VRN(ncfg).to(dev)
