@@ -39,6 +39,8 @@ export interface EvalOptions {
   minIoU?: number;
   /** Landmark source: 'network' (default) or 'fused' (see ReconstructOptions.landmarks). */
   landmarks?: 'network' | 'fused';
+  /** Test-time flip (see ReconstructOptions.flip; default: the pipeline's default). */
+  flip?: boolean;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -63,7 +65,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     const t = performance.now();
     let row: ImageEval;
     try {
-      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks });
+      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks, flip: o.flip });
       row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
     } catch (e) {
       if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
@@ -79,7 +81,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     dataset: o.dataset,
     format: ds.format,
     yawConvention: ds.convention,
-    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'network'}`,
+    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'network'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}`,
     images: rows.length,
     rows,
     summary: summarise(rows),
@@ -110,13 +112,19 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   return { report, table, files };
 }
 
-const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused]';
+const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused] [--flip on|off]';
 
 function badLandmarks(v: string): never {
   throw new VoxfaceError('BAD_ARGUMENT', `--landmarks is network or fused, got "${v}"`);
 }
 
 /** The command line; returns the exit code. */
+function onOff(name: string, v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new VoxfaceError('BAD_ARGUMENT', `--${name} is on or off, got "${v}"`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -130,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
         limit: { type: 'string' },
         'min-iou': { type: 'string' },
         landmarks: { type: 'string' },
+        flip: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -163,6 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       limit: int('limit', values.limit, 1),
       minIoU,
       landmarks: values.landmarks === 'fused' ? 'fused' : values.landmarks === undefined || values.landmarks === 'network' ? 'network' : badLandmarks(values.landmarks),
+      flip: onOff('flip', values.flip),
       log: (l) => console.error(l),
     });
     console.log(table);

@@ -62,6 +62,12 @@ export interface ReconstructOptions {
    * z always from the surface / the network).
    */
   landmarks?: 'network' | 'fused';
+  /**
+   * Test-time flip (default true): the last network pass also runs on the mirrored crop and the two answers are
+   * averaged (one more network run per face). Measured on the AFLW2000-3D dev set with the CPU model: NME 2D
+   * 9.05% → 7.40%; on the synthetic large-pose set 7.17% → 6.66%.
+   */
+  flip?: boolean;
   /** Clock for stage timings (default performance.now). */
   now?: () => number;
 }
@@ -123,17 +129,18 @@ export async function reconstructFace(
   // 1. first crop: from the detector's landmarks when it has them, else from its box
   const levels = time('align', () => new ImageLevels(image));
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
-  let out = await runOn(levels, crop);
+  // the test-time flip (twice the network time) only where the answer is kept: the last pass
+  const flip = options.flip ?? true;
+  const refine = options.refine ?? true;
+  let out = await runOn(levels, crop, flip && !refine);
   // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
   //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
-  if (options.refine ?? true) {
+  if (refine) {
     const lm2d: Vec2[] = out.landmarks.map(([x, y]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1]]);
     const next = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
     const ratio = next.scale / crop.scale;
-    if (ratio > 0.6 && ratio < 1.6) {
-      crop = next;
-      out = await runOn(levels, crop);
-    }
+    if (ratio > 0.6 && ratio < 1.6) crop = next;
+    if (crop === next || flip) out = await runOn(levels, crop, flip);
   }
 
   // 3. volume → mesh in the crop frame, then into the photo frame
@@ -184,9 +191,9 @@ export async function reconstructFace(
     timings,
   };
 
-  async function runOn(img: ImageLevels, c: Crop): Promise<NetworkOutput> {
+  async function runOn(img: ImageLevels, c: Crop, withFlip: boolean): Promise<NetworkOutput> {
     const input = time('align', () => sampleCrop(img, c));
-    return timeAsync('network', () => runNetwork(session, model, input));
+    return timeAsync('network', () => runNetwork(session, model, input, { flip: withFlip }));
   }
 }
 

@@ -37,6 +37,7 @@ Options:
       --smooth <n>       smoothing iterations on the surface (default 10)
       --max-triangles <n> decimate meshes to at most n triangles
       --landmarks <s>    landmark x, y from the network (default) or fused (Face Mesh where it fits, < 45° yaw)
+      --flip <on|off>    test-time flip: average the network on the crop and its mirror (default on; off is faster)
       --frame <f>        mesh file frame: y-up (default, upright in viewers) or photo (= the JSON frame)
       --solid            STL as a closed, printable solid instead of the open face surface
       --timings          print time per stage for each photo
@@ -158,6 +159,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
       'max-triangles': { type: 'string' },
       frame: { type: 'string' },
       landmarks: { type: 'string' },
+      flip: { type: 'string' },
       solid: { type: 'boolean' },
       timings: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -185,6 +187,8 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
   }
   const landmarks = values.landmarks ?? 'network';
   if (landmarks !== 'network' && landmarks !== 'fused') throw new Error(`--landmarks is network or fused, got "${landmarks}"`);
+  const flip = values.flip ?? 'on';
+  if (flip !== 'on' && flip !== 'off') throw new Error(`--flip is on or off, got "${flip}"`);
   const frame = values.frame ?? 'y-up';
   if (frame !== 'y-up' && frame !== 'photo') throw new Error(`--frame is y-up or photo, got "${frame}"`);
   let formats: Format[];
@@ -211,6 +215,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
         smooth: int('smooth', values.smooth, 0),
         maxTriangles: int('max-triangles', values['max-triangles'], 100),
         landmarks,
+        flip: flip === 'on',
       },
     },
   };

@@ -47,13 +47,69 @@ export function parseModelInfo(json: unknown): ModelInfo {
   return info;
 }
 
-/** Runs the network on one crop. The volume's logits are turned into probabilities in place. */
-export async function runNetwork(session: InferenceSession, info: ModelInfo, input: NetworkInput): Promise<NetworkOutput> {
+/**
+ * iBUG 68-point mirror: landmark i of a horizontally mirrored face is landmark `MIRROR68[i]` of the original
+ * (jaw 0–16 reversed, brows, nose wings, eyes and lips swapped left for right).
+ */
+export const MIRROR68: readonly number[] = [
+  ...Array.from({ length: 17 }, (_, i) => 16 - i),
+  ...Array.from({ length: 10 }, (_, i) => 26 - i),
+  27, 28, 29, 30, 35, 34, 33, 32, 31,
+  45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40,
+  54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55,
+  64, 63, 62, 61, 60, 67, 66, 65,
+];
+
+/** Options of `runNetwork`. */
+export interface RunNetworkOptions {
+  /**
+   * Test-time flip: also run the horizontally mirrored crop and average both answers (volume mirrored back,
+   * landmarks mirrored back and re-indexed with `MIRROR68`). Twice the network time; default false.
+   */
+  flip?: boolean;
+}
+
+/**
+ * Runs the network on one crop. Returns the volume as occupancy probabilities (sigmoid of the logits) and the
+ * 68 landmarks, both in the crop frame.
+ */
+export async function runNetwork(
+  session: InferenceSession,
+  info: ModelInfo,
+  input: NetworkInput,
+  options: RunNetworkOptions = {},
+): Promise<NetworkOutput> {
   const S = info.inputSize;
   if (input.crop.size !== S || input.data.length !== 3 * S * S) {
     throw new VoxfaceError('MODEL_ERROR', `network input must be 3×${S}×${S}, got crop size ${input.crop.size}`);
   }
-  const outputs = await session.run({ image: { data: input.data, dims: [1, 3, S, S] } });
+  const a = await runOnce(session, info, input.data);
+  if (!options.flip) return a;
+  const mirrored = new Float32Array(input.data.length);
+  for (let row = 0; row < 3 * S; row++) {
+    const o = row * S;
+    for (let x = 0; x < S; x++) mirrored[o + x] = input.data[o + S - 1 - x];
+  }
+  const b = await runOnce(session, info, mirrored);
+  const { width, height, depth } = info.volume;
+  const va = a.volume.data, vb = b.volume.data;
+  for (let dr = 0; dr < depth * height; dr++) {
+    const o = dr * width;
+    for (let c = 0; c < width; c++) va[o + c] = 0.5 * (va[o + c] + vb[o + width - 1 - c]);
+  }
+  if (info.landmarks === 68) {
+    for (let i = 0; i < 68; i++) {
+      const m = b.landmarks[i];
+      const t = a.landmarks[MIRROR68[i]];
+      a.landmarks[MIRROR68[i]] = [0.5 * (t[0] + S - m[0]), 0.5 * (t[1] + m[1]), 0.5 * (t[2] + m[2])];
+    }
+  }
+  return a;
+}
+
+async function runOnce(session: InferenceSession, info: ModelInfo, data: Float32Array): Promise<NetworkOutput> {
+  const S = info.inputSize;
+  const outputs = await session.run({ image: { data, dims: [1, 3, S, S] } });
   const vol = outputs.volume;
   const lm = outputs.landmarks;
   const { width, height, depth, voxelSize } = info.volume;
@@ -63,9 +119,9 @@ export async function runNetwork(session: InferenceSession, info: ModelInfo, inp
   if (!lm || lm.data.length !== info.landmarks * 3) {
     throw new VoxfaceError('MODEL_ERROR', `model output "landmarks" must hold ${info.landmarks}×3 values`);
   }
-  const data = vol.data;
-  for (let i = 0; i < data.length; i++) data[i] = 1 / (1 + Math.exp(-data[i]));
-  const volume: Volume = { width, height, depth, voxelSize, data };
+  const out = vol.data;
+  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
+  const volume: Volume = { width, height, depth, voxelSize, data: out };
   const landmarks: Vec3[] = [];
   for (let i = 0; i < info.landmarks; i++) landmarks.push([lm.data[i * 3], lm.data[i * 3 + 1], lm.data[i * 3 + 2]]);
   return { volume, landmarks };
