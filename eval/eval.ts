@@ -37,7 +37,7 @@ export interface EvalOptions {
   limit?: number;
   /** A detection counts when its box's IoU with the ground-truth landmark box is above this (default 0). */
   minIoU?: number;
-  /** Landmark source: 'network' (default) or 'fused' (see ReconstructOptions.landmarks). */
+  /** Landmark source: 'fused' (default, as the CLI) or 'network' (the VRN landmark head alone; see ReconstructOptions.landmarks). */
   landmarks?: 'network' | 'fused';
   /** Test-time flip (see ReconstructOptions.flip; default: the pipeline's default). */
   flip?: boolean;
@@ -81,7 +81,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     dataset: o.dataset,
     format: ds.format,
     yawConvention: ds.convention,
-    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'network'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}`,
+    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'fused'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}`,
     images: rows.length,
     rows,
     summary: summarise(rows),
@@ -171,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       threads: int('threads', values.threads, 1),
       limit: int('limit', values.limit, 1),
       minIoU,
-      landmarks: values.landmarks === 'fused' ? 'fused' : values.landmarks === undefined || values.landmarks === 'network' ? 'network' : badLandmarks(values.landmarks),
+      landmarks: values.landmarks === 'network' ? 'network' : values.landmarks === undefined || values.landmarks === 'fused' ? 'fused' : badLandmarks(values.landmarks),
       flip: onOff('flip', values.flip),
       log: (l) => console.error(l),
     });

@@ -57,9 +57,10 @@ export interface ReconstructOptions {
   /** Occupancy level of the isosurface (default 0.5). */
   iso?: number;
   /**
-   * Where the landmarks' x, y come from: 'network' (default: the VRN landmark head) or 'fused' (the detector's
-   * Face Mesh landmarks where it fitted the face and the head is turned less than 45°, the network elsewhere;
-   * z always from the surface / the network).
+   * Where the landmarks' x, y come from: 'fused' (default: the detector's Face Mesh landmarks where it fitted the
+   * face and the head is turned less than 45°, the VRN landmark head elsewhere) or 'network' (always the VRN
+   * landmark head); z always from the surface / the network. Measured on the AFLW2000-3D dev set with the CPU
+   * model: NME 2D 3.57% fused, 7.40% network.
    */
   landmarks?: 'network' | 'fused';
   /**
@@ -162,7 +163,7 @@ export async function reconstructFace(
   // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
   let landmarks68 = time('landmarks', () => landmarksOnSurface(out, crop));
   let fit = time('pose', () => estimatePose(landmarks68));
-  if (options.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
+  if ((options.landmarks ?? 'fused') === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
     const guide = det.landmarks68;
     const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
       (guide[i][0] - crop.offset[0]) / crop.scale,

@@ -36,7 +36,7 @@ Options:
       --texture-size <n> texture map side in texels (default: 256–1024 by face size)
       --smooth <n>       smoothing iterations on the surface (default 10)
       --max-triangles <n> decimate meshes to at most n triangles
-      --landmarks <s>    landmark x, y from the network (default) or fused (Face Mesh where it fits, < 45° yaw)
+      --landmarks <s>    landmark x, y: fused (default: Face Mesh where it fits, < 45° yaw; else the network) or network
       --flip <on|off>    test-time flip: average the network on the crop and its mirror (default on; off is faster)
       --frame <f>        mesh file frame: y-up (default, upright in viewers) or photo (= the JSON frame)
       --solid            STL as a closed, printable solid instead of the open face surface
@@ -185,7 +185,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
     }
     box = p as Box;
   }
-  const landmarks = values.landmarks ?? 'network';
+  const landmarks = values.landmarks ?? 'fused';
   if (landmarks !== 'network' && landmarks !== 'fused') throw new Error(`--landmarks is network or fused, got "${landmarks}"`);
   const flip = values.flip ?? 'on';
   if (flip !== 'on' && flip !== 'off') throw new Error(`--flip is on or off, got "${flip}"`);
