@@ -41,6 +41,8 @@ export interface EvalOptions {
   landmarks?: 'network' | 'fused';
   /** Test-time flip (see ReconstructOptions.flip; default: the pipeline's default). */
   flip?: boolean;
+  /** Gaussian blur of the volume before meshing, σ in voxels (see ReconstructOptions.volumeBlur). */
+  volumeBlur?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -65,7 +67,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     const t = performance.now();
     let row: ImageEval;
     try {
-      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks, flip: o.flip });
+      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks, flip: o.flip, volumeBlur: o.volumeBlur });
       row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
     } catch (e) {
       if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
@@ -81,7 +83,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     dataset: o.dataset,
     format: ds.format,
     yawConvention: ds.convention,
-    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'fused'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}`,
+    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'fused'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}${o.volumeBlur === undefined ? '' : `, volume blur σ ${o.volumeBlur}`}`,
     images: rows.length,
     rows,
     summary: summarise(rows),
@@ -112,7 +114,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   return { report, table, files };
 }
 
-const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused] [--flip on|off]';
+const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused] [--flip on|off] [--volume-blur sigma]';
 
 function badLandmarks(v: string): never {
   throw new VoxfaceError('BAD_ARGUMENT', `--landmarks is network or fused, got "${v}"`);
@@ -139,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
         'min-iou': { type: 'string' },
         landmarks: { type: 'string' },
         flip: { type: 'string' },
+        'volume-blur': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -173,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
       minIoU,
       landmarks: values.landmarks === 'network' ? 'network' : values.landmarks === undefined || values.landmarks === 'fused' ? 'fused' : badLandmarks(values.landmarks),
       flip: onOff('flip', values.flip),
+      volumeBlur: values['volume-blur'] === undefined ? undefined : Number(values['volume-blur']),
       log: (l) => console.error(l),
     });
     console.log(table);

@@ -34,6 +34,7 @@ Options:
       --model <path>     ONNX model (default: models/vrn-compact.onnx of this package)
       --threads <n>      CPU threads for the network
       --texture-size <n> texture map side in texels (default: 256–1024 by face size)
+      --volume-blur <σ>  Gaussian blur of the volume before meshing, in voxels (default 1; 0: none)
       --smooth <n>       smoothing iterations on the surface (default 10)
       --max-triangles <n> decimate meshes to at most n triangles
       --landmarks <s>    landmark x, y: fused (default: Face Mesh where it fits, < 45° yaw; else the network) or network
@@ -160,6 +161,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
       frame: { type: 'string' },
       landmarks: { type: 'string' },
       flip: { type: 'string' },
+      'volume-blur': { type: 'string' },
       solid: { type: 'boolean' },
       timings: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
@@ -189,6 +191,11 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
   if (landmarks !== 'network' && landmarks !== 'fused') throw new Error(`--landmarks is network or fused, got "${landmarks}"`);
   const flip = values.flip ?? 'on';
   if (flip !== 'on' && flip !== 'off') throw new Error(`--flip is on or off, got "${flip}"`);
+  let volumeBlur: number | undefined;
+  if (values['volume-blur'] !== undefined) {
+    volumeBlur = Number(values['volume-blur']);
+    if (!(volumeBlur >= 0 && volumeBlur <= 8)) throw new Error(`--volume-blur needs a number from 0 to 8, got "${values['volume-blur']}"`);
+  }
   const frame = values.frame ?? 'y-up';
   if (frame !== 'y-up' && frame !== 'photo') throw new Error(`--frame is y-up or photo, got "${frame}"`);
   let formats: Format[];
@@ -216,6 +223,7 @@ function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs:
         maxTriangles: int('max-triangles', values['max-triangles'], 100),
         landmarks,
         flip: flip === 'on',
+        volumeBlur,
       },
     },
   };

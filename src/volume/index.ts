@@ -2,6 +2,7 @@
 export { sigmoidInPlace, volumeFromLogits } from './logits.ts';
 export type { VolumeFromLogitsOptions } from './logits.ts';
 export { depthMap } from './depth-map.ts';
+export { blurVolume, gaussianKernel } from './blur.ts';
 export { checkVolume, checkDims, sliceZ } from './check.ts';
 export type { VolumeDims } from './check.ts';
 export {
