@@ -29,20 +29,37 @@ export function blurVolume(volume: Volume, sigma: number): Volume {
   const { width: W, height: H, depth: D } = volume;
   const k = gaussianKernel(sigma);
   const r = (k.length - 1) >> 1;
-  const line = new Float32Array(Math.max(W, H, D) + 2 * r);
-  /** Convolves the n-voxel line at offset o (step `stride`) of `src` into `dst`, edges clamped. */
-  const convolve = (src: Float32Array, dst: Float32Array, o: number, n: number, stride: number): void => {
-    for (let i = -r; i < n + r; i++) line[i + r] = src[o + Math.min(n - 1, Math.max(0, i)) * stride];
-    for (let i = 0; i < n; i++) {
+  const n = k.length;
+  const clamp = (i: number, len: number): number => (i < 0 ? 0 : i >= len ? len - 1 : i);
+  const src = volume.data;
+  const a = new Float32Array(src.length);
+  const b = new Float32Array(src.length);
+  // x: along each row (edges clamped)
+  const line = new Float32Array(W + 2 * r);
+  for (let o = 0; o < src.length; o += W) {
+    for (let i = -r; i < W + r; i++) line[i + r] = src[o + clamp(i, W)];
+    for (let i = 0; i < W; i++) {
       let s = 0;
-      for (let j = 0; j < k.length; j++) s += k[j] * line[i + j];
-      dst[o + i * stride] = s;
+      for (let j = 0; j < n; j++) s += k[j] * line[i + j];
+      a[o + i] = s;
+    }
+  }
+  // y and z: whole rows / planes at a time, so the inner loop runs over contiguous memory
+  const rows = (from: Float32Array, to: Float32Array, count: number, run: number, outer: number): void => {
+    for (let q = 0; q < outer; q++) {
+      const base = q * count * run;
+      for (let i = 0; i < count; i++) {
+        const o = base + i * run;
+        to.fill(0, o, o + run);
+        for (let j = 0; j < n; j++) {
+          const w = k[j];
+          const p = base + clamp(i + j - r, count) * run;
+          for (let x = 0; x < run; x++) to[o + x] += w * from[p + x];
+        }
+      }
     }
   };
-  const a = new Float32Array(volume.data.length);
-  const b = new Float32Array(volume.data.length);
-  for (let d = 0; d < D; d++) for (let y = 0; y < H; y++) convolve(volume.data, a, (d * H + y) * W, W, 1);
-  for (let d = 0; d < D; d++) for (let x = 0; x < W; x++) convolve(a, b, d * H * W + x, H, W);
-  for (let p = 0; p < W * H; p++) convolve(b, a, p, D, W * H);
+  rows(a, b, H, W, D); // y: rows of W within each slice
+  rows(b, a, D, W * H, 1); // z: slices of W·H
   return { ...volume, data: a };
 }
