@@ -17,6 +17,7 @@ init=()
 fp16=0
 [ "$cfg" = paper ] && fp16=1
 [ -f "training/.carry/init-$cfg.pt" ] && init=(--init="training/.carry/init-$cfg.pt")
+[ -f "training/.carry/backgrounds.pt" ] && init+=(--backgrounds="training/.carry/backgrounds.pt")
 "${PYTHON:-python3}" training/train.py --config="$cfg" --minutes="$minutes" --batch=64 --lr=2e-3 --val_size=512 \
   --val_every=1000 --ckpt_every=1000 --fp16_export=$fp16 --out="$run" "${init[@]}" "$@" 2>&1 | tee "$out/train.log"
 cp "$run/vrn-$cfg.onnx" "$run/vrn-$cfg.json" "$run/history.json" "$run/loss.png" "$out/"

@@ -9,10 +9,23 @@ dst=training/.carry
 mkdir -p "$dst/ict-face-model" "$dst/aflw2000-3d-dev"
 cp "$shared"/ict-face-model/{manifest.json,neutral.npy,identity.npy,expression.npy,faces.npy,face_material.npy,uvs.npy,face_uvs.npy} "$dst/ict-face-model/"
 cp "$shared"/aflw2000-3d-dev/* "$dst/aflw2000-3d-dev/"
-# weights to fine-tune from: a local run's latest, else the committed checkpoint of the shipped model
+# weights to fine-tune from: a local run's latest, else the committed checkpoint of the shipped model, else
+# the shipped ONNX model itself (training/from_onnx.py rebuilds a trainable network from it)
+py=${PYTHON:-/usr/bin/python3}
 for cfg in compact paper; do
+  rm -f "$dst/init-$cfg.pt"
   for src in "training/runs/latest-$cfg.pt" "training/checkpoints/vrn-$cfg.pt"; do
     if [ -f "$src" ]; then cp "$src" "$dst/init-$cfg.pt"; break; fi
   done
+  if [ ! -f "$dst/init-$cfg.pt" ] && [ -f "models/vrn-$cfg.onnx" ]; then
+    "$py" training/from_onnx.py "models/vrn-$cfg.onnx" "$dst/init-$cfg.pt" --config="$cfg"
+  fi
 done
+# real-photo background patches (no faces: our own detector finds them first), used by train.py --backgrounds
+if [ ! -f "$dst/backgrounds.pt" ] && [ -d "$shared/faces" ]; then
+  boxes=$(mktemp -d)
+  node --import tsx scripts/voxface.ts "$shared"/faces/* -o "$boxes" --format json --quiet || true
+  "$py" training/backgrounds.py --photos="$shared/faces" --boxes="$boxes" --out="$dst/backgrounds.pt"
+  rm -rf "$boxes"
+fi
 du -sh "$dst"
