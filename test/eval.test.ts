@@ -346,6 +346,31 @@ test('ground_truth.json: parsed, yaw sign per convention, bad entries rejected w
   assert.throws(() => parseGroundTruthJson({ x: { landmarks68_3d: lm.slice(3), yaw_degrees: 0 } }, 'aflw'), (e: unknown) => e instanceof VoxfaceError && /"x".*68 points/.test(e.message));
   assert.throws(() => parseGroundTruthJson({ x: { landmarks68_3d: lm } }, 'aflw'), /yaw_degrees/);
   assert.throws(() => parseGroundTruthJson([], 'aflw'), /object of images/);
+  assert.throws(() => parseGroundTruthJson({ x: { landmarks68_3d: lm, yaw_degrees: 0, landmarks68_visible: [true] } }, 'aflw'), /landmarks68_visible/);
+});
+
+test('visibility flags: the visible-landmark depth error ignores hidden landmarks; without flags it is the all-68 one', () => {
+  const f = (x: number, y: number) => 0.2 * x - 0.1 * y;
+  const lm = boxed(face()).map(([x, y]): Vec3 => [x, y, f(x, y)]);
+  // the right half of the landmarks is "hidden": their ground-truth z lies 60 px behind the surface we meshed
+  const cut = (Math.min(...lm.map((p) => p[0])) + Math.max(...lm.map((p) => p[0]))) / 2;
+  const hidden = lm.map((p) => p[0] > cut);
+  const gtLm = lm.map(([x, y, z], i): Vec3 => [x, y, hidden[i] ? z - 60 : z]);
+  const visible = hidden.map((h) => !h);
+  const [withFlags] = parseGroundTruthJson({ s: { landmarks68_3d: gtLm, landmarks68_visible: visible, yaw_degrees: 50 } }, 'voxface');
+  const [noFlags] = parseGroundTruthJson({ s: { landmarks68_3d: gtLm, yaw_degrees: 50 } }, 'voxface');
+  assert.deepEqual(withFlags.visible, visible);
+  assert.equal(noFlags.visible, undefined);
+  const mesh = gridMesh(0, 0, 400, 400, 20, (x, y) => f(x, y) + 9); // the true visible surface, shifted in z
+  const box = landmarkBox(gtLm);
+  const faceLike = { box, landmarks68: gtLm, mesh };
+  const a = evaluateImage(withFlags, [faceLike]);
+  const b = evaluateImage(noFlags, [faceLike]);
+  assert.ok(a.depthVisible.error < 1e-4, `visible-only error ${a.depthVisible.error}`);
+  assert.ok(a.depthAll68.error > 0.05, `all-68 error ${a.depthAll68.error} includes the hidden landmarks`);
+  assert.ok(Math.abs(b.depthVisible.error - b.depthAll68.error) < 1e-12);
+  const s = summarise([a]);
+  assert.ok(s.all.depthVisible < 1e-4 && s.all.flatVisible > 0);
 });
 
 test('dev set: ground_truth.json layout, AFLW yaw sign converted so it agrees with the ground-truth landmarks', { skip: existsSync(DEV) ? false : 'needs ../shared (VOXFACE_SHARED)' }, async () => {

@@ -4,8 +4,10 @@ evenly over [-90°, 90°], in the same layout as ../shared/aflw2000-3d-dev (imag
     python3 training/benchmark.py --out=bench-data/synthetic --n=120 --size=384 --seed=2024
 
 ground_truth.json: {"<name>": {"landmarks68_3d": [[x, y, z] × 68], "landmarks68_2d_reannotated": [[x, y] × 68],
-"yaw_degrees": yaw, "pitch_degrees": ..., "roll_degrees": ...}} with x right, y down, z toward the camera,
-in pixels of the image. The face fills about a third of the photo, so a detector has work to do.
+"landmarks68_visible": [true/false × 68], "yaw_degrees": yaw, "pitch_degrees": ..., "roll_degrees": ...}} with
+x right, y down, z toward the camera, in pixels of the image. A landmark is visible when the face surface the
+camera sees (the renderer's target depth map) lies within max(2 cells, 5% of √(w·h) of the landmark box) of it:
+the far side of a turned face is hidden behind its near side. The face fills about a third of the photo, so a detector has work to do.
 Fixed seed: the same command always gives the same set.
 """
 from __future__ import annotations
@@ -63,6 +65,7 @@ def main():
             gt[name] = {
                 "landmarks68_3d": [[round(float(v), 3) for v in p] for p in lm],
                 "landmarks68_2d_reannotated": [[round(float(p[0]), 3), round(float(p[1]), 3)] for p in lm],
+                "landmarks68_visible": visible(lm, b["zmap"][i], size),
                 "yaw_degrees": round(float(b["pose"][i, 0]), 2),
                 "pitch_degrees": round(float(b["pose"][i, 1]), 2),
                 "roll_degrees": round(float(b["pose"][i, 2]), 2),
@@ -72,6 +75,21 @@ def main():
     meta = {"generator": "voxface training/benchmark.py", "seed": seed, "n": n, "size": size}
     json.dump(gt, open(os.path.join(out, "ground_truth.json"), "w"))
     json.dump(meta, open(os.path.join(out, "benchmark.json"), "w"), indent=1)
+
+
+def visible(lm: torch.Tensor, zmap: torch.Tensor, size: int) -> list[bool]:
+    """Which landmarks the camera sees: the target surface at the landmark's cell is within a tolerance of it."""
+    R = zmap.shape[-1]
+    cell = size / R
+    w = float(lm[:, 0].max() - lm[:, 0].min())
+    h = float(lm[:, 1].max() - lm[:, 1].min())
+    tol = max(2 * cell, 0.05 * (w * h) ** 0.5)
+    out = []
+    for x, y, z in lm.tolist():
+        c, r = int(x // cell), int(y // cell)
+        zs = float(zmap[r, c]) if 0 <= r < R and 0 <= c < R else float("-inf")
+        out.append(bool(zs != float("-inf") and zs - z < tol))
+    return out
 
 
 def save_jpeg(img: torch.Tensor, path: str) -> None:

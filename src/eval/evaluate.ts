@@ -48,6 +48,11 @@ export interface ImageEval {
   /** Our surface depth at the ground-truth landmarks vs their z (see surfaceDepthError). */
   depthAll68: SurfaceDepthError;
   depthInterior: SurfaceDepthError;
+  /**
+   * The same at the landmarks the camera sees, when the dataset flags them (synthetic benchmark); over all 68
+   * otherwise (AFLW2000-3D gives no flags; its dev photos are near-frontal).
+   */
+  depthVisible: SurfaceDepthError;
   /** Our estimated yaw of the chosen face. */
   predictedYaw: number;
   /** Pipeline error message, when the pipeline failed on this image for another reason than "no face". */
@@ -82,7 +87,7 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
   if (m.index < 0) {
     return {
       ...base, detected: false, iou: 0, nme2d: NaN, nme3d: NaN, nme2dReannotated: NaN,
-      depthAll68: NONE, depthInterior: NONE, predictedYaw: NaN,
+      depthAll68: NONE, depthInterior: NONE, depthVisible: NONE, predictedYaw: NaN,
     };
   }
   const f = faces[m.index];
@@ -95,6 +100,7 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
     nme2dReannotated: gt.landmarks2dReannotated ? nme2d(f.landmarks68, gt.landmarks2dReannotated, norm) : NaN,
     depthAll68: surfaceDepthError(f.mesh, lm, ALL_68),
     depthInterior: surfaceDepthError(f.mesh, lm, INTERIOR_68),
+    depthVisible: gt.visible ? surfaceDepthError(f.mesh, lm, ALL_68.filter((i) => gt.visible![i])) : surfaceDepthError(f.mesh, lm, ALL_68),
     predictedYaw: f.pose?.yaw ?? estimatePose(f.landmarks68).pose.yaw,
   };
 }
@@ -113,6 +119,8 @@ export interface GroupStats {
   flatAll68: number;
   depthInterior: number;
   flatInterior: number;
+  depthVisible: number;
+  flatVisible: number;
   /** Mean fraction of landmarks whose ray hit our mesh (all 68). */
   hitAll68: number;
 }
@@ -152,6 +160,8 @@ export function groupStats(label: string, rows: readonly ImageEval[]): GroupStat
     flatAll68: col((r) => (Number.isFinite(r.depthAll68.error) ? r.depthAll68.flat : NaN)),
     depthInterior: col((r) => r.depthInterior.error),
     flatInterior: col((r) => (Number.isFinite(r.depthInterior.error) ? r.depthInterior.flat : NaN)),
+    depthVisible: col((r) => r.depthVisible.error),
+    flatVisible: col((r) => (Number.isFinite(r.depthVisible.error) ? r.depthVisible.flat : NaN)),
     hitAll68: col((r) => r.depthAll68.hit),
   };
 }

@@ -2,7 +2,7 @@
  * Ground truth of a face-alignment benchmark image, and its two file layouts:
  * - `ground_truth.json` beside the images (../shared/aflw2000-3d-dev, and the synthetic benchmark of
  *   training/benchmark.py): `{ "<name>": { "landmarks68_3d": [[x,y,z]×68], "landmarks68_2d_reannotated":
- *   [[x,y]×68], "yaw_degrees": y, "pitch_degrees"?: p, "roll_degrees"?: r } }`;
+ *   [[x,y]×68], "landmarks68_visible"?: [bool×68], "yaw_degrees": y, "pitch_degrees"?: p, "roll_degrees"?: r } }`;
  * - AFLW2000-3D's own `.mat` files (`pt3d_68`, `Pose_Para`), see `groundTruthFromAflwMat`.
  *
  * ```ts
@@ -35,6 +35,8 @@ export interface GroundTruth {
   landmarks3d: Vec3[];
   /** 68 re-annotated 2D landmarks (LS3D-W style), when the dataset has them. */
   landmarks2dReannotated?: Vec2[];
+  /** Which of the 68 landmarks the camera sees (the synthetic benchmark has them; AFLW2000-3D does not). */
+  visible?: boolean[];
   /** Yaw in degrees in voxface's convention (+ = the face turns toward the photo's right). */
   yaw: number;
   /** The pose as the dataset stores it, degrees, in its own convention. */
@@ -83,6 +85,10 @@ export function parseGroundTruthJson(json: unknown, convention: YawConvention): 
     const landmarks3d = points(e.landmarks68_3d, 3, `ground_truth.json "${name}" landmarks68_3d`);
     const re = e.landmarks68_2d_reannotated;
     const landmarks2dReannotated = re === undefined ? undefined : points(re, 2, `ground_truth.json "${name}" landmarks68_2d_reannotated`);
+    const vis = e.landmarks68_visible;
+    if (vis !== undefined && !(Array.isArray(vis) && vis.length === 68 && vis.every((v) => typeof v === 'boolean'))) {
+      bad(`ground_truth.json "${name}": landmarks68_visible must be 68 booleans`);
+    }
     const yaw = e.yaw_degrees;
     if (typeof yaw !== 'number' || !Number.isFinite(yaw)) bad(`ground_truth.json "${name}": yaw_degrees must be a finite number`);
     const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
@@ -90,6 +96,7 @@ export function parseGroundTruthJson(json: unknown, convention: YawConvention): 
       name,
       landmarks3d,
       landmarks2dReannotated,
+      ...(vis !== undefined ? { visible: vis as boolean[] } : {}),
       yaw: toVoxfaceYaw(yaw, convention),
       datasetPose: { yaw, pitch: num(e.pitch_degrees), roll: num(e.roll_degrees), convention },
     });
