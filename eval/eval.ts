@@ -120,13 +120,14 @@ function badLandmarks(v: string): never {
   throw new VoxfaceError('BAD_ARGUMENT', `--landmarks is network or fused, got "${v}"`);
 }
 
-/** The command line; returns the exit code. */
+/** `on` / `off` → true / false; undefined stays undefined. */
 function onOff(name: string, v: string | undefined): boolean | undefined {
   if (v === undefined) return undefined;
   if (v === 'on' || v === 'off') return v === 'on';
   throw new VoxfaceError('BAD_ARGUMENT', `--${name} is on or off, got "${v}"`);
 }
 
+/** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {

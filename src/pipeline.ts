@@ -64,14 +64,14 @@ export interface ReconstructOptions {
   /**
    * Where the landmarks' x, y come from: 'fused' (default: the detector's Face Mesh landmarks where it fitted the
    * face and the head is turned less than 45°, the VRN landmark head elsewhere) or 'network' (always the VRN
-   * landmark head); z always from the surface / the network. Measured on the AFLW2000-3D dev set with the CPU
-   * model: NME 2D 3.57% fused, 7.40% network.
+   * landmark head); z always from the surface / the network. Measured on the AFLW2000-3D dev set with the shipped
+   * CPU model: NME 2D 3.57% fused, 5.72% network (models/README.md).
    */
   landmarks?: 'network' | 'fused';
   /**
    * Test-time flip (default true): the last network pass also runs on the mirrored crop and the two answers are
-   * averaged (one more network run per face). Measured on the AFLW2000-3D dev set with the CPU model: NME 2D
-   * 9.05% → 7.40%; on the synthetic large-pose set 7.17% → 6.66%.
+   * averaged (one more network run per face). Measured with the session-1 CPU model (network landmarks): NME 2D
+   * 9.05% → 7.40% on the AFLW2000-3D dev set, 7.17% → 6.66% on the synthetic large-pose set.
    */
   flip?: boolean;
   /** Clock for stage timings (default performance.now). */

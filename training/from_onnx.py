@@ -9,8 +9,8 @@ eval mode). Then it re-calibrates those batch norms on rendered training batches
 mode: with the measured batch statistics μ_c, σ_c of each channel it sets μ = μ_c, σ² = σ_c², γ = σ_c and
 β = μ_c + b' — the same function in eval mode, and batch statistics that normalise to the same values in train
 mode. Batch norms the exporter kept (pre-activation ones) carry their own names and are copied as they are.
-The result is checked against the ONNX file's reference outputs when those are given (--check=a.npz from
-`--dump`), or printed for a manual comparison.
+It prints how much eval-mode outputs moved in the re-calibration (they must not), and with --ref=a.npz (arrays
+`input`, `volume`, `landmarks` computed by onnxruntime) the difference from the ONNX model itself.
 """
 from __future__ import annotations
 

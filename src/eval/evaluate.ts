@@ -100,7 +100,7 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
     nme2dReannotated: gt.landmarks2dReannotated ? nme2d(f.landmarks68, gt.landmarks2dReannotated, norm) : NaN,
     depthAll68: surfaceDepthError(f.mesh, lm, ALL_68),
     depthInterior: surfaceDepthError(f.mesh, lm, INTERIOR_68),
-    depthVisible: gt.visible ? surfaceDepthError(f.mesh, lm, ALL_68.filter((i) => gt.visible![i])) : surfaceDepthError(f.mesh, lm, ALL_68),
+    depthVisible: surfaceDepthError(f.mesh, lm, gt.visible ? ALL_68.filter((i) => gt.visible![i]) : ALL_68),
     predictedYaw: f.pose?.yaw ?? estimatePose(f.landmarks68).pose.yaw,
   };
 }

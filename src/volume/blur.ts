@@ -34,7 +34,7 @@ export function blurVolume(volume: Volume, sigma: number): Volume {
   const src = volume.data;
   const a = new Float32Array(src.length);
   const b = new Float32Array(src.length);
-  // x: along each row (edges clamped)
+  // x: along each row (edges clamped); its own loop, as the row helper below with runs of 1 takes twice as long
   const line = new Float32Array(W + 2 * r);
   for (let o = 0; o < src.length; o += W) {
     for (let i = -r; i < W + r; i++) line[i + r] = src[o + clamp(i, W)];
