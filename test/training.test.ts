@@ -60,3 +60,24 @@ test('training smoke test: train tiny, export ONNX, onnxruntime-node matches PyT
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('training: background rendering workers train on the same batches as inline rendering', { skip, timeout: 300_000 }, () => {
+  const losses = (workers: number): string[] => {
+    const out = mkdtempSync(join(tmpdir(), 'voxface-train-'));
+    try {
+      const r = spawnSync(
+        python,
+        ['training/train.py', '--config=tiny', '--steps=4', '--batch=2', '--val_size=2', '--log_every=1', '--threads=1',
+          '--reuse=2', '--export=0', `--workers=${workers}`, `--out=${out}`],
+        { cwd: root, encoding: 'utf8', env: { ...process.env, VOXFACE_SHARED: shared, OMP_WAIT_POLICY: 'PASSIVE' } },
+      );
+      assert.equal(r.status, 0, r.stderr.slice(-2000));
+      return [...r.stdout.matchAll(/^step (\d+) loss (\S+)/gm)].map((m) => `${m[1]}:${m[2]}`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+  const inline = losses(0);
+  assert.equal(inline.length, 4);
+  assert.deepEqual(losses(1), inline);
+});

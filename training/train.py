@@ -49,6 +49,7 @@ export = 1  # export ONNX at the end
 fp16_export = 0  # store the exported weights as float16 (half the file; needed for the paper config's 16 MiB limit)
 backgrounds = ""  # optional .pt tensor (N,3,h,w) of background patches
 reuse = 1  # train on each rendered batch this many times (2: the batch, then its mirror image) — for slow CPUs
+workers = 0  # CPU only: render the next batches in this many background processes while the model trains
 # ----------------------------------------------------------------------------- overrides
 for arg in sys.argv[1:]:
     k, _, v = arg.lstrip("-").partition("=")
@@ -72,6 +73,7 @@ def main():
         bgs = bgs.float() / 255
     data = render.Renderer(rcfg, device=dev, backgrounds=bgs)
     voxel = ncfg.size / ncfg.vol_res
+    torch.manual_seed(seed)  # the initial weights
     net = M.VRN(ncfg).to(dev)
     print(f"config {config}: {M.count_params(net) / 1e6:.2f} M parameters, device {dev}", flush=True)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
@@ -92,6 +94,13 @@ def main():
     vg = torch.Generator().manual_seed(val_seed)
     val = [data.sample(min(32, val_size - i), vg) for i in range(0, val_size, 32)]
 
+    # background rendering (CPU): the same batches in the same order as rendering them inline
+    batches = None
+    if workers > 0 and dev.type == "cpu":
+        loader = torch.utils.data.DataLoader(_Batches(data, step, reuse, steps), batch_size=None,
+                                             num_workers=workers, prefetch_factor=2, persistent_workers=False)
+        batches = iter(loader)
+
     amp = dev.type == "cuda"
     budget = minutes * 60
     t_start = time.time() - elapsed
@@ -107,13 +116,17 @@ def main():
         os.replace(ck + ".tmp", ck)
 
     t_data = t_model = 0.0
+    b = None
     while step < steps and time.time() - t_start < budget:
         frac = max(step / steps, (time.time() - t_start) / budget)
         for g in opt.param_groups:
             g["lr"] = lr_at(frac, step)
         t0 = time.time()
-        if reuse > 1 and step % reuse:
+        if reuse > 1 and step % reuse and b is not None:
             b = render.flip_batch(b, ncfg.size) if step % reuse == 1 else b
+        elif batches is not None:
+            s, b = next(batches)
+            assert s == step, (s, step)
         else:
             gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
             b = data.sample(batch, gen)
@@ -147,6 +160,7 @@ def main():
             print("val", json.dumps(history["val"][-1]), flush=True)
         if step % ckpt_every == 0:
             save()
+    del batches  # stops the rendering workers
     history["val"].append({"step": step, **validate(net, val, voxel, amp)})
     print("final val", json.dumps(history["val"][-1]), flush=True)
     save()
@@ -162,6 +176,23 @@ def main():
 
         export_onnx(net.float().eval(), ncfg, os.path.join(out, f"vrn-{config}.onnx"), f"vrn-{config}",
                     fp16=bool(fp16_export))
+
+
+class _Batches(torch.utils.data.IterableDataset):
+    """Rendered batches for the steps that render one (the start step, then every multiple of `reuse` up to
+    `stop`), each from the same seed as inline rendering. With n workers, worker k renders every n-th of them;
+    the DataLoader hands them back in order."""
+
+    def __init__(self, data, start: int, reuse: int, stop: int):
+        first = -(-start // reuse) * reuse
+        self.steps = ([start] if start != first else []) + list(range(first, stop, reuse))
+        self.data = data
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        k, n = (info.id, info.num_workers) if info else (0, 1)
+        for s in self.steps[k::n]:
+            yield s, self.data.sample(batch, torch.Generator().manual_seed(seed * 1_000_003 + s))
 
 
 def autocast(enabled: bool):
