@@ -23,6 +23,7 @@ import { loadDataset } from '../eval/dataset.ts';
 import { cedSvg, yawScatterSvg } from '../eval/plots.ts';
 import { PUBLISHED } from '../eval/published.ts';
 import { formatTable, markdownReport, summaryLine } from '../eval/report.ts';
+import { landmarkDistance, runAgreement } from '../eval/agreement.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(ROOT, '..', 'shared');
@@ -491,4 +492,24 @@ test('npm run eval end to end on the 8 dev images', {
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+});
+
+test('agreement: landmark distance is 0 for the same points, d / √(w·h) for a shift of d', () => {
+  const a = face();
+  assert.equal(landmarkDistance(a, a), 0);
+  const b = a.map(([x, y, z]): Vec3 => [x + 3, y - 4, z + 100]); // z is ignored
+  const xs = a.map((p) => p[0]), ys = a.map((p) => p[1]);
+  const norm = Math.sqrt((Math.max(...xs) - Math.min(...xs)) * (Math.max(...ys) - Math.min(...ys)));
+  assert.ok(Math.abs(landmarkDistance(a, b) - 5 / norm) < 1e-12);
+});
+
+const FACES = path.join(SHARED, 'faces', 'deepface');
+test('npm run agreement on 3 real photos: network landmarks near Face Mesh\'s on every compared face', {
+  skip: existsSync(FACES) ? false : 'needs ../shared (VOXFACE_SHARED)', timeout: 120_000,
+}, async () => {
+  const photos = ['img1.jpg', 'img2.jpg', 'img3.jpg'].map((f) => path.join(FACES, f)).filter((f) => existsSync(f));
+  const { rows, table } = await runAgreement({ photos, threads: 1 });
+  assert.ok(rows.length >= 2, `only ${rows.length} faces compared`);
+  for (const r of rows) assert.ok(r.nme > 0 && r.nme < 0.15, `${r.photo}: ${r.nme}`);
+  assert.match(table, /\| all \| \d+ \| \d+\.\d\d% \|/);
 });
