@@ -128,8 +128,7 @@ def main():
             s, b = next(batches)
             assert s == step, (s, step)
         else:
-            gen = torch.Generator().manual_seed(seed * 1_000_003 + step)
-            b = data.sample(batch, gen)
+            b = _render(data, step)
         t1 = time.time()
         net.train()
         with autocast(amp):
@@ -180,7 +179,7 @@ def main():
 
 class _Batches(torch.utils.data.IterableDataset):
     """Rendered batches for the steps that render one (the start step, then every multiple of `reuse` up to
-    `stop`), each from the same seed as inline rendering. With n workers, worker k renders every n-th of them;
+    `stop`), each by `_render` as inline rendering. With n workers, worker k renders every n-th of them;
     the DataLoader hands them back in order."""
 
     def __init__(self, data, start: int, reuse: int, stop: int):
@@ -192,7 +191,12 @@ class _Batches(torch.utils.data.IterableDataset):
         info = torch.utils.data.get_worker_info()
         k, n = (info.id, info.num_workers) if info else (0, 1)
         for s in self.steps[k::n]:
-            yield s, self.data.sample(batch, torch.Generator().manual_seed(seed * 1_000_003 + s))
+            yield s, _render(self.data, s)
+
+
+def _render(data, step: int) -> dict:
+    """The batch rendered for `step` (its own seed: the same batch inline, in a worker, or after a resume)."""
+    return data.sample(batch, torch.Generator().manual_seed(seed * 1_000_003 + step))
 
 
 def autocast(enabled: bool):
