@@ -11,8 +11,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { groundTruthFromAflwMat, parseGroundTruthJson, readMat } from '../src/eval/index.ts';
-import type { GroundTruth, YawConvention } from '../src/eval/index.ts';
+import { groundTruthFromAflwMat, parseGroundTruthJson, readMat } from '../src/metrics/index.ts';
+import type { GroundTruth, YawConvention } from '../src/metrics/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 
 export interface DatasetSample {

@@ -2,7 +2,7 @@
  * `npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n]`
  *
  * Runs the real voxface pipeline (the same `loadVoxface` → `reconstructFile` as the `voxface` command) on every
- * image of a benchmark folder and scores it the AFLW2000-3D way (src/eval/): NME 2D / 3D by yaw bin, detection
+ * image of a benchmark folder and scores it the AFLW2000-3D way (src/metrics/): NME 2D / 3D by yaw bin, detection
  * failures, surface depth at the landmarks. Prints a table ending with the line `NME 2D <number>%` and writes
  * `<out>/eval.json`, `<out>/eval.md`, `<out>/ced.svg`, `<out>/nme-vs-yaw.svg`.
  *
@@ -14,8 +14,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { evaluateImage, summarise } from '../src/eval/index.ts';
-import type { ImageEval } from '../src/eval/index.ts';
+import { evaluateImage, summarise } from '../src/metrics/index.ts';
+import type { ImageEval } from '../src/metrics/index.ts';
 import { defaultModelPath, loadVoxface } from '../src/node/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import { loadDataset } from './dataset.ts';

@@ -7,8 +7,8 @@
  * await writeFile('nme-vs-yaw.svg', yawScatterSvg(rows, PUBLISHED));
  * ```
  */
-import type { ImageEval } from '../src/eval/index.ts';
-import { meanOf, yawBin } from '../src/eval/index.ts';
+import type { ImageEval } from '../src/metrics/index.ts';
+import { meanOf, yawBin } from '../src/metrics/index.ts';
 import type { PublishedResult } from './published.ts';
 
 const W = 640;

@@ -6,8 +6,8 @@
  * await writeFile('eval.md', markdownReport(report));
  * ```
  */
-import type { GroupStats, ImageEval, Summary } from '../src/eval/index.ts';
-import { YAW_BINS } from '../src/eval/index.ts';
+import type { GroupStats, ImageEval, Summary } from '../src/metrics/index.ts';
+import { YAW_BINS } from '../src/metrics/index.ts';
 import { PUBLISHED, PUBLISHED_NOTE } from './published.ts';
 
 /** Everything a report shows. */

@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodePNG } from '../src/image/png.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
-import { grid, hstack, renderMeshes, resizeImage } from '../src/render/index.ts';
-import type { RenderItem } from '../src/render/index.ts';
+import { grid, hstack, renderMeshes, resizeImage } from './render/index.ts';
+import type { RenderItem } from './render/index.ts';
 import { estimateHeadFrame } from '../src/texture/index.ts';
 import type { FaceResult, ReconstructionResult, RGBImage, Vec3 } from '../src/types.ts';
 

@@ -15,8 +15,8 @@ import { zlibSync } from 'fflate';
 import {
   boxIoU, boxNormaliser, evaluateImage, groundTruthFromAflwMat, INTERIOR_68, landmarkBox, matchFace, matGet,
   nme2d, nme3d, parseGroundTruthJson, readMat, summarise, surfaceDepthAt, surfaceDepthError, yawBin,
-} from '../src/eval/index.ts';
-import type { FaceLike, GroundTruth } from '../src/eval/index.ts';
+} from '../src/metrics/index.ts';
+import type { FaceLike, GroundTruth } from '../src/metrics/index.ts';
 import type { Vec2, Vec3 } from '../src/types.ts';
 import { VoxfaceError } from '../src/types.ts';
 import { loadDataset } from '../eval/dataset.ts';

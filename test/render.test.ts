@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitView, hstack, renderMeshes, resizeImage, rotateAbout, rotationMatrix } from '../src/render/index.ts';
+import { fitView, hstack, renderMeshes, resizeImage, rotateAbout, rotationMatrix } from '../scripts/render/index.ts';
 import type { Mesh, RGBImage } from '../src/types.ts';
 import { VoxfaceError } from '../src/types.ts';
 import { closedSphere } from './_meshes.ts';

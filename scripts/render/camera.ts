@@ -8,7 +8,7 @@
  * const R = rotationMatrix({ yaw: 45 });            // nose (+z) turns toward the image's right (+x)
  * const p = rotateAbout([0, 0, 10], R, [0, 0, 0]);  // ≈ [7.07, 0, 7.07]
  */
-import type { Vec2, Vec3 } from '../types.ts';
+import type { Vec2, Vec3 } from '../../src/types.ts';
 
 /** Degrees. yaw: about the vertical axis, + turns the front (+z) toward +x; pitch: about x, + tips the front down (+y); roll: about z, + counter-clockwise as seen in the image. */
 export interface Rotation {

@@ -5,8 +5,8 @@
  * const small = resizeImage(photo, 320, 240);
  * const row = hstack([small, render], { gap: 4 });
  */
-import type { RGBImage } from '../types.ts';
-import { VoxfaceError } from '../types.ts';
+import type { RGBImage } from '../../src/types.ts';
+import { VoxfaceError } from '../../src/types.ts';
 
 /**
  * Resizes an RGB image: area average when shrinking (each output pixel averages the input pixels it

@@ -1,5 +1,5 @@
 /**
- * Render stage: a small software renderer (z-buffer, Lambert shading, orthographic camera, rotation
+ * A small software renderer (z-buffer, Lambert shading, orthographic camera, rotation
  * about a centre), platform-neutral, for galleries, docs pictures and tests.
  *
  * @example

@@ -11,8 +11,8 @@
  * // over the photo, half transparent, in the photo frame
  * const overlay = renderMeshes([{ mesh: face.mesh }], { width: photo.width, height: photo.height, view: { scale: 1, offset: [0, 0] }, background: photo, opacity: 0.5 });
  */
-import type { Mesh, RGBImage, Vec3 } from '../types.ts';
-import { VoxfaceError } from '../types.ts';
+import type { Mesh, RGBImage, Vec3 } from '../../src/types.ts';
+import { VoxfaceError } from '../../src/types.ts';
 import { fitView, rotationMatrix, type Rotation, type View } from './camera.ts';
 
 /** One mesh in the scene. */
