@@ -2,6 +2,7 @@
  * CPU smoke test of the training code (training/, Python + PyTorch): a few steps of the tiny config on
  * freshly rendered data, ONNX export, and the exported file run by onnxruntime-node must match PyTorch.
  */
+import '../src/node/telemetry.ts'; // first: no onnxruntime telemetry (it must be set before onnxruntime-node loads)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -7,7 +7,11 @@
  * const { result } = await vox.reconstructFile('selfie.jpg');
  * const files = exportFace(result.faces[0], ['glb', 'json']);   // { 'face.glb': Uint8Array, ... }
  * ```
+ *
+ * Importing it turns onnxruntime's telemetry off for the process unless `ORT_DISABLE_TELEMETRY` is already set
+ * (see ./telemetry.ts).
  */
+import './telemetry.ts'; // first, before anything that loads onnxruntime-node
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

@@ -6,6 +6,7 @@
  * const out = await runNetwork(session, info, input);
  * ```
  */
+import './telemetry.ts'; // first: ORT_DISABLE_TELEMETRY must be set before onnxruntime-node initialises
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { parseModelInfo } from '../network/index.ts';

@@ -1,0 +1,20 @@
+/**
+ * Turns onnxruntime's telemetry off for this process, unless the user has set `ORT_DISABLE_TELEMETRY`.
+ *
+ * onnxruntime-node sends usage events (it resolves `mobile.events.data.microsoft.com` every 15–20 s) unless
+ * `ORT_DISABLE_TELEMETRY=1` is in the environment when it initialises. voxface promises that photos and
+ * results never leave the machine, so every module that imports `onnxruntime-node` imports this one first, as
+ * a side effect: ES modules evaluate their imports in order, so the variable is set before onnxruntime loads.
+ *
+ * ```ts
+ * import 'voxface/dist/node/telemetry.js';   // first, before anything that imports onnxruntime-node
+ * import * as ort from 'onnxruntime-node';
+ * ```
+ *
+ * To let onnxruntime send its telemetry, set `ORT_DISABLE_TELEMETRY=0` yourself.
+ */
+
+/** The environment variable onnxruntime reads once, when it initialises. */
+export const TELEMETRY_ENV = 'ORT_DISABLE_TELEMETRY';
+
+if (process.env[TELEMETRY_ENV] === undefined || process.env[TELEMETRY_ENV] === '') process.env[TELEMETRY_ENV] = '1';

@@ -1,0 +1,106 @@
+/**
+ * Runs inside a fresh network + mount namespace (`unshare -n -m`, as root) for test/telemetry.test.ts:
+ * brings up loopback, points /etc/resolv.conf (a bind mount, private to the namespace) at a logging DNS server
+ * on 127.0.0.1, checks that the DNS log works with a probe lookup of its own, then runs the voxface server for
+ * `--seconds` with one reconstruction request and, with `--cli`, the CLI on one photo. Prints one JSON line:
+ * `{ probe, status, server: DnsQuery[], cli: DnsQuery[] }`.
+ *
+ * ```sh
+ * unshare -n -m node --import tsx test/_telemetry-run.ts --seconds=35 --cli          # as voxface runs
+ * unshare -n -m node --import tsx test/_telemetry-run.ts --seconds=35 --telemetry=on # ORT_DISABLE_TELEMETRY=0
+ * ```
+ * `--stop-on-lookup` ends the server phase at the first lookup (for the positive control).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startLoggingDns } from './_dns.ts';
+import type { DnsQuery } from './_dns.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '35' },
+    telemetry: { type: 'string', default: 'default' },
+    cli: { type: 'boolean', default: false },
+    'stop-on-lookup': { type: 'boolean', default: false },
+  },
+});
+const seconds = Number(values.seconds);
+const photo = path.join(root, 'examples', 'face.jpg');
+
+function sh(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+}
+
+/** The environment of the processes under test: the caller's, with ORT_DISABLE_TELEMETRY as `--telemetry` says. */
+function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.ORT_DISABLE_TELEMETRY; // 'default': voxface must turn it off by itself
+  if (values.telemetry === 'on') env.ORT_DISABLE_TELEMETRY = '0';
+  return env;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'voxface-netns-'));
+try {
+  sh('ip', ['link', 'set', 'lo', 'up']);
+  writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+  sh('mount', ['--bind', path.join(dir, 'resolv.conf'), '/etc/resolv.conf']);
+  const dns = await startLoggingDns({ host: '127.0.0.1', port: 53 });
+
+  // the log must see a lookup of ours, or zero lookups below would mean nothing
+  await lookup('probe.voxface.invalid').catch(() => undefined);
+  const probe = dns.queries.some((q) => q.name === 'probe.voxface.invalid');
+  dns.queries.length = 0;
+
+  // the server, as `npm start` runs it
+  const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'server', 'main.ts')], {
+    cwd: root,
+    env: childEnv({ PORT: '0', HOST: '127.0.0.1', VOXFACE_THREADS: '1' }),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const started = performance.now();
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout.setEncoding('utf8');
+    server.stdout.on('data', (s: string) => {
+      out += s;
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  const res = await fetch(`${url}/api/v1/reconstruct?formats=glb`, { method: 'POST', body: readFileSync(photo), headers: { 'Content-Type': 'image/jpeg' } });
+  const status = res.status;
+  await res.arrayBuffer();
+  while (performance.now() - started < seconds * 1000) {
+    if (values['stop-on-lookup'] && dns.queries.length > 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const exited = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await exited;
+  const serverQueries: DnsQuery[] = dns.queries.splice(0);
+
+  // the CLI on one photo
+  let cliQueries: DnsQuery[] = [];
+  if (values.cli) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'voxface.ts'), photo, '-o', path.join(dir, 'out'), '--format', 'glb', '--quiet'], {
+      cwd: root,
+      env: childEnv({}),
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`voxface CLI exited with ${r.status}: ${r.stderr}`);
+    await new Promise((r) => setTimeout(r, 500)); // answers in flight
+    cliQueries = dns.queries.splice(0);
+  }
+  await dns.close();
+  console.log(JSON.stringify({ probe, status, server: serverQueries, cli: cliQueries }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

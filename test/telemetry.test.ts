@@ -1,0 +1,69 @@
+/**
+ * No network traffic: the server (for 35 s, with one reconstruction) and then the CLI run in a network namespace
+ * whose only DNS server is a logging one on 127.0.0.1 (test/_telemetry-run.ts); voxface must look up nothing.
+ * The positive control runs the same server with ORT_DISABLE_TELEMETRY=0 and must see onnxruntime's telemetry
+ * lookups, so the test can fail. Both run at the same time (about 45 s in all). Needs root for `unshare -n -m`
+ * (CI runs as root) and skips with a message where it is not permitted.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DnsQuery } from './_dns.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function whySkip(): string | false {
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (!existsSync(path.join(root, 'models', 'vrn-compact.onnx'))) return 'needs models/vrn-compact.onnx';
+  const u = spawnSync('unshare', ['-n', '-m', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (u.error || u.status !== 0) return `unshare -n -m with ip(8) is not permitted here (${(u.stderr || u.error?.message || '').trim()}): run as root with iproute2`;
+  return false;
+}
+const skip = whySkip();
+if (skip) console.log(`# telemetry test skipped: ${skip}`);
+
+interface Run {
+  probe: boolean;
+  status: number;
+  server: DnsQuery[];
+  cli: DnsQuery[];
+}
+
+function inNamespace(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['-n', '-m', process.execPath, '--import', 'tsx', path.join(root, 'test', '_telemetry-run.ts'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !last.startsWith('{')) reject(new Error(`namespace run ${args.join(' ')} exited with ${code}:\n${out}\n${err}`));
+      else resolve(JSON.parse(last) as Run);
+    });
+  });
+}
+
+const names = (qs: DnsQuery[]) => [...new Set(qs.map((q) => q.name))].join(', ');
+
+test('no DNS lookups from the server (35 s, one request) or the CLI; telemetry enabled does look up', { skip, timeout: 240_000 }, async () => {
+  const [quiet, control] = await Promise.all([
+    inNamespace(['--seconds=35', '--cli']),
+    inNamespace(['--seconds=35', '--telemetry=on', '--stop-on-lookup']),
+  ]);
+  for (const r of [quiet, control]) {
+    assert.ok(r.probe, 'the logging DNS server saw the harness probe lookup');
+    assert.equal(r.status, 200, 'the reconstruction request succeeded');
+  }
+  assert.deepEqual(quiet.server, [], `server looked up: ${names(quiet.server)}`);
+  assert.deepEqual(quiet.cli, [], `CLI looked up: ${names(quiet.cli)}`);
+  assert.ok(control.server.length > 0, 'with ORT_DISABLE_TELEMETRY=0 onnxruntime looks up its telemetry host within 35 s');
+  assert.ok(control.server.some((q) => /\.microsoft\.com$/.test(q.name)), `control looked up: ${names(control.server)}`);
+});
