@@ -1,0 +1,58 @@
+/**
+ * A batch worker process (started by WorkerPool, never by hand): loads its own pipeline once, then runs the tasks
+ * its parent sends over IPC, one at a time. It exits when its parent goes away.
+ *
+ * Messages in: `{ type: 'task', spec }`, `{ type: 'exit' }`. Out: `{ type: 'ready', loadMs, model }`,
+ * `{ type: 'fatal', message }` (the model could not be loaded), `{ type: 'outcome', outcome }`.
+ */
+import { modelDigest } from './plan.ts';
+import { runTask } from './task.ts';
+import type { TaskSpec, TaskOutcome } from './task.ts';
+
+export interface ChildInit {
+  model?: string;
+  threads: number;
+  worker: string;
+  fetchTimeoutMs?: number;
+}
+
+export type ToChild = { type: 'task'; spec: TaskSpec } | { type: 'exit' };
+export type FromChild =
+  | { type: 'ready'; loadMs: number; model: string }
+  | { type: 'fatal'; message: string }
+  | { type: 'outcome'; outcome: TaskOutcome };
+
+const send = (m: FromChild) => process.send?.(m);
+
+async function start(): Promise<void> {
+  const init = JSON.parse(process.env.VOXFACE_CHILD ?? '{}') as ChildInit;
+  process.on('disconnect', () => process.exit(0));
+  const t0 = performance.now();
+  let vox;
+  let model: string;
+  try {
+    const { loadVoxface, defaultModelPath } = await import('../node/index.ts');
+    const sharp = (await import('sharp')).default;
+    sharp.concurrency(init.threads);
+    const modelPath = init.model ?? defaultModelPath();
+    [vox, model] = await Promise.all([loadVoxface({ model: modelPath, threads: init.threads }), modelDigest(modelPath)]);
+  } catch (e) {
+    send({ type: 'fatal', message: (e as Error).message.split('\n')[0] });
+    process.exit(3);
+  }
+  const v = vox;
+  let chain = Promise.resolve();
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'exit') {
+      chain.then(() => process.exit(0));
+      return;
+    }
+    chain = chain.then(async () => {
+      const outcome = await runTask(v, m.spec, { worker: init.worker, fetchTimeoutMs: init.fetchTimeoutMs });
+      send({ type: 'outcome', outcome });
+    });
+  });
+  send({ type: 'ready', loadMs: performance.now() - t0, model });
+}
+
+await start();

@@ -1,0 +1,166 @@
+/**
+ * Batch planning: the inputs of a batch (files, folders, http(s) URLs) as a list of photos, each with the output
+ * name it gets and an id that is the same every time the same input is run with the same options.
+ *
+ * ```ts
+ * const { items, problems } = await planInputs(['photos/', 'https://example.com/a.jpg']);
+ * // items: [{ input: 'photos/sub/x.jpg', source: '/abs/photos/sub/x.jpg', name: 'sub/x' }, ...,
+ * //         { input: 'https://example.com/a.jpg', source: 'https://example.com/a.jpg', name: 'a' }]
+ * const hash = optionsHash(settings, digest);       // what the outputs depend on
+ * const id = itemId(items[0].source, hash);          // journal key and BullMQ job id
+ * ```
+ * Output names: a file given by itself is named by its base name (`a/b.jpg` → `b`), a photo found in a folder by
+ * its path inside that folder (`photos/` + `sub/x.jpg` → `sub/x`, written as `out/sub/x.glb`), a URL by the last
+ * segment of its path. A name already taken by an earlier input is a NAME_TAKEN problem for the later one.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Format } from '../export/files.ts';
+import type { ReconstructOptions } from '../pipeline.ts';
+
+/** Image file extensions looked for in folders. */
+export const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
+
+export interface PlannedInput {
+  /** As given on the command line or found in a folder (shown in messages and the journal). */
+  input: string;
+  /** Absolute path, or the http(s) URL. */
+  source: string;
+  /** Output base relative to the output folder, '/'-separated. */
+  name: string;
+}
+
+export interface PlanProblem {
+  input: string;
+  source: string;
+  name: string;
+  code: 'NOT_FOUND' | 'NAME_TAKEN';
+  message: string;
+}
+
+/** What the output files of a photo depend on, besides the photo and the model. */
+export interface JobSettings {
+  recon: Omit<ReconstructOptions, 'now'>;
+  formats: Format[];
+  frame: 'y-up' | 'photo';
+  solid: boolean;
+}
+
+export function isUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+/** The file name part of an output name, safe for every file system. */
+function safeName(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+  const clean = s.replace(/[\u0000-\u001f<>:"|?*\\]/g, '_').trim();
+  return clean === '' || clean === '.' || clean === '..' ? 'photo' : clean;
+}
+
+/** Output name of a URL: the last segment of its path without the extension. */
+export function urlName(url: string): string {
+  let last = '';
+  try {
+    const segs = new URL(url).pathname.split('/').filter(Boolean);
+    last = decodeURIComponent(segs[segs.length - 1] ?? '');
+  } catch {
+    last = '';
+  }
+  return safeName(last.replace(/\.[^.]+$/, '').replace(/\//g, '_'));
+}
+
+/**
+ * Expands files, folders (searched recursively for IMAGE_EXT) and URLs into the photos of a batch. Photos inside
+ * `exclude` (the output folder: its texture PNGs are not inputs) are left out of folder searches.
+ */
+export async function planInputs(
+  inputs: readonly string[],
+  options: { exclude?: string } = {},
+): Promise<{ items: PlannedInput[]; problems: PlanProblem[]; notes: string[] }> {
+  const exclude = options.exclude ? path.resolve(options.exclude) + path.sep : undefined;
+  const items: PlannedInput[] = [];
+  const problems: PlanProblem[] = [];
+  const notes: string[] = [];
+  const taken = new Map<string, string>();
+  const add = (input: string, source: string, name: string) => {
+    const key = name.toLowerCase();
+    const other = taken.get(key);
+    if (other !== undefined) {
+      problems.push({ input, source, name, code: 'NAME_TAKEN', message: `output name "${name}" is already taken by ${other}` });
+      return;
+    }
+    taken.set(key, input);
+    items.push({ input, source, name });
+  };
+  for (const input of inputs) {
+    if (isUrl(input)) {
+      add(input, input, urlName(input));
+      continue;
+    }
+    const source = path.resolve(input);
+    let s;
+    try {
+      s = await stat(source);
+    } catch {
+      problems.push({ input, source, name: path.basename(input).replace(/\.[^.]+$/, ''), code: 'NOT_FOUND', message: 'no such file or folder' });
+      continue;
+    }
+    if (s.isDirectory()) {
+      const found = (await readdir(source, { recursive: true }))
+        .filter((f) => IMAGE_EXT.test(f) && !(exclude && path.join(source, f).startsWith(exclude)))
+        .sort();
+      if (found.length === 0) notes.push(`${input}: no images in this folder`);
+      for (const rel of found) {
+        const name = rel.split(path.sep).map(safeName).join('/').replace(/\.[^./]+$/, '');
+        add(path.join(input, rel), path.join(source, rel), name);
+      }
+    } else {
+      add(input, source, safeName(path.basename(input).replace(/\.[^.]+$/, '')));
+    }
+  }
+  return { items, problems, notes };
+}
+
+/** JSON with sorted keys and no undefined values: the same settings always give the same text. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined && typeof x !== 'function')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+let cachedVersion: string | undefined;
+/** This package's version (outputs may change between versions, so it is part of the options hash). */
+export async function packageVersion(): Promise<string> {
+  if (cachedVersion) return cachedVersion;
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  cachedVersion = (JSON.parse(await readFile(pkg, 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}
+
+/** Digest of a model: its ONNX file and its sidecar JSON (16 hex digits). */
+export async function modelDigest(onnxPath: string): Promise<string> {
+  const h = createHash('sha256');
+  h.update(await readFile(onnxPath));
+  h.update(await readFile(onnxPath.replace(/\.onnx$/i, '') + '.json'));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Digest of everything the output files depend on besides the photo: settings, model, version (16 hex digits). */
+export function optionsHash(settings: JobSettings, model: string, version: string): string {
+  return createHash('sha256')
+    .update(canonical({ settings, model, version }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** An input's id (32 hex digits) from its source (absolute path or URL) and the options hash. */
+export function itemId(source: string, hash: string): string {
+  return createHash('sha256').update(`${source}\n${hash}`).digest('hex').slice(0, 32);
+}
