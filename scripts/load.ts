@@ -17,11 +17,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = `Usage: npm run load -- [--clients=4] [--requests=5] [--photos=<folder>] [--formats=glb]
+                        [--concurrency=N] [--queue=N] [--threads=N] [--url=http://host:port]
+Starts the server on loopback (or loads --url), sends clients × requests reconstructions of real photos
+(default ../shared/faces/deepface, the first 12 JPEGs by name), and prints latency percentiles, answers
+by status, throughput, and the server's RSS and TF.js tensors before and after.
+`;
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const args = new Map(
   process.argv.slice(2).map((a) => {
     const m = /^--([\w-]+)(?:=(.*))?$/.exec(a);
     if (!m) {
-      console.error(`unknown argument ${a}`);
+      console.error(`unknown argument ${a}\n${USAGE}`);
       process.exit(2);
     }
     return [m[1], m[2] ?? 'true'] as const;
