@@ -106,6 +106,11 @@ export class WorkerPool {
     });
   }
 
+  /** The process ids (index = worker). */
+  get pids(): number[] {
+    return this.slots.map((s) => s.proc.pid ?? -1);
+  }
+
   /** Tasks waiting for a free process. */
   get waiting(): number {
     return this.queue.length;

@@ -1,0 +1,182 @@
+/**
+ * The local batch: the journal (torn lines, last record wins), planning (names, ids), and real runs on a pool of
+ * worker processes: outcomes recorded, a second run skips what is done, a deleted output is made again,
+ * --retry-failed retries failures, an interrupted run resumes without redoing work, a worker process killed
+ * mid-photo is replaced and the photo retried.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal, JOURNAL_NAME } from '../src/batch/journal.ts';
+import { itemId, optionsHash, planInputs } from '../src/batch/plan.ts';
+import type { JobSettings } from '../src/batch/plan.ts';
+import { WorkerPool } from '../src/batch/pool.ts';
+import { defaultModel, runBatch } from '../src/batch/run.ts';
+import { modelDigest } from '../src/batch/plan.ts';
+import { assertGLB, items, makePhotos, readJournal } from './_batch.ts';
+
+// flip off and a small texture: the same pipeline, faster (these tests are about the batch, not the mesh)
+const SETTINGS: JobSettings = { recon: { faces: 'all', flip: false, textureSize: 128 }, formats: ['glb', 'json'], frame: 'y-up', solid: false };
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s), isTTY: false, quiet: true }, out, err };
+}
+
+test('journal: the last record of an input wins, a line cut short by a crash is skipped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-journal-'));
+  try {
+    let j = await Journal.open(dir);
+    await j.append({ type: 'item', id: 'a', input: 'a.jpg', name: 'a', state: 'failed', code: 'IO_ERROR', reason: 'x' });
+    await j.append({ type: 'item', id: 'b', input: 'b.jpg', name: 'b', state: 'done', files: ['b.glb'] });
+    await j.append({ type: 'item', id: 'a', input: 'a.jpg', name: 'a', state: 'done', files: ['a.glb'] });
+    await j.close();
+    appendFileSync(join(dir, JOURNAL_NAME), '{"type":"item","id":"c","inp'); // killed mid-write
+    j = await Journal.open(dir);
+    assert.equal(j.badLines, 1);
+    assert.equal(j.state('a')?.state, 'done');
+    assert.equal(j.state('b')?.state, 'done');
+    assert.equal(j.state('c'), undefined);
+    await j.append({ type: 'item', id: 'c', input: 'c.jpg', name: 'c', state: 'done' });
+    await j.close();
+    j = await Journal.open(dir);
+    assert.equal(j.badLines, 1, 'the new record starts on its own line');
+    assert.equal(j.state('c')?.state, 'done');
+    await j.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('planning: names from files, folders and URLs; taken names; ids depend on the input and the options', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-plan-'));
+  try {
+    await makePhotos(join(dir, 'in', 'sub'), 1);
+    writeFileSync(join(dir, 'in', 'a.jpg'), 'x');
+    writeFileSync(join(dir, 'in', 'a.png'), 'x');
+    writeFileSync(join(dir, 'in', 'notes.txt'), 'x');
+    await makePhotos(join(dir, 'in', 'out'), 1); // the output folder inside the input folder: not an input
+    const { items: list, problems } = await planInputs([join(dir, 'in'), 'https://example.com/photos/x%20y.jpeg?s=1', join(dir, 'nope.jpg')], {
+      exclude: join(dir, 'in', 'out'),
+    });
+    assert.deepEqual(
+      list.map((i) => i.name),
+      ['a', 'sub/p00', 'x y'],
+    );
+    assert.deepEqual(
+      problems.map((p) => [p.code, p.name]),
+      [
+        ['NAME_TAKEN', 'a'],
+        ['NOT_FOUND', 'nope'],
+      ],
+    );
+    const h1 = optionsHash(SETTINGS, 'm1', '1.0.0');
+    assert.equal(h1, optionsHash({ ...SETTINGS, recon: { faces: 'all', box: undefined } }, 'm1', '1.0.0'), 'undefined options do not count');
+    assert.notEqual(h1, optionsHash({ ...SETTINGS, formats: ['glb'] }, 'm1', '1.0.0'));
+    assert.notEqual(h1, optionsHash(SETTINGS, 'm2', '1.0.0'));
+    assert.notEqual(h1, optionsHash(SETTINGS, 'm1', '1.0.1'));
+    assert.equal(itemId(list[0].source, h1), itemId(list[0].source, h1));
+    assert.notEqual(itemId(list[0].source, h1), itemId(list[1].source, h1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('local batch: outcomes in the journal, resume skips what is done, --retry-failed, an interrupted run goes on', { timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-batch-'));
+  const out = join(dir, 'out');
+  try {
+    const photos = await makePhotos(join(dir, 'in'), 6);
+    writeFileSync(join(dir, 'in', 'bad.jpg'), 'this is not an image\n');
+    const input = [join(dir, 'in')];
+
+    // 1. interrupted after the first photo finishes
+    const ac = new AbortController();
+    let c = capture();
+    const io = {
+      ...c.io,
+      stderr: (s: string) => void c.err.push(s),
+      signal: ac.signal,
+    };
+    const watcher = setInterval(() => {
+      if (existsSync(join(out, JOURNAL_NAME)) && readFileSync(join(out, JOURNAL_NAME), 'utf8').includes('"state":"done"')) ac.abort();
+    }, 20);
+    let s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, io);
+    clearInterval(watcher);
+    assert.equal(s.interrupted, true);
+    assert.ok(s.done >= 1 && s.done < 6, `done ${s.done}`);
+    const firstDone = items(readJournal(out)).filter((r) => r.state === 'done').map((r) => r.id);
+    const badBefore = items(readJournal(out)).some((r) => r.state === 'failed');
+
+    // 2. run again: only the rest is done, each photo once
+    c = capture();
+    s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, c.io);
+    assert.equal(s.interrupted, false);
+    assert.equal(s.skipped, firstDone.length + (badBefore ? 1 : 0), 'what run 1 finished is skipped');
+    assert.equal(s.done, 6 - firstDone.length);
+    let recs = items(readJournal(out));
+    const done = recs.filter((r) => r.state === 'done');
+    assert.equal(done.length, 6, 'one done record per photo');
+    assert.equal(new Set(done.map((r) => r.id)).size, 6);
+    for (const p of photos) {
+      const name = p.file.split('/').pop()!.replace('.jpg', '');
+      assertGLB(join(out, `${name}.glb`));
+      assert.equal(JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')).image.width, p.width, `${name}.json is of its own photo`);
+    }
+    const bad = recs.filter((r) => r.state === 'failed');
+    assert.ok(bad.length === 1 && bad.every((r) => r.input.endsWith('bad.jpg') && r.code === 'NOT_AN_IMAGE'), JSON.stringify(bad));
+    const summary = readJournal(out).at(-1)!;
+    assert.equal(summary.type, 'summary');
+
+    // 3. nothing left: no worker started, everything skipped
+    c = capture();
+    s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, c.io);
+    assert.deepEqual([s.done, s.skipped, s.loadMs], [0, 7, undefined]);
+
+    // 4. an output deleted: that photo is made again; --retry-failed tries the bad photo again
+    unlinkSync(join(out, 'p03.glb'));
+    c = capture();
+    s = await runBatch(input, { out, jobs: 1, settings: SETTINGS, retryFailed: true }, c.io);
+    assert.deepEqual([s.done, s.failed, s.skipped], [1, { NOT_AN_IMAGE: 1 }, 5]);
+    assertGLB(join(out, 'p03.glb'));
+    assert.match(c.err.join(''), /bad\.jpg: not an image/);
+    recs = items(readJournal(out));
+    assert.equal(recs.filter((r) => r.state === 'done' && r.name === 'p03').length, 2);
+
+    // 5. other options: other ids, so the photos are made again
+    c = capture();
+    const flat = { ...SETTINGS, formats: ['json' as const] };
+    s = await runBatch([photos[0].file], { out, jobs: 1, settings: flat }, c.io);
+    assert.deepEqual([s.done, s.skipped], [1, 0]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pool: a worker process killed mid-photo fails that photo with WORKER_DIED and is replaced', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-pool-'));
+  const pool = await WorkerPool.start({ jobs: 1 });
+  try {
+    const [photo] = await makePhotos(dir, 1);
+    const model = await modelDigest(defaultModel());
+    assert.equal(pool.model, model);
+    const spec = { id: 'x', input: photo.file, source: photo.file, out: join(dir, 'out'), name: 'x', settings: SETTINGS, model };
+    const first = pool.run(spec);
+    const pid = pool.pids[0];
+    setTimeout(() => process.kill(pid, 'SIGKILL'), 50);
+    const o1 = await first;
+    assert.equal(o1.ok, false);
+    assert.equal(!o1.ok && o1.code, 'WORKER_DIED');
+    assert.equal(!o1.ok && o1.retryable, true);
+    const o2 = await pool.run(spec);
+    assert.ok(o2.ok, JSON.stringify(o2));
+    assert.notEqual(pool.pids[0], pid, 'a new process');
+    assertGLB(join(dir, 'out', 'x.glb'));
+  } finally {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
