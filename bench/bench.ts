@@ -2,7 +2,8 @@
  * End-to-end pipeline bench on real photos: milliseconds per stage, per face, and peak memory.
  *
  *   npm run bench -- [--photos <dir>]... [--runs 1] [--threads 2] [--faces largest|all]
- *                    [--texture <size>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu] [--model <onnx>]
+ *                    [--texture-size <n>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu] [--model <onnx>]
+ *                    [every pipeline option of the table: --flip off, --landmarks network, … (npm run bench -- --help)]
  *
  * Photos: by default 12 spread over `../shared/faces` (sorted paths, evenly spaced) plus the 8 of
  * `../shared/aflw2000-3d-dev` (`VOXFACE_SHARED` overrides `../shared`); a missing folder is skipped
@@ -23,12 +24,13 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCommandLine } from '../src/cli/args.ts';
 import { FORMATS, exportResult } from '../src/export/files.ts';
 import type { Format } from '../src/export/files.ts';
 import { marchingCubes } from '../src/mesh/index.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { commandLineHelp, option, OPTIONS } from '../src/options.ts';
 import type { ReconstructOptions } from '../src/pipeline.ts';
 import type { ReconstructionResult } from '../src/types.ts';
 import { voxelizeFaceLike } from '../src/volume/index.ts';
@@ -37,31 +39,35 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(ROOT, '..', 'shared');
 const IMAGE = /\.(jpe?g|png|webp|bmp)$/i;
 
-const { values: args } = parseArgs({
-  options: {
-    photos: { type: 'string', multiple: true },
-    runs: { type: 'string', default: '1' },
-    threads: { type: 'string', default: '2' },
-    faces: { type: 'string', default: 'largest' },
-    texture: { type: 'string' },
-    limit: { type: 'string' },
-    json: { type: 'string' },
-    'no-mc': { type: 'boolean', default: false },
-    clock: { type: 'string', default: 'wall' },
-    model: { type: 'string' },
-  },
-});
-const RUNS = Math.max(1, Number(args.runs));
-const THREADS = Math.max(1, Number(args.threads));
-const FACES = args.faces === 'all' ? 'all' : 'largest';
-const CPU_CLOCK = args.clock === 'cpu';
+/** The bench's own flags; the pipeline's and the model's come from the options table (src/options.ts). */
+export const BENCH_OPTIONS = {
+  photos: option.paths({
+    default: [],
+    metavar: 'dir',
+    defaultText: '12 of ../shared/faces and the 8 of ../shared/aflw2000-3d-dev',
+    help: 'every image in this folder instead (repeatable)',
+  }),
+  runs: option.int({ min: 1, max: 1000, default: 1, help: 'runs per photo' }),
+  limit: option.optInt({ min: 1, max: 1e9, default: undefined, defaultText: 'every photo', help: 'only the first n photos' }),
+  json: option.optPath({ default: undefined, metavar: 'file', help: 'also write the report as JSON to this file' }),
+  noMc: option.boolean({ default: false, switch: true, help: 'skip the marching-cubes timing' }),
+  clock: option.choice({ choices: ['wall', 'cpu'], default: 'wall', help: "wall clock, or the process's CPU time (user + system, every thread)" }),
+  help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
+};
+
+/** `npm run bench -- …` → the options (throws VoxfaceError BAD_ARGUMENT naming the flag). */
+export function parseBenchArgs(argv: string[]) {
+  return parseCommandLine(argv, 'bench', BENCH_OPTIONS);
+}
+
+type BenchArgs = ReturnType<typeof parseBenchArgs>;
+let args: BenchArgs['local'];
 /** Milliseconds: wall clock, or with `--clock cpu` the process's CPU time (user + system, every thread). */
-const now = CPU_CLOCK
-  ? () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    }
-  : () => performance.now();
+let now = () => performance.now();
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Every image under `dir` (recursively), sorted. */
 function imagesUnder(dir: string): string[] {
@@ -82,7 +88,7 @@ function spread(list: string[], n: number): string[] {
 
 function choosePhotos(): { photos: string[]; notes: string[] } {
   const notes: string[] = [];
-  if (args.photos) {
+  if (args.photos.length > 0) {
     const photos = args.photos.flatMap((d) => (existsSync(d) ? imagesUnder(d) : (notes.push(`skipped ${d}: not found`), [])));
     return { photos, notes };
   }
@@ -133,25 +139,39 @@ interface PhotoRow {
   error?: string;
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  let parsed: BenchArgs;
+  try {
+    parsed = parseBenchArgs(argv);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.local.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  args = parsed.local;
+  const { options } = parsed;
+  const CPU_CLOCK = args.clock === 'cpu';
+  if (CPU_CLOCK) now = cpuNow;
   const { photos: all, notes } = choosePhotos();
-  const photos = args.limit ? all.slice(0, Number(args.limit)) : all;
+  const photos = args.limit ? all.slice(0, args.limit) : all;
   for (const n of notes) console.error(n);
   const load0 = os.loadavg();
-  const recon: ReconstructOptions = { faces: FACES, now };
-  if (args.texture !== undefined) recon.textureSize = Number(args.texture);
+  const recon: ReconstructOptions = { ...options, now };
 
   const samples: Record<string, number[]> = Object.fromEntries([...STAGES, ...EXTRA].map((s) => [s, []]));
   const rows: PhotoRow[] = [];
   let tLoad = 0;
   if (photos.length > 0) {
     const t0 = performance.now();
-    const vox = await loadVoxface({ threads: THREADS, model: args.model });
+    const vox = await loadVoxface({ threads: options.threads, model: options.model });
     tLoad = performance.now() - t0;
     // Warm-up: one photo through everything, so the JIT's first compiles are not timed.
     await runPhoto(photos[0], vox, recon, null);
     for (const photo of photos) {
-      for (let run = 0; run < RUNS; run++) {
+      for (let run = 0; run < args.runs; run++) {
         const row = await runPhoto(photo, vox, recon, samples);
         if (run === 0) rows.push(row);
       }
@@ -160,7 +180,7 @@ async function main(): Promise<void> {
 
   let mc: Stats | undefined;
   let mcTriangles = 0;
-  if (!args['no-mc']) {
+  if (!args.noMc) {
     const vol = voxelizeFaceLike({ width: 192, height: 192, depth: 200 }, 1);
     marchingCubes(vol); // warm-up
     const ms: number[] = [];
@@ -180,11 +200,11 @@ async function main(): Promise<void> {
     node: process.version,
     loadavgBefore: load0,
     loadavgAfter: load1,
-    threads: THREADS,
-    runs: RUNS,
-    clock: CPU_CLOCK ? 'cpu' : 'wall',
-    faces: FACES,
-    textureSize: recon.textureSize ?? 1024,
+    threads: options.threads,
+    runs: args.runs,
+    clock: args.clock,
+    faces: options.faces,
+    textureSize: options.textureSize ?? `auto (${OPTIONS.textureSize.defaultText})`,
     modelLoadMs: tLoad,
     photos: rows,
     stages: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])),
@@ -193,6 +213,7 @@ async function main(): Promise<void> {
   };
   console.log(markdown(report));
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
+  return 0;
 }
 
 async function runPhoto(
@@ -246,11 +267,11 @@ function markdown(r: {
   node: string;
   loadavgBefore: number[];
   loadavgAfter: number[];
-  threads: number;
+  threads: number | undefined;
   runs: number;
   clock: string;
   faces: string;
-  textureSize: number;
+  textureSize: number | string;
   modelLoadMs: number;
   photos: PhotoRow[];
   stages: Record<string, Stats>;
@@ -261,7 +282,7 @@ function markdown(r: {
   const unit = r.faces === 'largest' ? 'face (largest per photo)' : 'photo (all faces)';
   const ok = r.photos.filter((p) => !p.error).length;
   const lines = [
-    `voxface bench: ${ok}/${r.photos.length} photos × ${r.runs} run(s), per ${unit}, network threads ${r.threads}, texture ${r.textureSize}², ${r.clock === 'cpu' ? 'CPU time (all threads)' : 'wall clock'}`,
+    `voxface bench: ${ok}/${r.photos.length} photos × ${r.runs} run(s), per ${unit}, network threads ${r.threads ?? "onnxruntime's choice"}, texture ${typeof r.textureSize === 'number' ? `${r.textureSize}²` : r.textureSize}, ${r.clock === 'cpu' ? 'CPU time (all threads)' : 'wall clock'}`,
     `${r.machine}, node ${r.node}, load average ${r.loadavgBefore.map((l) => l.toFixed(1)).join(' ')} → ${r.loadavgAfter.map((l) => l.toFixed(1)).join(' ')}` +
       ` (a shared machine: compare medians); model + detectors loaded in ${f(r.modelLoadMs)} ms`,
     '',
@@ -286,4 +307,6 @@ function markdown(r: {
   return lines.join('\n');
 }
 
-await main();
+const USAGE = `usage: npm run bench -- [options]\n\nOptions:\n${commandLineHelp('bench', BENCH_OPTIONS)}`;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main(process.argv.slice(2));

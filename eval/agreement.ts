@@ -1,5 +1,5 @@
 /**
- * `npm run agreement -- [photo dir]... [--model path] [--threads n]`
+ * `npm run agreement -- [photo dir]... [--model path] [--threads n] [pipeline options]`
  *
  * A real-photo check without ground truth: how far the network's own 68 landmarks (x, y) lie from Face Mesh's on
  * every face where the pipeline's fused mode uses Face Mesh (it fitted, |yaw| < 45°). The dev set has 8 photos; the
@@ -15,9 +15,11 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { parseCommandLine } from '../src/cli/args.ts';
 import { defaultModelPath, loadVoxface } from '../src/node/index.ts';
+import { commandLineHelp, option } from '../src/options.ts';
+import type { OptionsInput } from '../src/options.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { Vec3 } from '../src/types.ts';
 
@@ -31,6 +33,8 @@ export interface AgreementOptions {
   model?: string;
   /** onnxruntime threads. */
   threads?: number;
+  /** Pipeline options of the table (src/options.ts) for both runs (flip, refine, …; landmarks is set per run). */
+  options?: OptionsInput;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -76,8 +80,9 @@ export async function runAgreement(o: AgreementOptions): Promise<{ rows: Agreeme
   let skipped = 0;
   for (const [i, file] of files.entries()) {
     try {
-      const fused = (await vox.reconstructFile(file, { faces: 'all', textureSize: 0, landmarks: 'fused' })).result.faces;
-      const net = (await vox.reconstructFile(file, { faces: 'all', textureSize: 0, landmarks: 'network' })).result.faces;
+      const run = { ...o.options, faces: 'all', textureSize: 16 } as const;
+      const fused = (await vox.reconstructFile(file, { ...run, landmarks: 'fused' })).result.faces;
+      const net = (await vox.reconstructFile(file, { ...run, landmarks: 'network' })).result.faces;
       for (let k = 0; k < Math.min(fused.length, net.length); k++) {
         const a = fused[k].landmarks68, b = net[k].landmarks68;
         // the same face (same box) where fused mode took Face Mesh's x, y: otherwise both runs give the network's
@@ -107,31 +112,29 @@ export async function runAgreement(o: AgreementOptions): Promise<{ rows: Agreeme
   return { rows, table: lines.join('\n') };
 }
 
-const USAGE = 'usage: npm run agreement -- [photo file or dir]... [--model path] [--threads n]';
+/** The agreement's flags: the eval's rows of the options table (--landmarks is set per run), and help. */
+const AGREEMENT_OPTIONS = { help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }) };
+const USAGE = `usage: npm run agreement -- [photo file or dir]... [options]\n\nOptions (--landmarks is ignored: both are run):\n${commandLineHelp('eval', AGREEMENT_OPTIONS)}`;
 
 /** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseCommandLine(argv, 'eval', AGREEMENT_OPTIONS);
   } catch (e) {
     console.error(`agreement: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  const { local, given, positionals } = parsed;
+  if (local.help) {
     console.log(USAGE);
     return 0;
   }
-  const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
-    console.error(`agreement: --threads needs an integer ≥ 1, got "${values.threads}"`);
-    return 2;
-  }
+  const { model, threads, landmarks: _ignored, ...options } = given;
   try {
     const shared = process.env.VOXFACE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
     const photos = positionals.length > 0 ? positionals : [path.join(shared, 'faces')];
-    const { table } = await runAgreement({ photos, model: values.model, threads, log: (l) => console.error(l) });
+    const { table } = await runAgreement({ photos, model, threads, options, log: (l) => console.error(l) });
     console.log(table);
     return 0;
   } catch (e) {

@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n]`
+ * `npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [pipeline options]`
  *
  * Runs the real voxface pipeline (the same `loadVoxface` → `reconstructFile` as the `voxface` command) on every
  * image of a benchmark folder and scores it the AFLW2000-3D way (src/metrics/): NME 2D / 3D by yaw bin, detection
@@ -12,11 +12,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { parseCommandLine } from '../src/cli/args.ts';
 import { evaluateImage, summarise } from '../src/metrics/index.ts';
 import type { ImageEval } from '../src/metrics/index.ts';
 import { defaultModelPath, loadVoxface } from '../src/node/index.ts';
+import { commandLineHelp, option, optionName, optionText, OPTIONS, resolveOptions } from '../src/options.ts';
+import type { OptionsInput } from '../src/options.ts';
 import { VoxfaceError } from '../src/types.ts';
 import { loadDataset } from './dataset.ts';
 import { cedSvg, yawScatterSvg } from './plots.ts';
@@ -29,20 +31,15 @@ export interface EvalOptions {
   dataset: string;
   /** Output folder (default 'report'); null = write nothing. */
   out?: string | null;
-  /** ONNX model (default models/vrn-compact.onnx). */
-  model?: string;
-  /** onnxruntime threads. */
-  threads?: number;
   /** Evaluate only the first n images (by name). */
   limit?: number;
   /** A detection counts when its box's IoU with the ground-truth landmark box is above this (default 0). */
   minIoU?: number;
-  /** Landmark source: 'fused' (default, as the CLI) or 'network' (the VRN landmark head alone; see ReconstructOptions.landmarks). */
-  landmarks?: 'network' | 'fused';
-  /** Test-time flip (see ReconstructOptions.flip; default: the pipeline's default). */
-  flip?: boolean;
-  /** Gaussian blur of the volume before meshing, σ in voxels (see ReconstructOptions.volumeBlur). */
-  volumeBlur?: number;
+  /**
+   * Options of the table (src/options.ts) the eval exposes: the pipeline's (landmarks, flip, volumeBlur, …) and
+   * the model's (model, threads). Every face is reconstructed; the texture is the smallest (it is not scored).
+   */
+  options?: OptionsInput;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -59,15 +56,17 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   const log = o.log ?? (() => {});
   const ds = await loadDataset(o.dataset);
   const samples = o.limit !== undefined ? ds.samples.slice(0, o.limit) : ds.samples;
-  const model = o.model ?? defaultModelPath();
-  const vox = await loadVoxface({ model, threads: o.threads });
+  const given = o.options ?? {};
+  const settings = resolveOptions({ ...given, faces: 'all', textureSize: 16 }, 'eval');
+  const model = settings.model ?? defaultModelPath();
+  const vox = await loadVoxface({ model, threads: settings.threads });
   const rows: ImageEval[] = [];
   const t0 = performance.now();
   for (const [i, { gt, image }] of samples.entries()) {
     const t = performance.now();
     let row: ImageEval;
     try {
-      const { result } = await vox.reconstructFile(image, { faces: 'all', textureSize: 0, landmarks: o.landmarks, flip: o.flip, volumeBlur: o.volumeBlur });
+      const { result } = await vox.reconstructFile(image, settings);
       row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
     } catch (e) {
       if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
@@ -83,7 +82,7 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
     dataset: o.dataset,
     format: ds.format,
     yawConvention: ds.convention,
-    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${o.landmarks ?? 'fused'}${o.flip === undefined ? '' : `, flip: ${o.flip ? 'on' : 'off'}`}${o.volumeBlur === undefined ? '' : `, volume blur σ ${o.volumeBlur}`}`,
+    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${settings.landmarks}${settingsNote(given)}`,
     images: rows.length,
     rows,
     summary: summarise(rows),
@@ -114,72 +113,47 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   return { report, table, files };
 }
 
-const USAGE = 'usage: npm run eval -- <dataset dir> [--out report/] [--model path] [--threads n] [--limit n] [--min-iou x] [--landmarks network|fused] [--flip on|off] [--volume-blur sigma]';
-
-function badLandmarks(v: string): never {
-  throw new VoxfaceError('BAD_ARGUMENT', `--landmarks is network or fused, got "${v}"`);
+/** The pipeline options given beyond the defaults, as flags: ", --flip off, --volume-blur 0". */
+function settingsNote(given: OptionsInput): string {
+  return Object.entries(given)
+    .filter(([k, v]) => v !== undefined && k !== 'landmarks' && k !== 'model' && k !== 'threads')
+    .map(([k, v]) => `, ${optionName(k, 'eval')} ${optionText(OPTIONS[k as keyof typeof OPTIONS], v)}`)
+    .join('');
 }
 
-/** `on` / `off` → true / false; undefined stays undefined. */
-function onOff(name: string, v: string | undefined): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'on' || v === 'off') return v === 'on';
-  throw new VoxfaceError('BAD_ARGUMENT', `--${name} is on or off, got "${v}"`);
+/** The eval's own flags (the pipeline's and the model's come from the options table). */
+export const EVAL_OPTIONS = {
+  out: option.path({ default: 'report', metavar: 'dir', help: 'output folder of the report' }),
+  limit: option.optInt({ min: 1, max: 1e9, default: undefined, defaultText: 'every image', help: 'evaluate only the first n images (by name)' }),
+  minIoU: option.number({ min: 0, max: 0.99, default: 0, flag: 'min-iou', help: "a detection counts when its box's IoU with the ground-truth box is above this" }),
+  help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
+};
+
+const USAGE = `usage: npm run eval -- <dataset dir> [options]\n\nOptions:\n${commandLineHelp('eval', EVAL_OPTIONS)}`;
+
+/** The command line → runEval's options (throws VoxfaceError BAD_ARGUMENT naming the flag), or 'help'. */
+export function parseEvalArgs(argv: string[]): 'help' | Omit<EvalOptions, 'log'> {
+  const { given, local, positionals } = parseCommandLine(argv, 'eval', EVAL_OPTIONS);
+  if (local.help) return 'help';
+  if (positionals.length !== 1) throw new VoxfaceError('BAD_ARGUMENT', 'give exactly one dataset folder');
+  return { dataset: positionals[0], out: local.out, limit: local.limit, minIoU: local.minIoU, options: given };
 }
 
 /** The command line; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        model: { type: 'string' },
-        threads: { type: 'string' },
-        limit: { type: 'string' },
-        'min-iou': { type: 'string' },
-        landmarks: { type: 'string' },
-        flip: { type: 'string' },
-        'volume-blur': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseEvalArgs(argv);
   } catch (e) {
     console.error(`eval: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  if (parsed === 'help') {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) {
-    console.error(`eval: give exactly one dataset folder\n${USAGE}`);
-    return 2;
-  }
-  const int = (name: string, v: string | undefined, min: number) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new VoxfaceError('BAD_ARGUMENT', `--${name} needs an integer ≥ ${min}, got "${v}"`);
-    return n;
-  };
   try {
-    const minIoU = values['min-iou'] === undefined ? undefined : Number(values['min-iou']);
-    if (minIoU !== undefined && !(minIoU >= 0 && minIoU < 1)) throw new VoxfaceError('BAD_ARGUMENT', `--min-iou needs a number in [0, 1), got "${values['min-iou']}"`);
-    const { table, files } = await runEval({
-      dataset: positionals[0],
-      out: values.out ?? 'report',
-      model: values.model,
-      threads: int('threads', values.threads, 1),
-      limit: int('limit', values.limit, 1),
-      minIoU,
-      landmarks: values.landmarks === 'network' ? 'network' : values.landmarks === undefined || values.landmarks === 'fused' ? 'fused' : badLandmarks(values.landmarks),
-      flip: onOff('flip', values.flip),
-      volumeBlur: values['volume-blur'] === undefined ? undefined : Number(values['volume-blur']),
-      log: (l) => console.error(l),
-    });
+    const { table, files } = await runEval({ ...parsed, log: (l) => console.error(l) });
     console.log(table);
     console.error(`wrote ${files.join(', ')}`);
     return 0;

@@ -3,6 +3,7 @@
  *
  *   node --import tsx scripts/gallery.ts [--out gallery/] [--photos a.jpg,b.jpg] [--size 320] [--threads 2]
  *                                        [--textured] [--texture-size 1024] [--docs docs/gallery] [--docs-only img1,img2]
+ *                                        [pipeline options of the table: --flip off, --volume-blur 0, … (--help)]
  *
  * Panels: the photo | the meshes, grey Lambert, frontal | the same turned 45° about each head's centre |
  * the meshes over the photo (50% blend, in the photo frame) with the 68 landmarks as dots. `--textured`
@@ -14,10 +15,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseCommandLine } from '../src/cli/args.ts';
 import { encodePNG } from '../src/image/png.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { commandLineHelp, option } from '../src/options.ts';
 import { grid, hstack, renderMeshes, resizeImage } from './render/index.ts';
 import type { RenderItem } from './render/index.ts';
 import { estimateHeadFrame } from '../src/texture/index.ts';
@@ -42,19 +44,27 @@ const DEFAULT_PHOTOS = [
   'faces/dlib-faces/2009_004587.jpg',
 ];
 
-const { values: args } = parseArgs({
-  options: {
-    out: { type: 'string', default: 'gallery' },
-    photos: { type: 'string' },
-    size: { type: 'string', default: '320' },
-    threads: { type: 'string', default: '2' },
-    textured: { type: 'boolean', default: false },
-    'texture-size': { type: 'string' },
-    docs: { type: 'string' },
-    'docs-only': { type: 'string' },
-  },
-});
-const P = Math.max(64, Number(args.size));
+/** The gallery's own flags; the pipeline's and the model's come from the options table (src/options.ts). */
+export const GALLERY_OPTIONS = {
+  out: option.path({ default: 'gallery', metavar: 'dir', help: 'output folder (git-ignored gallery/)' }),
+  photos: option.optPath({ default: undefined, metavar: 'a.jpg,b.jpg', defaultText: '12 photos of ../shared/faces', help: 'comma list of photos' }),
+  size: option.int({ min: 64, max: 4096, default: 320, help: 'panel height in pixels' }),
+  textured: option.boolean({ default: false, switch: true, help: 'add the textured mesh turned 45° (with the automatic texture size unless --texture-size)' }),
+  docs: option.optPath({ default: undefined, metavar: 'dir', help: 'also write mesh-only pictures (no photo pixels) for 4 photos here' }),
+  docsOnly: option.optPath({ default: undefined, metavar: 'names', help: 'comma list of photo base names for --docs' }),
+  help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
+};
+
+/** The gallery's command line → options (throws VoxfaceError BAD_ARGUMENT naming the flag). */
+export function parseGalleryArgs(argv: string[]) {
+  const parsed = parseCommandLine(argv, 'gallery', GALLERY_OPTIONS);
+  // the textured panel is worth the automatic texture size; the grey panels need none
+  if (parsed.local.textured && parsed.given.textureSize === undefined) parsed.options.textureSize = undefined;
+  return parsed;
+}
+
+let args: ReturnType<typeof parseGalleryArgs>['local'];
+let P = 320;
 const BG: [number, number, number] = [0.16, 0.16, 0.17];
 const BG8: [number, number, number] = [41, 41, 43];
 
@@ -153,18 +163,34 @@ ${rows}
 `;
 }
 
-async function main(): Promise<void> {
+const USAGE = `usage: node --import tsx scripts/gallery.ts [options]\n\nOptions:\n${commandLineHelp('gallery', GALLERY_OPTIONS)}`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseGalleryArgs(argv);
+  } catch (e) {
+    console.error(`gallery: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.local.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  args = parsed.local;
+  const { options } = parsed;
+  P = args.size;
   const photos = args.photos ? args.photos.split(',').map((p) => p.trim()).filter(Boolean) : DEFAULT_PHOTOS.map((p) => path.join(SHARED, p));
   const present = photos.filter((p) => existsSync(p));
   for (const p of photos) if (!existsSync(p)) console.error(`skipped ${p}: not found${args.photos ? '' : ' (needs ../shared, set VOXFACE_SHARED)'}`);
   if (present.length === 0) {
     console.error('no photos: nothing to do');
-    return;
+    return 0;
   }
   mkdirSync(args.out, { recursive: true });
-  const vox = await loadVoxface({ threads: Number(args.threads) });
+  const vox = await loadVoxface({ threads: options.threads, model: options.model });
   const entries: Entry[] = [];
-  const docsWanted = args['docs-only']?.split(',').map((s) => s.trim());
+  const docsWanted = args.docsOnly?.split(',').map((s) => s.trim());
   let docsWritten = 0;
   for (const photo of present) {
     const name = path.basename(photo).replace(/\.\w+$/, '');
@@ -173,8 +199,7 @@ async function main(): Promise<void> {
     let result: ReconstructionResult | undefined;
     let error: string | undefined;
     try {
-      const textureSize = args['texture-size'] !== undefined ? Number(args['texture-size']) : args.textured ? undefined : 16;
-      ({ image, result } = await vox.reconstructFile(photo, { faces: 'all', textureSize }));
+      ({ image, result } = await vox.reconstructFile(photo, { ...options, faces: 'all' }));
     } catch (e) {
       error = (e as Error).message;
     }
@@ -204,6 +229,7 @@ async function main(): Promise<void> {
   }
   writeFileSync(path.join(args.out, 'index.html'), indexHtml(entries));
   console.log(`wrote ${entries.filter((e) => e.file).length} pictures and index.html to ${args.out}`);
+  return 0;
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = await main(process.argv.slice(2));

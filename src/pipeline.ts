@@ -18,9 +18,10 @@ import type { ModelInfo } from './network/index.ts';
 import { textureMesh } from './texture/index.ts';
 import { textureSizeFor } from './texture/size.ts';
 import { blurVolume, depthMap } from './volume/index.ts';
+import { isOptionKey, resolveOptions } from './options.ts';
+import type { OptionsInput, ReconstructSettings } from './options.ts';
 import { VoxfaceError } from './types.ts';
 import type {
-  Box,
   Crop,
   Detection,
   FaceDetector,
@@ -41,71 +42,62 @@ export interface PipelineDeps {
   model: ModelInfo;
 }
 
-export interface ReconstructOptions {
-  /** 'all' faces (default) or only the 'largest'. */
-  faces?: 'all' | 'largest';
-  /** A face box given by the user (photo pixels): skips detection. */
-  box?: Box;
-  /** Second network pass on a crop re-centred on the landmarks of the first (default true). */
-  refine?: boolean;
-  /** Texture map side in texels (default: 256–1024 by the face's size in the photo, see textureSizeFor). */
-  textureSize?: number;
-  /** Taubin smoothing iterations on the isosurface (default 10). */
-  smooth?: number;
-  /** Decimate the mesh to at most this many triangles (default: keep all). */
-  maxTriangles?: number;
-  /**
-   * Gaussian blur (σ in voxels) of the occupancy before the isosurface is taken (default 1; 0: none). Removes the
-   * voxel-scale ridges of the network's field; the depth error at the dev-set landmarks is unchanged by it.
-   */
-  volumeBlur?: number;
-  /** Occupancy level of the isosurface (default 0.5). */
-  iso?: number;
-  /**
-   * Where the landmarks' x, y come from: 'fused' (default: the detector's Face Mesh landmarks where it fitted the
-   * face and the head is turned less than 45°, the VRN landmark head elsewhere) or 'network' (always the VRN
-   * landmark head); z always from the surface / the network. Measured on the AFLW2000-3D dev set with the shipped
-   * CPU model: NME 2D 3.57% fused, 5.72% network (models/README.md).
-   */
-  landmarks?: 'network' | 'fused';
-  /**
-   * Test-time flip (default true): the last network pass also runs on the mirrored crop and the two answers are
-   * averaged (one more network run per face). Measured with the session-1 CPU model (network landmarks): NME 2D
-   * 9.05% → 7.40% on the AFLW2000-3D dev set, 7.17% → 6.66% on the synthetic large-pose set.
-   */
-  flip?: boolean;
+/**
+ * The pipeline's options: any subset of the reconstruction rows of the options table (src/options.ts: names,
+ * defaults, ranges and help live there), plus a clock. Other rows of the table (export, model loading) are
+ * accepted and not read here, so one options object can serve every stage.
+ */
+export type ReconstructOptions = OptionsInput & {
   /** Clock for stage timings (default performance.now). */
   now?: () => number;
+  /** Called before detection, before each face and after the last one, for progress displays (default: none). */
+  onProgress?: (progress: ReconstructProgress) => void;
+};
+
+/** Where `reconstruct` is: finding faces, or `done` of `total` faces reconstructed (the next one starting). */
+export interface ReconstructProgress {
+  stage: 'detect' | 'face';
+  /** Faces reconstructed so far. */
+  done: number;
+  /** Faces to reconstruct (0 while detecting). */
+  total: number;
+}
+
+/** The table's options resolved (other keys, such as callbacks, are the caller's), and the clock. */
+function settings(options: ReconstructOptions): { o: ReconstructSettings; now: () => number } {
+  const table = Object.fromEntries(Object.entries(options).filter(([k]) => isOptionKey(k)));
+  return { o: resolveOptions(table), now: options.now ?? (() => performance.now()) };
 }
 
 /**
  * Reconstructs every face (or the largest) in a photo. Faces come back sorted largest first. Throws
- * `VoxfaceError('NO_FACE')` when there is none.
+ * `VoxfaceError('NO_FACE')` when there is none, `VoxfaceError('BAD_ARGUMENT')` (an `OptionError` naming the
+ * option) for a bad option.
  */
 export async function reconstruct(image: RGBImage, deps: PipelineDeps, options: ReconstructOptions = {}): Promise<ReconstructionResult> {
-  const now = options.now ?? (() => performance.now());
+  const { o, now } = settings(options);
+  const progress = options.onProgress ?? (() => {});
   const timings: Record<string, number> = {};
+  progress({ stage: 'detect', done: 0, total: 0 });
   let t = now();
   let detections: Detection[];
-  if (options.box) {
-    const [x, y, w, h] = options.box;
-    if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) {
-      throw new VoxfaceError('BAD_ARGUMENT', `--box needs x,y,w,h with w, h > 0, got ${options.box.join(',')}`);
-    }
-    detections = [{ box: options.box, score: 1, source: 'user' }];
+  if (o.box) {
+    detections = [{ box: o.box, score: 1, source: 'user' }];
   } else {
     detections = await deps.detector.detect(image);
   }
   timings.detect = now() - t;
   if (detections.length === 0) throw new VoxfaceError('NO_FACE', 'no face found');
   detections = [...detections].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
-  if (options.faces === 'largest') detections = detections.slice(0, 1);
+  if (o.faces === 'largest') detections = detections.slice(0, 1);
   const faces: FaceResult[] = [];
   for (const det of detections) {
+    progress({ stage: 'face', done: faces.length, total: detections.length });
     t = now();
-    faces.push(await reconstructFace(image, det, deps, options));
+    faces.push(await reconstructFace(image, det, deps, { ...o, now }));
     timings[`face${faces.length - 1}`] = now() - t;
   }
+  progress({ stage: 'face', done: faces.length, total: faces.length });
   return { image: { width: image.width, height: image.height }, faces, timings };
 }
 
@@ -116,7 +108,7 @@ export async function reconstructFace(
   deps: PipelineDeps,
   options: ReconstructOptions = {},
 ): Promise<FaceResult> {
-  const now = options.now ?? (() => performance.now());
+  const { o, now } = settings(options);
   const { model, session } = deps;
   const timings: Record<string, number> = {};
   const time = <T>(stage: string, f: () => T): T => {
@@ -136,8 +128,7 @@ export async function reconstructFace(
   const levels = time('align', () => new ImageLevels(image));
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
   // the test-time flip (twice the network time) only where the answer is kept: the last pass
-  const flip = options.flip ?? true;
-  const refine = options.refine ?? true;
+  const { flip, refine } = o;
   let out = await runOn(levels, crop, flip && !refine);
   // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
   //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
@@ -152,18 +143,17 @@ export async function reconstructFace(
   // 3. volume → mesh in the crop frame, then into the photo frame (the mesh from the blurred field, the
   //    result keeps the network's own volume)
   const { volume } = out;
-  const blur = options.volumeBlur ?? 1;
+  const blur = o.volumeBlur;
   const field = blur > 0 ? time('mesh', () => blurVolume(volume, blur)) : volume;
   const surfaceOut: NetworkOutput = { ...out, volume: field };
   const mesh: Mesh = time('mesh', () => {
-    const iso = options.iso ?? 0.5;
-    let m = largestComponent(marchingCubes(field, { iso }));
-    const it = options.smooth ?? 10;
+    let m = largestComponent(marchingCubes(field, { iso: o.iso }));
+    const it = o.smooth;
     if (it > 0) m = taubinSmooth(m, { iterations: it });
     m = frontSurface(m, { volume: field, smoothing: it > 0 ? 0 : 8 });
     // the cut along the face's outline is ragged at voxel scale: smooth the border curve itself
     if (it > 0) m = taubinSmooth(m, { iterations: Math.max(2, it >> 1), boundary: 'curve' });
-    if (options.maxTriangles && m.indices.length / 3 > options.maxTriangles) m = decimate(m, { targetTriangles: options.maxTriangles });
+    if (o.maxTriangles && m.indices.length / 3 > o.maxTriangles) m = decimate(m, { targetTriangles: o.maxTriangles });
     m = transformMesh(m, crop);
     return { ...m, normals: vertexNormals(m) };
   });
@@ -172,7 +162,7 @@ export async function reconstructFace(
   // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
   let landmarks68 = time('landmarks', () => landmarksOnSurface(surfaceOut, crop));
   let fit = time('pose', () => estimatePose(landmarks68));
-  if ((options.landmarks ?? 'fused') === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
+  if (o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
     const guide = det.landmarks68;
     const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
       (guide[i][0] - crop.offset[0]) / crop.scale,
@@ -184,7 +174,7 @@ export async function reconstructFace(
   }
 
   // 5. texture from the photo
-  const size = options.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
+  const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
   const textured = time('texture', () =>
     textureMesh(mesh, image, { size: size > 0 ? size : 16, landmarks: landmarks68 }),
   );

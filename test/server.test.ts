@@ -61,10 +61,10 @@ describe('server parts', () => {
     const jpeg = Buffer.from([0xff, 0xd8, 0xff]);
     const q = (s: string) => new URLSearchParams(s);
     const r = parseReconstructRequest({ 'content-type': 'image/jpeg' }, q('faces=largest&formats=glb,stl&inline=1'), jpeg);
-    assert.deepEqual([r.faces, r.formats, r.inline, r.glb, r.base], ['largest', ['glb', 'stl'], true, false, 'face']);
-    assert.deepEqual(parseReconstructRequest({ 'content-type': 'application/octet-stream' }, q('formats=all'), jpeg).formats.length, 8);
+    assert.deepEqual([r.options.faces, r.options.formats, r.inline, r.glb, r.base], ['largest', ['glb', 'stl'], true, false, 'face']);
+    assert.deepEqual(parseReconstructRequest({ 'content-type': 'application/octet-stream' }, q('formats=all'), jpeg).options.formats.length, 8);
     const g = parseReconstructRequest({ 'content-type': 'image/png', accept: 'model/gltf-binary' }, q(''), jpeg);
-    assert.deepEqual([g.glb, g.faces], [true, 'largest']);
+    assert.deepEqual([g.glb, g.options.faces], [true, 'largest']);
     const status = (f: () => unknown) => {
       try {
         f();
@@ -78,7 +78,7 @@ describe('server parts', () => {
     assert.equal(status(() => parseReconstructRequest({ 'content-type': 'image/jpeg' }, q(''), Buffer.alloc(0))), 400);
     assert.equal(status(() => parseReconstructRequest({ 'content-type': 'image/jpeg' }, q('faces=two'), jpeg)), 400);
     assert.equal(status(() => parseReconstructRequest({ 'content-type': 'image/jpeg' }, q('inline=yes'), jpeg)), 400);
-    assert.equal(status(() => parseReconstructRequest({ 'content-type': 'image/jpeg' }, q('formats=gif'), jpeg)), 'BAD_ARGUMENT');
+    assert.equal(status(() => parseReconstructRequest({ 'content-type': 'image/jpeg' }, q('formats=gif'), jpeg)), 400);
     assert.equal(baseName('C:\\photos\\My Photo (1).JPG'), 'My_Photo_1');
     assert.equal(baseName('../../etc/passwd'), 'passwd');
     assert.equal(baseName('.jpg'), 'face');

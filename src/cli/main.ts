@@ -10,41 +10,31 @@
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { exportResult, parseFormats } from '../export/files.ts';
-import type { Format } from '../export/files.ts';
-import type { ReconstructOptions } from '../pipeline.ts';
+import { exportResult } from '../export/files.ts';
+import { commandLineHelp, option } from '../options.ts';
+import type { Options } from '../options.ts';
 import { VoxfaceError } from '../types.ts';
-import type { Box } from '../types.ts';
+import { parseCommandLine } from './args.ts';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, MODEL: 3 } as const;
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
+
+/** The CLI's own options (the rest come from the options table, src/options.ts). */
+export const CLI_OPTIONS = {
+  out: option.path({ default: 'out', short: 'o', metavar: 'dir', help: 'output folder' }),
+  timings: option.boolean({ default: false, switch: true, help: 'print time per stage for each photo' }),
+  quiet: option.boolean({ default: false, switch: true, short: 'q', help: 'no progress, only errors' }),
+  help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
+  version: option.boolean({ default: false, switch: true, short: 'v', help: 'the version' }),
+};
 
 export const HELP = `voxface — one photo of a face in, a textured 3D model of that face out
 
 Usage: voxface <image|folder>... [options]
 
 Options:
-  -o, --out <dir>        output folder (default: out)
-  -f, --format <list>    comma list of glb,obj,ply,stl,volume,nrrd,depth,json or all (default: glb,json)
-      --largest          only the largest face of each photo
-      --all-faces        every face (default)
-      --box <x,y,w,h>    the face box in photo pixels (skips the detector)
-      --model <path>     ONNX model (default: models/vrn-compact.onnx of this package)
-      --threads <n>      CPU threads for the network
-      --texture-size <n> texture map side in texels (default: 256–1024 by face size)
-      --volume-blur <σ>  Gaussian blur of the volume before meshing, in voxels (default 1; 0: none)
-      --smooth <n>       smoothing iterations on the surface (default 10)
-      --max-triangles <n> decimate meshes to at most n triangles
-      --landmarks <s>    landmark x, y: fused (default: Face Mesh where it fits, < 45° yaw; else the network) or network
-      --flip <on|off>    test-time flip: average the network on the crop and its mirror (default on; off is faster)
-      --frame <f>        mesh file frame: y-up (default, upright in viewers) or photo (= the JSON frame)
-      --solid            STL as a closed, printable solid instead of the open face surface
-      --timings          print time per stage for each photo
-  -q, --quiet            no progress, only errors
-  -h, --help             this help
-  -v, --version          the version
+${commandLineHelp('cli', CLI_OPTIONS)}
 
 Outputs per photo NAME: NAME.json (all faces), NAME.glb, NAME.obj+.mtl+.png, NAME.ply, NAME.stl,
 NAME.volume.npy+.json, NAME.nrrd, NAME.depth.png for the largest face; NAME.face1.glb… for the others.
@@ -60,12 +50,8 @@ Exit codes: 0 all inputs done; 1 some inputs failed (each named on stderr, the r
 
 interface CliOptions {
   out: string;
-  formats: Format[];
-  recon: ReconstructOptions;
-  model?: string;
-  threads?: number;
-  frame: 'y-up' | 'photo';
-  solid: boolean;
+  /** Every option of the table (reconstruction, export, model loading). */
+  options: Options;
   timings: boolean;
   quiet: boolean;
 }
@@ -106,7 +92,7 @@ export async function main(
   let vox;
   try {
     const { loadVoxface } = await import('../node/index.ts');
-    vox = await loadVoxface({ model: opts.model, threads: opts.threads });
+    vox = await loadVoxface({ model: opts.options.model, threads: opts.options.threads });
   } catch (e) {
     io.stderr(`voxface: cannot load the model: ${(e as Error).message.split('\n')[0]}\n`);
     return EXIT.MODEL;
@@ -120,10 +106,10 @@ export async function main(
     if (progress) io.stderr(`\r${bar(i, files.list.length)} ${path.basename(file).slice(0, 40).padEnd(40)}`);
     try {
       const t0 = performance.now();
-      const { result } = await vox.reconstructFile(file, opts.recon);
+      const { result } = await vox.reconstructFile(file, opts.options);
       const t1 = performance.now();
       const base = path.basename(file).replace(/\.[^.]+$/, '');
-      const out = exportResult(result, opts.formats, base, { frame: opts.frame, solidSTL: opts.solid });
+      const out = exportResult(result, opts.options.formats, base, opts.options);
       for (const [name, bytes] of Object.entries(out)) await writeFile(path.join(opts.out, name), bytes);
       const t2 = performance.now();
       if (progress) io.stderr('\r\x1b[K');
@@ -142,91 +128,13 @@ export async function main(
   return failed > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
-function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs: string[] } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: 'string', short: 'o' },
-      format: { type: 'string', short: 'f' },
-      largest: { type: 'boolean' },
-      'all-faces': { type: 'boolean' },
-      box: { type: 'string' },
-      model: { type: 'string' },
-      threads: { type: 'string' },
-      'texture-size': { type: 'string' },
-      smooth: { type: 'string' },
-      'max-triangles': { type: 'string' },
-      frame: { type: 'string' },
-      landmarks: { type: 'string' },
-      flip: { type: 'string' },
-      'volume-blur': { type: 'string' },
-      solid: { type: 'boolean' },
-      timings: { type: 'boolean' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
-  if (values.help) return 'help';
-  if (values.version) return 'version';
+/** The command line → options (throws VoxfaceError BAD_ARGUMENT naming the flag). */
+export function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; inputs: string[] } {
+  const { options, local, positionals } = parseCommandLine(argv, 'cli', CLI_OPTIONS);
+  if (local.help) return 'help';
+  if (local.version) return 'version';
   if (positionals.length === 0) throw new Error('no input images given');
-  if (values.largest && values['all-faces']) throw new Error('--largest and --all-faces exclude each other');
-  const int = (name: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} needs an integer ≥ ${min}, got "${v}"`);
-    return n;
-  };
-  let box: Box | undefined;
-  if (values.box !== undefined) {
-    const p = values.box.split(',').map(Number);
-    if (p.length !== 4 || !p.every(Number.isFinite) || p[2] <= 0 || p[3] <= 0) {
-      throw new Error(`--box needs x,y,w,h with positive w and h, got "${values.box}"`);
-    }
-    box = p as Box;
-  }
-  const landmarks = values.landmarks ?? 'fused';
-  if (landmarks !== 'network' && landmarks !== 'fused') throw new Error(`--landmarks is network or fused, got "${landmarks}"`);
-  const flip = values.flip ?? 'on';
-  if (flip !== 'on' && flip !== 'off') throw new Error(`--flip is on or off, got "${flip}"`);
-  let volumeBlur: number | undefined;
-  if (values['volume-blur'] !== undefined) {
-    volumeBlur = Number(values['volume-blur']);
-    if (!(volumeBlur >= 0 && volumeBlur <= 8)) throw new Error(`--volume-blur needs a number from 0 to 8, got "${values['volume-blur']}"`);
-  }
-  const frame = values.frame ?? 'y-up';
-  if (frame !== 'y-up' && frame !== 'photo') throw new Error(`--frame is y-up or photo, got "${frame}"`);
-  let formats: Format[];
-  try {
-    formats = parseFormats(values.format ?? 'glb,json');
-  } catch (e) {
-    throw new Error((e as Error).message);
-  }
-  return {
-    inputs: positionals,
-    opts: {
-      out: values.out ?? 'out',
-      formats,
-      model: values.model,
-      threads: int('threads', values.threads, 1),
-      frame,
-      solid: values.solid ?? false,
-      timings: values.timings ?? false,
-      quiet: values.quiet ?? false,
-      recon: {
-        faces: values.largest ? 'largest' : 'all',
-        box,
-        textureSize: int('texture-size', values['texture-size'], 16),
-        smooth: int('smooth', values.smooth, 0),
-        maxTriangles: int('max-triangles', values['max-triangles'], 100),
-        landmarks,
-        flip: flip === 'on',
-        volumeBlur,
-      },
-    },
-  };
+  return { inputs: positionals, opts: { out: local.out, options, timings: local.timings, quiet: local.quiet } };
 }
 
 /** Files from the arguments: image files as given, folders searched recursively for image extensions. */

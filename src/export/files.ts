@@ -23,8 +23,10 @@ import * as ply from './ply.ts';
 import * as stl from './stl.ts';
 import { texturePNG } from './texture.ts';
 
-export const FORMATS = ['glb', 'obj', 'ply', 'stl', 'volume', 'nrrd', 'depth', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS } from './formats.ts';
+export type { Format } from './formats.ts';
+import { FORMATS } from './formats.ts';
+import type { Format } from './formats.ts';
 
 export interface ExportOptions {
   /** Vertex frame of mesh files (default 'y-up': x right, y up, z toward the camera; 'photo' = the JSON frame). */

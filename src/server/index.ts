@@ -23,7 +23,8 @@ import type { Voxface, VoxfaceOptions } from '../node/index.ts';
 import { readBody } from './body.ts';
 import { errorResponse, HttpError } from './errors.ts';
 import { Limiter } from './limiter.ts';
-import { parseReconstructRequest, reconstructRequest } from './reconstruct.ts';
+import { parseReconstructRequest, reconstructRequest, SERVER_OPTIONS } from './reconstruct.ts';
+import { openapiParameters, optionsObjectSchema } from '../options.ts';
 import { ResultStore } from './results.ts';
 import { contentType, StaticFiles } from './static.ts';
 import type { Mount } from './static.ts';
@@ -111,6 +112,19 @@ export function staticMounts(webRoot: string, modelPath: string): Mount[] {
   ];
 }
 
+/**
+ * The OpenAPI document: openapi.json with the reconstruct parameters (query and form fields) generated from the
+ * options table.
+ */
+export function openapiDocument(): typeof openapiSpec {
+  const doc = structuredClone(openapiSpec);
+  const post = doc.paths['/api/v1/reconstruct'].post as { parameters: unknown[]; requestBody: { content: Record<string, { schema: { properties?: object } }> } };
+  post.parameters = openapiParameters('server', SERVER_OPTIONS);
+  const form = post.requestBody.content['multipart/form-data'].schema;
+  form.properties = { ...form.properties, ...optionsObjectSchema('server', SERVER_OPTIONS).properties };
+  return doc;
+}
+
 /** Headers on every answer: no sniffing, cross-origin isolation (threads in wasm), no referrer. */
 const COMMON_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
@@ -160,7 +174,7 @@ export async function startServer(options: ServerOptions = {}): Promise<VoxfaceS
   }
   const maxBody = options.maxBodyBytes ?? 20 * MB;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const openapi = Buffer.from(JSON.stringify(openapiSpec, null, 1));
+  const openapi = Buffer.from(JSON.stringify(openapiDocument(), null, 1));
   const started = Date.now();
   const sweeper = setInterval(() => store.sweep(), 30_000);
   sweeper.unref();

@@ -9,8 +9,10 @@
  * ```
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { exportFace, parseFormats } from '../export/files.ts';
+import { exportFace } from '../export/files.ts';
 import type { Format } from '../export/files.ts';
+import { option, OptionError, optionsFromText, resolveOptions, resolveTable } from '../options.ts';
+import type { Options, OptionsInput } from '../options.ts';
 import { parse as jsonBytes, toJSON } from '../export/json.ts';
 import type { ResultJSON } from '../export/json.ts';
 import type { Voxface } from '../node/index.ts';
@@ -19,11 +21,16 @@ import { BusyError, Limiter } from './limiter.ts';
 import { parseMultipart, multipartBoundary } from './multipart.ts';
 import type { ResultStore } from './results.ts';
 
+/** The server's own parameters (the rest come from the options table, src/options.ts, rows exposed to 'server'). */
+export const SERVER_OPTIONS = {
+  inline: option.boolean({ default: false, metavar: '0|1', help: '1: the files in the answer as base64 instead of links (nothing is kept on the server)' }),
+};
+
 /** What a client asked for, validated. */
 export interface ReconstructRequest {
   image: Uint8Array;
-  faces: 'all' | 'largest';
-  formats: Format[];
+  /** Every option of the table: the server's defaults (formats: glb) and what the client gave. */
+  options: Options;
   inline: boolean;
   /** Answer with the largest face's GLB instead of JSON. */
   glb: boolean;
@@ -58,8 +65,6 @@ export interface ReconstructContext {
   timeoutMs: number;
 }
 
-const DEFAULT_FORMATS: Format[] = ['glb'];
-
 /** Content types accepted as a raw image body (besides multipart/form-data). */
 export function isImageContentType(type: string): boolean {
   return /^image\/[\w.+-]+$/.test(type) || type === 'application/octet-stream';
@@ -73,8 +78,9 @@ export function baseName(filename: string | undefined): string {
 }
 
 /**
- * Validates the request: where the image is, and the `faces`, `formats` and `inline` parameters (from
- * the query string, or from form fields, which win). Throws HttpError 400/415.
+ * Validates the request: where the image is, the options of the table the server exposes (`faces`, `formats`,
+ * `texture-size`, `landmarks`, … as in the OpenAPI document) and `inline`, from the query string or from form
+ * fields, which win. Throws HttpError 400 (naming the parameter) / 415.
  */
 export function parseReconstructRequest(headers: IncomingHttpHeaders, query: URLSearchParams, body: Buffer): ReconstructRequest {
   const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -107,14 +113,20 @@ export function parseReconstructRequest(headers: IncomingHttpHeaders, query: URL
   }
   if (image.length === 0) throw new HttpError(400, 'EMPTY_BODY', 'the request holds no image (0 bytes)');
 
-  const faces = params.get('faces') ?? 'all';
-  if (faces !== 'all' && faces !== 'largest') throw new HttpError(400, 'BAD_ARGUMENT', `faces must be "all" or "largest", got "${faces}"`);
-  const formats = params.has('formats') ? parseFormats(params.get('formats')!) : DEFAULT_FORMATS;
-  const inlineRaw = (params.get('inline') ?? '0').toLowerCase();
-  if (!['0', '1', 'true', 'false', ''].includes(inlineRaw)) throw new HttpError(400, 'BAD_ARGUMENT', `inline must be 0 or 1, got "${inlineRaw}"`);
+  let options: Options;
+  let inline: boolean;
+  try {
+    const given = optionsFromText(params, 'server') as OptionsInput;
+    ({ inline } = resolveTable(SERVER_OPTIONS, optionsFromText(params, 'server', SERVER_OPTIONS, () => true), 'server', 'server'));
+    options = resolveOptions(given, 'server');
+  } catch (e) {
+    if (e instanceof OptionError) throw new HttpError(400, 'BAD_ARGUMENT', e.message);
+    throw e;
+  }
   const accept = String(headers.accept ?? '').toLowerCase();
   const glb = /(^|,)\s*model\/gltf-binary\s*(;|,|$)/.test(accept);
-  return { image, faces: glb ? 'largest' : faces, formats, inline: inlineRaw === '1' || inlineRaw === 'true', glb, base: baseName(filename) };
+  if (glb) options = { ...options, faces: 'largest', formats: ['glb'] };
+  return { image, options, inline, glb, base: baseName(filename) };
 }
 
 /** The result of a request: JSON, or the raw GLB. */
@@ -132,7 +144,7 @@ export async function reconstructRequest(req: ReconstructRequest, ctx: Reconstru
   let started = 0;
   const job = ctx.limiter.run(async () => {
     started = performance.now();
-    const { result, decodeMs } = await ctx.voxface.reconstructBytes(req.image, { faces: req.faces });
+    const { result, decodeMs } = await ctx.voxface.reconstructBytes(req.image, req.options);
     const t1 = performance.now();
     const outcome = exportFiles(result, req);
     return { ...outcome, timings: { queue: started - t0, decode: decodeMs, reconstruct: t1 - started - decodeMs, export: performance.now() - t1 } };
@@ -180,13 +192,13 @@ interface Exported {
 /** Exports the requested formats with the CLI's naming (`exportResult`'s: base, base.face1, …). */
 function exportFiles(result: Parameters<typeof toJSON>[0], req: ReconstructRequest): Exported {
   const files = new Map<string, Uint8Array>();
-  const formats: Format[] = req.glb ? ['glb'] : req.formats;
+  const formats = req.options.formats;
   const faceFiles = result.faces.map((face, i) => {
     const name = i === 0 ? req.base : `${req.base}.face${i}`;
     const list: { name: string; format: Format }[] = [];
     for (const format of formats) {
       if (format === 'json') continue;
-      for (const [file, bytes] of Object.entries(exportFace(face, result.image, [format], name))) {
+      for (const [file, bytes] of Object.entries(exportFace(face, result.image, [format], name, req.options))) {
         files.set(file, bytes);
         list.push({ name: file, format });
       }
