@@ -46,6 +46,11 @@ export interface Detection {
    * see detect/mesh68.ts); the pipeline uses them only to choose the first crop.
    */
   landmarks68?: Vec2[];
+  /**
+   * Face Mesh's 468 points where it fitted the face: x, y in photo pixels, z MediaPipe's relative depth in photo
+   * pixels (negative toward the camera). The shape prior is fitted to them (src/prior/).
+   */
+  mesh468?: Vec3[];
 }
 
 /**

@@ -4,8 +4,10 @@ evenly over [-90°, 90°], in the same layout as ../shared/aflw2000-3d-dev (imag
     python3 training/benchmark.py --out=bench-data/synthetic --n=120 --size=384 --seed=2024
 
 ground_truth.json: {"<name>": {"landmarks68_3d": [[x, y, z] × 68], "landmarks68_2d_reannotated": [[x, y] × 68],
-"landmarks68_visible": [true/false × 68], "yaw_degrees": yaw, "pitch_degrees": ..., "roll_degrees": ...}} with
-x right, y down, z toward the camera, in pixels of the image. A landmark is visible when the face surface the
+"landmarks68_visible": [true/false × 68], "yaw_degrees": yaw, "pitch_degrees": ..., "roll_degrees": ...,
+"identity": [100 weights], "expression": [53 weights]}} with x right, y down, z toward the camera, in pixels of the
+image. Beside each image, `<name>.vertices.f32`: the posed ICT vertices 0–11247 (face and head regions) as float32
+x, y, z in the same frame (z with the landmarks' mean depth at 0), the dense ground truth of the shape prior's eval. A landmark is visible when the face surface the
 camera sees (the renderer's target depth map) lies within max(2 cells, 5% of √(w·h) of the landmark box) of it:
 the far side of a turned face is hidden behind its near side. The face fills about a third of the photo, so a detector has work to do.
 Fixed seed: the same command always gives the same set.
@@ -69,7 +71,10 @@ def main():
                 "yaw_degrees": round(float(b["pose"][i, 0]), 2),
                 "pitch_degrees": round(float(b["pose"][i, 1]), 2),
                 "roll_degrees": round(float(b["pose"][i, 2]), 2),
+                "identity": [round(float(v), 4) for v in b["identity"][i]],
+                "expression": [round(float(v), 4) for v in b["expression"][i]],
             }
+            b["points"][i, :11248].contiguous().cpu().numpy().astype("<f4").tofile(os.path.join(out, name + ".vertices.f32"))
         done += k
         print(f"{done}/{n}", flush=True)
     meta = {"generator": "voxface training/benchmark.py", "seed": seed, "n": n, "size": size}

@@ -333,7 +333,7 @@ class Renderer:
         zsum = F.avg_pool2d(z[:, None], ss)[:, 0]
         zmap = torch.where(cover > 0, zsum / cover.clamp(min=1e-6), torch.full_like(cover, float("-inf")))
         return {"image": img.clamp(0, 1), "zmap": zmap, "cover": cover, "landmarks": lms, "pose": pose,
-                "px_per_cm": px_per_cm}
+                "px_per_cm": px_per_cm, "identity": faces.identity, "expression": faces.expression, "points": pts}
 
     def _occluders(self, img, lms, hair, skin, has_hair, gen):
         cfg, dev = self.cfg, self.device

@@ -160,7 +160,7 @@ class MultiDetector implements MultiFaceDetector {
         if (res.score < need) continue;
         const lm = meshToIbug68(res.points);
         if (iou(pointsBox(lm), lb) < 0.25) continue;
-        fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: lm };
+        fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: lm, mesh468: res.points };
         break;
       }
       if (fitted) out.push(fitted);

@@ -32,18 +32,60 @@ export function estimatePose(landmarks: readonly Vec3[]): PoseFit {
   const n = Math.min(landmarks.length, LANDMARK_TEMPLATE_CM.length);
   if (n < 3) throw new Error('estimatePose needs at least 3 landmarks');
   // target in a right-handed y-up frame
-  const q = landmarks.slice(0, n).map(([x, y, z]) => [x, -y, z]);
-  const p = LANDMARK_TEMPLATE_CM.slice(0, n).map((v) => [v[0], v[1], v[2]]);
-  const cq = centroid(q);
-  const cp = centroid(p);
-  // cross-covariance S = sum p_i q_i^T (template → target)
+  const q = landmarks.slice(0, n).map(([x, y, z]): Vec3 => [x, -y, z]);
+  const { rotation, scale, rms } = fitSimilarity(LANDMARK_TEMPLATE_CM.slice(0, n), q);
+  return { pose: anglesFromRotation(rotation), rotation, scale, rms };
+}
+
+/** A similarity q ≈ scale · R · p + translation (least squares). */
+export interface Similarity {
+  /** Row-major 3×3 rotation. */
+  rotation: number[];
+  scale: number;
+  translation: Vec3;
+  /** RMS residual. */
+  rms: number;
+}
+
+/**
+ * The least-squares similarity from points `p` onto points `q` (Horn's quaternion method), optionally weighted.
+ *
+ * ```ts
+ * const { rotation, scale, translation } = fitSimilarity(modelPoints, targetPoints);
+ * ```
+ */
+export function fitSimilarity(
+  p: readonly (readonly number[])[],
+  q: readonly (readonly number[])[],
+  weights?: ArrayLike<number>,
+): Similarity {
+  const n = Math.min(p.length, q.length);
+  if (n < 3) throw new Error('fitSimilarity needs at least 3 point pairs');
+  const wt = (i: number) => (weights ? weights[i] : 1);
+  let W = 0;
+  const cp = [0, 0, 0], cq = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const w = wt(i);
+    W += w;
+    for (let k = 0; k < 3; k++) {
+      cp[k] += w * p[i][k];
+      cq[k] += w * q[i][k];
+    }
+  }
+  for (let k = 0; k < 3; k++) {
+    cp[k] /= W;
+    cq[k] /= W;
+  }
+  // cross-covariance S = sum w p_i q_i^T (p → q)
   const S = new Array(9).fill(0);
   let pp = 0;
   for (let i = 0; i < n; i++) {
-    const a = [p[i][0] - cp[0], p[i][1] - cp[1], p[i][2] - cp[2]];
-    const b = [q[i][0] - cq[0], q[i][1] - cq[1], q[i][2] - cq[2]];
-    for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) S[r * 3 + c] += a[r] * b[c];
-    pp += a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+    const w = wt(i);
+    const a0 = p[i][0] - cp[0], a1 = p[i][1] - cp[1], a2 = p[i][2] - cp[2];
+    const b0 = q[i][0] - cq[0], b1 = q[i][1] - cq[1], b2 = q[i][2] - cq[2];
+    const a = [a0, a1, a2], b = [b0, b1, b2];
+    for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) S[r * 3 + c] += w * a[r] * b[c];
+    pp += w * (a0 * a0 + a1 * a1 + a2 * a2);
   }
   const [Sxx, Sxy, Sxz, Syx, Syy, Syz, Szx, Szy, Szz] = S;
   const N = [
@@ -61,24 +103,22 @@ export function estimatePose(landmarks: readonly Vec3[]): PoseFit {
     2 * (x * y + w * z), w * w - x * x + y * y - z * z, 2 * (y * z - w * x),
     2 * (x * z - w * y), 2 * (y * z + w * x), w * w - x * x - y * y + z * z,
   ];
-  // scale: sum b·(R a) / sum |a|^2
+  // scale: sum w b·(R a) / sum w |a|^2
   let num = 0;
   for (let i = 0; i < n; i++) {
-    const a = [p[i][0] - cp[0], p[i][1] - cp[1], p[i][2] - cp[2]];
-    const b = [q[i][0] - cq[0], q[i][1] - cq[1], q[i][2] - cq[2]];
-    const ra = [0, 1, 2].map((r) => R[r * 3] * a[0] + R[r * 3 + 1] * a[1] + R[r * 3 + 2] * a[2]);
-    num += ra[0] * b[0] + ra[1] * b[1] + ra[2] * b[2];
+    const a0 = p[i][0] - cp[0], a1 = p[i][1] - cp[1], a2 = p[i][2] - cp[2];
+    for (let r = 0; r < 3; r++) num += wt(i) * (R[r * 3] * a0 + R[r * 3 + 1] * a1 + R[r * 3 + 2] * a2) * (q[i][r] - cq[r]);
   }
   const scale = num / Math.max(pp, 1e-12);
+  const translation: Vec3 = [0, 1, 2].map((r) => cq[r] - scale * (R[r * 3] * cp[0] + R[r * 3 + 1] * cp[1] + R[r * 3 + 2] * cp[2])) as Vec3;
   let err = 0;
   for (let i = 0; i < n; i++) {
-    const a = [p[i][0] - cp[0], p[i][1] - cp[1], p[i][2] - cp[2]];
     for (let r = 0; r < 3; r++) {
-      const v = scale * (R[r * 3] * a[0] + R[r * 3 + 1] * a[1] + R[r * 3 + 2] * a[2]) - (q[i][r] - cq[r]);
-      err += v * v;
+      const v = scale * (R[r * 3] * p[i][0] + R[r * 3 + 1] * p[i][1] + R[r * 3 + 2] * p[i][2]) + translation[r] - q[i][r];
+      err += wt(i) * v * v;
     }
   }
-  return { pose: anglesFromRotation(R), rotation: R, scale, rms: Math.sqrt(err / n) };
+  return { rotation: R, scale, translation, rms: Math.sqrt(err / W) };
 }
 
 /** Yaw, pitch, roll (degrees) of R = Rz(roll)·Rx(pitch)·Ry(yaw). */
@@ -104,12 +144,6 @@ export function mul3(a: readonly number[], b: readonly number[]): number[] {
   const o = new Array(9).fill(0);
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) o[r * 3 + c] += a[r * 3 + k] * b[k * 3 + c];
   return o;
-}
-
-function centroid(pts: number[][]): number[] {
-  const c = [0, 0, 0];
-  for (const p of pts) for (let k = 0; k < 3; k++) c[k] += p[k] / pts.length;
-  return c;
 }
 
 /** Eigen-decomposition of a symmetric 4×4 matrix by cyclic Jacobi rotations. vectors[r][k] = component r of vector k. */

@@ -3,7 +3,10 @@ import { rasterizeDepth } from './raster.ts';
 
 /** A texture being baked: linear RGB in [0,1] and a confidence in [0,1] per texel (colour 0 where the confidence is 0). */
 export interface BakedTexture {
-  size: number;
+  /** Texels per row. */
+  width: number;
+  /** Rows. */
+  height: number;
   /** 3 floats per texel, row-major, row 0 = v 0. */
   colour: Float32Array;
   /** 0 = unknown, 1 = seen head-on by the camera. */
@@ -17,8 +20,11 @@ export interface BakeInput {
   indices: Uint32Array;
   normals: Float32Array;
   uvs: Float32Array;
-  /** Per-vertex angle around the head axis: triangles spanning more than π (the seam at the back) are skipped. */
-  theta: Float32Array;
+  /**
+   * Per-vertex angle around the head axis: triangles spanning more than π (the seam at the back of a cylindrical
+   * layout) are skipped. Not needed for layouts without such a seam (ICT's atlas).
+   */
+  theta?: Float32Array;
 }
 
 /** Visibility from the normal's z: 0 at or below `NZ_HIDDEN` (≈ 84° from the view axis), 1 from `NZ_SEEN` (≈ 63°). */
@@ -34,12 +40,13 @@ const NZ_SEEN = 0.45;
  *
  * @example
  * const baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, 1024);
+ * const atlas = bakeFromPhoto({ positions, indices, normals, uvs }, photo, 2048, 1024);   // a 2:1 texture
  */
-export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): BakedTexture {
+export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, height = width): BakedTexture {
   const { positions: p, indices, normals: nrm, uvs, theta } = input;
-  const colour = new Float32Array(size * size * 3);
-  const weight = new Float32Array(size * size);
-  const covered = new Uint8Array(size * size);
+  const colour = new Float32Array(width * height * 3);
+  const weight = new Float32Array(width * height);
+  const covered = new Uint8Array(width * height);
   const zb = occlusionBuffer(p, indices, photo);
   const { width: pw, height: ph, data: px } = photo;
   const eps = -1e-7;
@@ -47,19 +54,21 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
     const a = indices[t];
     const b = indices[t + 1];
     const c = indices[t + 2];
-    const tMax = Math.max(theta[a], theta[b], theta[c]);
-    const tMin = Math.min(theta[a], theta[b], theta[c]);
-    if (tMax - tMin > Math.PI) continue; // straddles the seam behind the head
-    const x0 = uvs[2 * a] * size, y0 = uvs[2 * a + 1] * size;
-    const x1 = uvs[2 * b] * size, y1 = uvs[2 * b + 1] * size;
-    const x2 = uvs[2 * c] * size, y2 = uvs[2 * c + 1] * size;
+    if (theta) {
+      const tMax = Math.max(theta[a], theta[b], theta[c]);
+      const tMin = Math.min(theta[a], theta[b], theta[c]);
+      if (tMax - tMin > Math.PI) continue; // straddles the seam behind the head
+    }
+    const x0 = uvs[2 * a] * width, y0 = uvs[2 * a + 1] * height;
+    const x1 = uvs[2 * b] * width, y1 = uvs[2 * b + 1] * height;
+    const x2 = uvs[2 * c] * width, y2 = uvs[2 * c + 1] * height;
     const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
     if (!(Math.abs(area) > 1e-12)) continue;
     const inv = 1 / area;
     const iMin = Math.max(0, Math.ceil(Math.min(x0, x1, x2) - 0.5));
-    const iMax = Math.min(size - 1, Math.floor(Math.max(x0, x1, x2) - 0.5));
+    const iMax = Math.min(width - 1, Math.floor(Math.max(x0, x1, x2) - 0.5));
     const jMin = Math.max(0, Math.ceil(Math.min(y0, y1, y2) - 0.5));
-    const jMax = Math.min(size - 1, Math.floor(Math.max(y0, y1, y2) - 0.5));
+    const jMax = Math.min(height - 1, Math.floor(Math.max(y0, y1, y2) - 0.5));
     if (iMin > iMax || jMin > jMax) continue;
     const pax = p[3 * a], pay = p[3 * a + 1], paz = p[3 * a + 2];
     const pbx = p[3 * b], pby = p[3 * b + 1], pbz = p[3 * b + 2];
@@ -84,7 +93,7 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
         const ny = w0 * nay + w1 * nby + w2 * ncy;
         const nz0 = w0 * naz + w1 * nbz + w2 * ncz;
         const nz = nz0 / (Math.sqrt(nx * nx + ny * ny + nz0 * nz0) || 1);
-        const k = j * size + i;
+        const k = j * width + i;
         covered[k] = 1;
         let w = Math.min(Math.max((nz - NZ_HIDDEN) / (NZ_SEEN - NZ_HIDDEN), 0), 1);
         if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
@@ -120,7 +129,7 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, size: number): 
       }
     }
   }
-  return { size, colour, weight, covered };
+  return { width, height, colour, weight, covered };
 }
 
 /**
@@ -145,7 +154,8 @@ function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage)
 
 /**
  * Completes texels the camera saw badly from their mirror image across the mid-sagittal plane:
- * texel (i, j) ↔ (size − 1 − i, j) in the symmetric cylindrical layout. The result blends own and
+ * texel (i, j) ↔ (width − 1 − i, j) in the symmetric cylindrical layout, and within each of `tiles` equal tiles side
+ * by side in an atlas of mirror-symmetric tiles (ICT's face and head tiles). The result blends own and
  * mirrored colours with α = w / (w + w_m (1 − w)) (own weight w, mirror weight w_m), so a texel seen
  * head-on keeps its own colour and a hidden one takes the mirror's; its confidence becomes max(w, w_m).
  * `inPlace` overwrites `baked` instead of copying it (same result: of each pair only the texel seen
@@ -153,16 +163,20 @@ function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage)
  *
  * @example
  * const completed = mirrorComplete(baked);
+ * mirrorComplete(atlas, true, 2);   // two mirror-symmetric tiles side by side
  */
-export function mirrorComplete(baked: BakedTexture, inPlace = false): BakedTexture {
-  const { size, colour, weight, covered } = baked;
+export function mirrorComplete(baked: BakedTexture, inPlace = false, tiles = 1): BakedTexture {
+  const { width, height, colour, weight, covered } = baked;
   const outColour = inPlace ? colour : new Float32Array(colour);
   const outWeight = inPlace ? weight : new Float32Array(weight);
-  for (let j = 0; j < size; j++) {
-    const row = j * size;
-    for (let i = 0; i < size; i++) {
+  const tile = width / tiles;
+  if (!Number.isInteger(tile)) throw new Error(`mirrorComplete: ${width} texels do not split into ${tiles} tiles`);
+  for (let j = 0; j < height; j++) {
+    const row = j * width;
+    for (let i = 0; i < width; i++) {
       const k = row + i;
-      const m = row + (size - 1 - i);
+      const t0 = i - (i % tile);
+      const m = row + t0 + (tile - 1 - (i - t0));
       if (!covered[k] || !covered[m]) continue;
       const w = weight[k];
       const wm = weight[m];
@@ -175,5 +189,5 @@ export function mirrorComplete(baked: BakedTexture, inPlace = false): BakedTextu
       outWeight[k] = wm;
     }
   }
-  return { size, colour: outColour, weight: outWeight, covered };
+  return { width, height, colour: outColour, weight: outWeight, covered };
 }

@@ -54,6 +54,12 @@ export interface TextureOptions {
   symmetry?: boolean;
   /** Texels kept free around the layout for dilation (default 8). */
   padding?: number;
+  /**
+   * Keep the mesh's own uvs, a fixed atlas (the shape prior's, ICT's layout) instead of unwrapping: the texture is
+   * `aspect · size` × `size` texels, and the mirror completion works within each of `mirrorTiles` mirror-symmetric
+   * tiles side by side.
+   */
+  atlas?: { aspect: number; mirrorTiles: number };
 }
 
 /**
@@ -62,6 +68,7 @@ export interface TextureOptions {
  *
  * @example
  * const textured = textureMesh(mesh, photo, { pose: face.pose });
+ * const prior = textureMesh(priorMesh(basis, fit), photo, { size: 512, atlas: { aspect: 1, mirrorTiles: 1 } });
  */
 export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions = {}): TexturedMesh {
   const size = options.size ?? 1024;
@@ -80,14 +87,20 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
     throw new VoxfaceError('BAD_ARGUMENT', 'photo data does not match its width × height × 3');
   }
   const normals = mesh.normals ?? computeVertexNormals(positions, indices);
-  const frame = options.headFrame ?? estimateHeadFrame(positions, { pose: options.pose, landmarks: options.landmarks });
-  const padding = options.padding ?? 8;
-  const { uvs, theta } = cylindricalUnwrap(positions, frame, (padding + 1) / size);
-
-  let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, size);
-  if (options.symmetry ?? true) baked = mirrorComplete(baked, true);
-  const rgb = pullPushFill(baked.colour, baked.weight, size, size);
-  const data = new Uint8Array(size * size * 3);
+  const { atlas } = options;
+  let uvs: Float32Array, theta: Float32Array | undefined;
+  if (atlas) {
+    if (!mesh.uvs || mesh.uvs.length !== nVertices * 2) throw new VoxfaceError('BAD_ARGUMENT', 'an atlas texture needs the mesh\'s uvs');
+    uvs = mesh.uvs;
+  } else {
+    const frame = options.headFrame ?? estimateHeadFrame(positions, { pose: options.pose, landmarks: options.landmarks });
+    ({ uvs, theta } = cylindricalUnwrap(positions, frame, ((options.padding ?? 8) + 1) / size));
+  }
+  const width = Math.round(size * (atlas?.aspect ?? 1));
+  let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, width, size);
+  if (options.symmetry ?? true) baked = mirrorComplete(baked, true, atlas?.mirrorTiles ?? 1);
+  const rgb = pullPushFill(baked.colour, baked.weight, width, size);
+  const data = new Uint8Array(width * size * 3);
   for (let i = 0; i < data.length; i++) {
     const v = rgb[i];
     data[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
@@ -96,5 +109,5 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   const colors = new Float32Array(nVertices * 3);
   for (let v = 0; v < nVertices; v++) samplePhoto(photo, positions[3 * v], positions[3 * v + 1], colors, 3 * v);
 
-  return { positions, indices, normals, uvs, colors, texture: { width: size, height: size, data } };
+  return { positions, indices, normals, uvs, colors, texture: { width, height: size, data } };
 }

@@ -1,0 +1,190 @@
+/**
+ * Chooses the shape prior's settings on synthetic renders with dense ground truth — never on the dev photos.
+ *
+ *   /usr/bin/python3 training/benchmark.py --out=bench-data/synthetic-tune --n=120 --seed=77   # once
+ *   node --import tsx scripts/tune-prior.ts bench-data/synthetic-tune [--grid]
+ *
+ * Per image it runs the real detector (Face Mesh's 468 points) and the network (its 68 3D landmarks) once, caching
+ * them in `<set>/prior-inputs.json`, then fits the ICT face with each setting and compares the fitted face with the
+ * rendered one vertex by vertex (same topology), over the front of the face (ICT's `narrow_face` vertices that face
+ * the camera in the ground truth):
+ *  - posed: distance in the photo frame (z of each centred on its landmarks' mean), ÷ √(w·h) of the landmark box, %;
+ *  - shape: after a similarity alignment of the two faces in ICT's frame (the pose removed), mm.
+ * It prints one table per setting by |yaw| bin, for fits to Face Mesh and to the network's landmarks, so the
+ * switch-over yaw between them is read off the same table. The seed of this set (77) differs from the
+ * benchmark's (2024), which judges the chosen settings.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { defaultModelPath, loadVoxface } from '../src/node/index.ts';
+import { decodeImage } from '../src/node/decode.ts';
+import { reconstructFace } from '../src/pipeline.ts';
+import { parseIctBasis, shapeVertices } from '../src/prior/basis.ts';
+import { PriorFitter } from '../src/prior/fit.ts';
+import type { PriorFitOptions } from '../src/prior/fit.ts';
+import { poseToPhoto } from '../src/prior/mesh.ts';
+import { fitSimilarity } from '../src/landmarks/pose.ts';
+import { boxNormaliser, yawBin } from '../src/metrics/index.ts';
+import type { Vec3 } from '../src/types.ts';
+
+interface Inputs {
+  [name: string]: { mesh468?: Vec3[]; network68?: Vec3[]; yaw: number; detected: boolean };
+}
+
+interface GtEntry {
+  landmarks68_3d: Vec3[];
+  yaw_degrees: number;
+  identity: number[];
+  expression: number[];
+}
+
+async function prepare(dir: string, gt: Record<string, GtEntry>): Promise<Inputs> {
+  const cache = path.join(dir, 'prior-inputs.json');
+  try {
+    return JSON.parse(await readFile(cache, 'utf8')) as Inputs;
+  } catch {
+    /* not cached yet */
+  }
+  const vox = await loadVoxface({ model: defaultModelPath(), threads: 2 });
+  const out: Inputs = {};
+  for (const name of Object.keys(gt).sort()) {
+    const image = await decodeImage(await readFile(path.join(dir, `${name}.jpg`)));
+    const dets = await vox.deps.detector.detect(image);
+    const g = gt[name].landmarks68_3d;
+    const cx = g.reduce((a, p) => a + p[0], 0) / 68, cy = g.reduce((a, p) => a + p[1], 0) / 68;
+    // the detection nearest the ground truth's centre
+    const det = dets.sort((a, b) => dist(a.box, cx, cy) - dist(b.box, cx, cy))[0];
+    if (!det || dist(det.box, cx, cy) > 0.5 * Math.max(det.box[2], det.box[3])) {
+      out[name] = { yaw: gt[name].yaw_degrees, detected: false };
+      continue;
+    }
+    const face = await reconstructFace(image, det, vox.deps, { landmarks: 'network', textureSize: 16 });
+    out[name] = { mesh468: det.mesh468, network68: face.landmarks68, yaw: gt[name].yaw_degrees, detected: true };
+    process.stderr.write(`${name} ${det.mesh468 ? 'facemesh' : 'no facemesh'}\n`);
+  }
+  await writeFile(cache, JSON.stringify(out));
+  return out;
+}
+
+function dist(b: number[], x: number, y: number): number {
+  return Math.hypot(b[0] + b[2] / 2 - x, b[1] + b[3] / 2 - y);
+}
+
+async function main() {
+  const dir = process.argv[2] ?? 'bench-data/synthetic-tune';
+  const grid = process.argv.includes('--grid');
+  const gt = JSON.parse(await readFile(path.join(dir, 'ground_truth.json'), 'utf8')) as Record<string, GtEntry>;
+  const inputs = await prepare(dir, gt);
+  const basis = parseIctBasis(await readFile(path.join(path.dirname(defaultModelPath()), 'ict-face.bin')));
+  const V0 = basis.modelVertices;
+  // the front of the face: narrow_face (ICT 0–6705)
+  const front: number[] = [];
+  for (let v = 0; v <= 6705; v++) front.push(v);
+  const gtVerts: Record<string, Float32Array> = {};
+  for (const name of Object.keys(inputs)) {
+    const buf = await readFile(path.join(dir, `${name}.vertices.f32`));
+    gtVerts[name] = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    if (gtVerts[name].length !== V0 * 3) throw new Error(`${name}: vertices file has ${gtVerts[name].length / 3} vertices`);
+  }
+
+  const settings: { label: string; options: PriorFitOptions; modes: number }[] = [];
+  if (grid) {
+    for (const modes of [40, 60, 100]) {
+      for (const idp of [0.001, 0.004, 0.015, 0.06]) {
+        for (const exp of [0.0005, 0.002, 0.008]) {
+          settings.push({ label: `K ${modes} λid ${idp} λe ${exp}`, options: { identityPrior: idp, expressionPrior: exp }, modes });
+        }
+      }
+    }
+  } else {
+    settings.push({ label: 'defaults', options: {}, modes: 60 });
+  }
+  const fitters = new Map<number, PriorFitter>();
+  const rows: string[] = [];
+  for (const st of settings) {
+    let fitter = fitters.get(st.modes);
+    if (!fitter) fitters.set(st.modes, (fitter = new PriorFitter(basis, { identityModes: st.modes })));
+    for (const source of ['facemesh', 'network'] as const) {
+      const bins = [0, 1, 2].map(() => ({ posed: [] as number[], shape: [] as number[], ms: [] as number[] }));
+      for (const [name, inp] of Object.entries(inputs)) {
+        if (!inp.detected) continue;
+        if (source === 'facemesh' && !inp.mesh468) continue;
+        const t0 = performance.now();
+        const fit = source === 'facemesh' ? fitter.fit({ mesh468: inp.mesh468 }, st.options) : fitter.fit({ landmarks68: inp.network68 }, st.options);
+        const ms = performance.now() - t0;
+        const g = gt[name];
+        const pred = shapeVertices(basis, fit.identity, fit.expression, front);
+        const posedPred = poseToPhoto(new Float32Array(pred), fit);
+        const truthModel = shapeVertices(basis, g.identity, g.expression, front);
+        const truth = gtVerts[name];
+        const norm = boxNormaliser(g.landmarks68_3d);
+        let sum = 0, cnt = 0;
+        const zc = (arr: ArrayLike<number>, idx: (i: number) => number) => {
+          let z = 0;
+          for (let i = 0; i < 68; i++) z += arr[idx(i) * 3 + 2];
+          return z / 68;
+        };
+        const lmIdx = Array.from(basis.landmarks68);
+        const frontPos = new Map(front.map((v, i) => [v, i]));
+        const zPred = zc(posedPred, (i) => frontPos.get(lmIdx[i]) ?? 0);
+        const zTrue = zc(truth, (i) => lmIdx[i]);
+        const visible = visibleMask(basis, truth, front, g.yaw_degrees);
+        for (let i = 0; i < front.length; i++) {
+          if (!visible[i]) continue;
+          const v = front[i];
+          const dx = posedPred[3 * i] - truth[3 * v], dy = posedPred[3 * i + 1] - truth[3 * v + 1];
+          const dz = posedPred[3 * i + 2] - zPred - (truth[3 * v + 2] - zTrue);
+          sum += Math.hypot(dx, dy, dz);
+          cnt++;
+        }
+        const posed = (100 * sum) / Math.max(cnt, 1) / norm;
+        // pose removed: similarity of the prediction onto the truth in ICT's frame, then the mean distance in mm
+        const P = Array.from({ length: front.length }, (_, i) => [pred[3 * i], pred[3 * i + 1], pred[3 * i + 2]]);
+        const Q = Array.from({ length: front.length }, (_, i) => [truthModel[3 * i], truthModel[3 * i + 1], truthModel[3 * i + 2]]);
+        const sim = fitSimilarity(P, Q);
+        let d = 0;
+        for (let i = 0; i < P.length; i++) {
+          const R = sim.rotation;
+          const x = P[i];
+          const y = [0, 1, 2].map((r) => sim.scale * (R[r * 3] * x[0] + R[r * 3 + 1] * x[1] + R[r * 3 + 2] * x[2]) + sim.translation[r]);
+          d += Math.hypot(y[0] - Q[i][0], y[1] - Q[i][1], y[2] - Q[i][2]);
+        }
+        const bin = bins[yawBin(g.yaw_degrees)];
+        bin.posed.push(posed);
+        bin.shape.push((10 * d) / P.length);
+        bin.ms.push(ms);
+      }
+      const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+      const cell = (b: (typeof bins)[number]) => `${mean(b.posed).toFixed(2)}% ${mean(b.shape).toFixed(2)}mm (${b.posed.length})`;
+      const all = bins.flatMap((b) => b.ms);
+      rows.push(`${st.label.padEnd(28)} ${source.padEnd(9)} ${bins.map(cell).map((c) => c.padEnd(24)).join('')} fit ${mean(all).toFixed(1)} ms`);
+      console.log(rows[rows.length - 1]);
+    }
+  }
+  console.log(`\nsetting                      fitted to  [0,30] posed / shape     (30,60]                 (60,90]`);
+  for (const r of rows) console.log(r);
+}
+
+/** Ground-truth vertices the camera faces: the normal of the posed truth (from its triangles) has z > 0. */
+function visibleMask(basis: ReturnType<typeof parseIctBasis>, truth: Float32Array, front: number[], _yaw: number): Uint8Array {
+  const V0 = basis.modelVertices;
+  const nz = new Float64Array(V0);
+  const t = basis.meshes.head;
+  for (let i = 0; i < t.index.length; i += 3) {
+    const a = t.vertex[t.index[i]], b = t.vertex[t.index[i + 1]], c = t.vertex[t.index[i + 2]];
+    if (a >= V0 || b >= V0 || c >= V0) continue;
+    // photo frame y down: the reflection flips the winding, so −z of the cross product faces the camera
+    const ux = truth[3 * b] - truth[3 * a], uy = truth[3 * b + 1] - truth[3 * a + 1];
+    const vx = truth[3 * c] - truth[3 * a], vy = truth[3 * c + 1] - truth[3 * a + 1];
+    const z = -(ux * vy - uy * vx);
+    nz[a] += z;
+    nz[b] += z;
+    nz[c] += z;
+  }
+  return Uint8Array.from(front, (v) => (nz[v] > 0 ? 1 : 0));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+/**
+ * The ICT Face Model as a runtime asset: `models/ict-face.bin`, made by `scripts/ict-basis.py` from the MIT-licensed
+ * ICT Face Model (© 2020 USC ICT, `models/ICT-LICENSE`). Platform-neutral: give it the file's bytes.
+ *
+ * ```ts
+ * const basis = parseIctBasis(await readFile('models/ict-face.bin'));   // Node; fetch() + arrayBuffer() in a browser
+ * basis.meshes.face.index.length / 3;  // 17 116 triangles: the face from the hairline to under the chin, with ears
+ * basis.identityModes;                 // 100
+ * ```
+ *
+ * Shape of a face (cm, ICT's frame: +x the subject's left, +y up, +z out of the face):
+ *   vertex = neutral + Σ_k identity_k · w_k + Σ_j expression_j · e_j,   w_k ~ N(0, 1), e_j ∈ [0, 1].
+ * The vertex set is ICT's face and head-and-neck regions (model vertices 0–11247), then vertices derived from them
+ * by fixed weights (where the neck cut crosses an edge; the centres of the eye and mouth caps), so every vertex is
+ * linear in (w, e).
+ */
+import { VoxfaceError } from '../types.ts';
+
+/** One mesh on the basis' vertices: render vertices (a model vertex + its uv) and triangles over them. */
+export interface TemplateMesh {
+  /** Model vertex of each render vertex (ICT splits vertices at uv seams). */
+  vertex: Uint32Array;
+  /**
+   * uv per render vertex in the atlas: [0, 1]², v = 0 at the top row (glTF). See `ATLAS` for the layout.
+   */
+  uv: Float32Array;
+  /** Three render vertices per triangle, counter-clockwise seen from outside in ICT's frame (+y up). */
+  index: Uint32Array;
+  /** Texture width ÷ height of this mesh's atlas (1 for the face, 2 for the head). */
+  aspect: number;
+}
+
+export interface IctBasis {
+  /** Vertices of the model (ICT ids 0–11247) followed by the derived ones. */
+  vertexCount: number;
+  /** ICT vertices 0 … modelVertices − 1; the rest are derived. */
+  modelVertices: number;
+  /** xyz per vertex, cm. */
+  neutral: Float32Array;
+  identityModes: number;
+  /** Mode k's delta of vertex v, axis a at `(k · vertexCount + v) · 3 + a`. */
+  identity: Float32Array;
+  expressionNames: readonly string[];
+  /** Same layout as `identity`. */
+  expression: Float32Array;
+  /** The 68 Multi-PIE landmarks as vertex ids. */
+  landmarks68: Uint32Array;
+  /** The left/right mirror of each model vertex (x → −x). */
+  mirror: Uint32Array;
+  meshes: { face: TemplateMesh; head: TemplateMesh };
+}
+
+const MAGIC = [0x56, 0x58, 0x49, 0x43, 0x54, 0x00, 0x01, 0x00]; // "VXICT\0\1\0"
+
+interface BufferSpec {
+  offset: number;
+  dtype: string;
+  shape: number[];
+}
+
+/**
+ * The atlas: ICT's face tile (u ∈ [0, 1]) and head tile (u ∈ [1, 2]) side by side. The face mesh alone uses the face
+ * tile as its whole (square) texture; the head mesh a 2:1 texture, face tile on the left. Both tiles mirror exactly
+ * (u ↔ 1 − u within a tile), so the hidden side of a face is completed from its mirror texel.
+ */
+export const ATLAS = {
+  /** Where ICT uv (u, v) lands in a texture of `tiles` tiles (1: face only, 2: face + head), v flipped to glTF's. */
+  map(u: number, v: number, tiles: number): [number, number] {
+    return [Math.min(u, tiles - 1e-6) / tiles, 1 - v];
+  },
+} as const;
+
+/** Parses `models/ict-face.bin`. Throws `VoxfaceError('MODEL_ERROR')` on a file of the wrong kind. */
+export function parseIctBasis(bytes: Uint8Array): IctBasis {
+  if (bytes.length < 12 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new VoxfaceError('MODEL_ERROR', 'not a voxface ICT basis file (bad magic)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const jsonLength = view.getUint32(8, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength))) as {
+    modelVertices: number;
+    vertices: number;
+    identityModes: number;
+    expressions: string[];
+    buffers: Record<string, BufferSpec>;
+  };
+  const base = 12 + jsonLength;
+  // copy each buffer out (aligned), so the typed arrays do not depend on the input's alignment
+  const get = (name: string): { data: ArrayBuffer; spec: BufferSpec } => {
+    const spec = header.buffers[name];
+    if (!spec) throw new VoxfaceError('MODEL_ERROR', `ICT basis file lacks "${name}"`);
+    const size = { float32: 4, uint32: 4, int8: 1 }[spec.dtype];
+    if (!size) throw new VoxfaceError('MODEL_ERROR', `ICT basis "${name}" has unknown type ${spec.dtype}`);
+    const n = spec.shape.reduce((a, b) => a * b, 1) * size;
+    const start = base + spec.offset;
+    if (start + n > bytes.length) throw new VoxfaceError('MODEL_ERROR', `ICT basis file is truncated at "${name}"`);
+    return { data: new Uint8Array(bytes.subarray(start, start + n)).buffer, spec }; // a copy (Buffer.slice would not copy)
+  };
+  const f32 = (name: string) => new Float32Array(get(name).data);
+  const u32 = (name: string) => new Uint32Array(get(name).data);
+  const dequantise = (name: string): Float32Array => {
+    const q = new Int8Array(get(name).data);
+    const scale = f32(`${name}Scale`);
+    const per = q.length / scale.length;
+    const out = new Float32Array(q.length);
+    for (let k = 0; k < scale.length; k++) {
+      const s = scale[k];
+      for (let i = k * per, end = i + per; i < end; i++) out[i] = q[i] * s;
+    }
+    return out;
+  };
+  const mesh = (name: 'face' | 'head', tiles: number): TemplateMesh => {
+    const raw = f32(`${name}.uv`);
+    const uv = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i += 2) {
+      const [u, v] = ATLAS.map(raw[i], raw[i + 1], tiles);
+      uv[i] = u;
+      uv[i + 1] = v;
+    }
+    return { vertex: u32(`${name}.vertex`), uv, index: u32(`${name}.index`), aspect: tiles };
+  };
+  const basis: IctBasis = {
+    vertexCount: header.vertices,
+    modelVertices: header.modelVertices,
+    neutral: f32('neutral'),
+    identityModes: header.identityModes,
+    identity: dequantise('identity'),
+    expressionNames: header.expressions,
+    expression: dequantise('expression'),
+    landmarks68: u32('landmarks68'),
+    mirror: u32('mirror'),
+    meshes: { face: mesh('face', 1), head: mesh('head', 2) },
+  };
+  if (basis.neutral.length !== basis.vertexCount * 3 || basis.identity.length !== basis.identityModes * basis.vertexCount * 3) {
+    throw new VoxfaceError('MODEL_ERROR', 'ICT basis file: array sizes do not match its header');
+  }
+  return basis;
+}
+
+/**
+ * Vertex positions (cm, ICT's frame) of a face with identity weights `w` and expression weights `e`, for the given
+ * vertices (default: all). Zero weights cost nothing.
+ *
+ * ```ts
+ * const xyz = shapeVertices(basis, fit.identity, fit.expression, basis.meshes.face.vertex);
+ * ```
+ */
+export function shapeVertices(
+  basis: IctBasis,
+  w: ArrayLike<number>,
+  e: ArrayLike<number>,
+  vertices?: ArrayLike<number>,
+): Float32Array {
+  const V = basis.vertexCount;
+  const modes: [Float32Array, number][] = [];
+  for (let k = 0; k < Math.min(basis.identityModes, w.length); k++) if (w[k] !== 0) modes.push([basis.identity, k]);
+  for (let k = 0; k < Math.min(basis.expressionNames.length, e.length); k++) if (e[k] !== 0) modes.push([basis.expression, k]);
+  const weight = (m: [Float32Array, number]) => (m[0] === basis.identity ? w[m[1]] : e[m[1]]);
+  if (vertices && vertices.length * 4 < V) {
+    // a few vertices: gather each one's rows
+    const out = new Float32Array(vertices.length * 3);
+    for (let i = 0; i < vertices.length; i++) {
+      const v = vertices[i] * 3;
+      let x = basis.neutral[v], y = basis.neutral[v + 1], z = basis.neutral[v + 2];
+      for (const m of modes) {
+        const c = weight(m), o = m[1] * V * 3 + v, a = m[0];
+        x += c * a[o];
+        y += c * a[o + 1];
+        z += c * a[o + 2];
+      }
+      out[3 * i] = x;
+      out[3 * i + 1] = y;
+      out[3 * i + 2] = z;
+    }
+    return out;
+  }
+  const full = new Float32Array(basis.neutral);
+  for (const m of modes) {
+    const c = weight(m), o = m[1] * V * 3, a = m[0];
+    for (let i = 0; i < V * 3; i++) full[i] += c * a[o + i];
+  }
+  if (!vertices) return full;
+  const out = new Float32Array(vertices.length * 3);
+  for (let i = 0; i < vertices.length; i++) {
+    const v = vertices[i] * 3;
+    out[3 * i] = full[v];
+    out[3 * i + 1] = full[v + 1];
+    out[3 * i + 2] = full[v + 2];
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+/**
+ * The fitted prior as a mesh in the photo frame, on ICT's topology (its triangles and its uv atlas).
+ *
+ * ```ts
+ * const mesh = priorMesh(basis, fit, 'face');   // Mesh: photo pixels, x right, y down, z toward the camera
+ * mesh.uvs;                                      // ICT's atlas: the same texel is the same part of every face
+ * const lm = priorLandmarks(basis, fit);         // the 68 landmark vertices, photo frame
+ * ```
+ */
+import { vertexNormals } from '../mesh/normals.ts';
+import type { Mesh, Vec3 } from '../types.ts';
+import { shapeVertices } from './basis.ts';
+import type { IctBasis } from './basis.ts';
+import type { PriorFit } from './fit.ts';
+
+/** Which part of the ICT head: the face (hairline to under the chin, with ears) or the whole head and neck. */
+export type PriorRegion = 'face' | 'head';
+
+/** Maps model-frame points (cm) to the photo frame in place: photo = (P.x, −P.y, P.z), P = s R X + t. */
+export function poseToPhoto(xyz: Float32Array, fit: Pick<PriorFit, 'rotation' | 'scale' | 'translation'>): Float32Array {
+  const { rotation: R, scale: s, translation: t } = fit;
+  for (let i = 0; i < xyz.length; i += 3) {
+    const x = xyz[i], y = xyz[i + 1], z = xyz[i + 2];
+    xyz[i] = s * (R[0] * x + R[1] * y + R[2] * z) + t[0];
+    xyz[i + 1] = -(s * (R[3] * x + R[4] * y + R[5] * z) + t[1]);
+    xyz[i + 2] = s * (R[6] * x + R[7] * y + R[8] * z) + t[2];
+  }
+  return xyz;
+}
+
+/**
+ * The fitted face (or head) as a mesh in the photo frame, with ICT's uvs and vertex normals. Triangles are wound
+ * counter-clockwise seen from outside in the photo frame's coordinates, like every mesh of the pipeline (the
+ * photo's y is a reflection of ICT's, so ICT's winding is reversed).
+ */
+export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face'): Mesh {
+  const t = basis.meshes[region];
+  const positions = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, t.vertex), fit);
+  const indices = new Uint32Array(t.index.length);
+  for (let i = 0; i < indices.length; i += 3) {
+    indices[i] = t.index[i];
+    indices[i + 1] = t.index[i + 2];
+    indices[i + 2] = t.index[i + 1];
+  }
+  const mesh: Mesh = { positions, indices, uvs: new Float32Array(t.uv) };
+  return { ...mesh, normals: vertexNormals(mesh) };
+}
+
+/** The 68 landmark vertices of the fitted face, photo frame. */
+export function priorLandmarks(basis: IctBasis, fit: PriorFit): Vec3[] {
+  const p = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, basis.landmarks68), fit);
+  return Array.from({ length: 68 }, (_, i): Vec3 => [p[3 * i], p[3 * i + 1], p[3 * i + 2]]);
+}
