@@ -18,6 +18,7 @@ import type { ModelInfo } from './network/index.ts';
 import { textureMesh } from './texture/index.ts';
 import { textureSizeFor } from './texture/size.ts';
 import { blurVolume, depthMap } from './volume/index.ts';
+import { noFaceMessage } from './detect/too-small.ts';
 import { isOptionKey, resolveOptions } from './options.ts';
 import type { OptionsInput, ReconstructSettings } from './options.ts';
 import { VoxfaceError } from './types.ts';
@@ -87,7 +88,7 @@ export async function reconstruct(image: RGBImage, deps: PipelineDeps, options: 
     detections = await deps.detector.detect(image);
   }
   timings.detect = now() - t;
-  if (detections.length === 0) throw new VoxfaceError('NO_FACE', 'no face found');
+  if (detections.length === 0) throw new VoxfaceError('NO_FACE', noFaceMessage(image));
   detections = [...detections].sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
   if (o.faces === 'largest') detections = detections.slice(0, 1);
   const faces: FaceResult[] = [];

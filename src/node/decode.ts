@@ -1,6 +1,7 @@
 /**
  * Photo bytes → RGBImage in Node, with sharp (libvips). Formats: JPEG, PNG, WebP, AVIF (HEIF where the
- * sharp build has the codec), TIFF, GIF (first frame); BMP and PPM/PGM/PBM through our own small parsers.
+ * sharp build has the codec), TIFF, GIF (any frame: `frameCount` says how many); BMP and PPM/PGM/PBM through our
+ * own small parsers.
  */
 import sharp from 'sharp';
 import type { RGBImage } from '../types.ts';
@@ -11,14 +12,15 @@ import { DEFAULT_LIMITS, sniffImage, type DecodeLimits } from '../decode/sniff.t
 
 /**
  * Decodes a photo to 8-bit sRGB, rows top to bottom, EXIF orientation applied. 16-bit, grey, CMYK and
- * ICC-tagged images are converted to 8-bit sRGB; alpha is flattened onto white; animations give their
- * first frame. The header is checked first (`sniffImage`), so empty/text files, truncated headers and
- * decompression bombs are refused before decoding; truncated pixel data is an error, not grey garbage.
- * Errors are VoxfaceError: NOT_AN_IMAGE, TRUNCATED_IMAGE or IMAGE_TOO_LARGE.
+ * ICC-tagged images are converted to 8-bit sRGB; alpha is flattened onto white; animations and multi-page
+ * files give frame `frame` (default 0, the first). The header is checked first (`sniffImage`), so empty/text
+ * files, truncated headers and decompression bombs are refused before decoding; truncated pixel data is an error,
+ * not grey garbage. Errors are VoxfaceError: NOT_AN_IMAGE, TRUNCATED_IMAGE or IMAGE_TOO_LARGE.
  *
  *   const image = await decodeImage(await readFile('photo.jpg'));
+ *   const third = await decodeImage(gifBytes, {}, 2);   // the third frame of an animated GIF
  */
-export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}): Promise<RGBImage> {
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}, frame = 0): Promise<RGBImage> {
   const header = sniffImage(bytes, limits);
   if (header.format === 'pnm') return decodePnm(bytes);
   if (header.format === 'bmp') return decodeBmp(bytes);
@@ -27,6 +29,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}):
     const { data, info } = await sharp(bytes, {
       limitInputPixels: maxPixels,
       failOn: 'truncated',
+      page: frame,
       pages: 1,
       sequentialRead: true,
     })
@@ -40,6 +43,21 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = {}):
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
     throw asDecodeError(e, header.format);
+  }
+}
+
+/**
+ * How many frames (animation frames, or pages of a multi-page TIFF) an image has, from its header: 1 for a still
+ * image, and 1 when the header cannot be read (decodeImage then says why).
+ *
+ *   const n = await frameCount(gifBytes);   // 12
+ */
+export async function frameCount(bytes: Uint8Array): Promise<number> {
+  try {
+    const { pages } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    return pages && pages > 1 ? pages : 1;
+  } catch {
+    return 1;
   }
 }
 

@@ -19,12 +19,12 @@ import { reconstruct } from '../pipeline.ts';
 import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
 import { VoxfaceError } from '../types.ts';
 import type { FaceDetector, ReconstructionResult, RGBImage } from '../types.ts';
-import { decodeImage } from './decode.ts';
+import { decodeImage, frameCount } from './decode.ts';
 import type { DecodeLimits } from '../decode/sniff.ts';
 import { loadFaceDetector } from './detectors.ts';
 import { loadModel } from './session.ts';
 
-export { decodeImage } from './decode.ts';
+export { decodeImage, frameCount } from './decode.ts';
 export { loadModel } from './session.ts';
 export { loadFaceDetector } from './detectors.ts';
 
@@ -50,11 +50,27 @@ export interface Voxface {
   readonly deps: PipelineDeps;
   /** Reconstructs faces in a decoded image. */
   reconstruct(image: RGBImage, options?: ReconstructOptions): Promise<ReconstructionResult>;
-  /** Decodes image bytes (any format sharp reads, EXIF orientation applied) and reconstructs. */
-  reconstructBytes(bytes: Uint8Array, options?: ReconstructOptions): Promise<{ image: RGBImage; result: ReconstructionResult; decodeMs: number }>;
+  /**
+   * Decodes image bytes (any format sharp reads, EXIF orientation applied) and reconstructs. In an animation or a
+   * multi-page file without a face on its first frame, the next frames are tried (up to MAX_FRAMES_TRIED);
+   * `frame` says which one was used.
+   */
+  reconstructBytes(bytes: Uint8Array, options?: ReconstructOptions): Promise<Reconstructed>;
   /** Reads, decodes and reconstructs a file. */
-  reconstructFile(file: string, options?: ReconstructOptions): Promise<{ image: RGBImage; result: ReconstructionResult; decodeMs: number }>;
+  reconstructFile(file: string, options?: ReconstructOptions): Promise<Reconstructed>;
 }
+
+/** A reconstructed photo: its pixels, the result, the decode time, and which frame of how many was used. */
+export interface Reconstructed {
+  image: RGBImage;
+  result: ReconstructionResult;
+  decodeMs: number;
+  /** The frame used (0-based) and how many the file has (1 for a still image). */
+  frame: { index: number; count: number };
+}
+
+/** Frames of an animation tried for a face before giving up (each costs a decode and a detector pass). */
+export const MAX_FRAMES_TRIED = 10;
 
 /** Loads the model and the detectors (once; reuse the returned object for every photo). */
 export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
@@ -68,12 +84,24 @@ export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),
     async reconstructBytes(bytes, o) {
-      const t0 = performance.now();
-      const image = await decodeImage(bytes, options.limits);
-      const decodeMs = performance.now() - t0;
-      const result = await reconstruct(image, deps, o);
-      result.timings.decode = decodeMs;
-      return { image, result, decodeMs };
+      const count = await frameCount(bytes);
+      const tried = Math.min(count, MAX_FRAMES_TRIED);
+      for (let index = 0; ; index++) {
+        const t0 = performance.now();
+        const image = await decodeImage(bytes, options.limits, index);
+        const decodeMs = performance.now() - t0;
+        try {
+          const result = await reconstruct(image, deps, o);
+          result.timings.decode = decodeMs;
+          return { image, result, decodeMs, frame: { index, count } };
+        } catch (e) {
+          if (!(e instanceof VoxfaceError && e.code === 'NO_FACE') || count === 1) throw e;
+          if (index + 1 >= tried) {
+            const which = tried === count ? `any of its ${count} frames` : `its first ${tried} of ${count} frames`;
+            throw new VoxfaceError('NO_FACE', `no face found in ${which}`);
+          }
+        }
+      }
     },
     async reconstructFile(file, o) {
       let bytes: Uint8Array;
