@@ -233,9 +233,9 @@ async function runPhoto(
   } catch (e) {
     return { photo: name, size: `${image.width}×${image.height}`, faces: 0, triangles: 0, total: NaN, error: (e as Error).message };
   }
-  const [, glbJson] = timeIt(() => exportResult(fresh(result), ['glb', 'json'], 'face'));
-  const [, allFormats] = timeIt(() => exportResult(fresh(result), [...FORMATS], 'face'));
-  const perFormat = FORMATS.map((f) => timeIt(() => exportResult(fresh(result), [f as Format], 'face'))[1]);
+  const [, glbJson] = timeIt(() => exportResult(fresh(result), 'face', { formats: ['glb', 'json'] }));
+  const [, allFormats] = timeIt(() => exportResult(fresh(result), 'face', { formats: [...FORMATS] }));
+  const perFormat = FORMATS.map((f) => timeIt(() => exportResult(fresh(result), 'face', { formats: [f as Format] }))[1]);
   const sum = (k: string) => result.faces.reduce((s, f) => s + (f.timings[k] ?? 0), 0);
   const stage: Record<string, number> = {
     decode,

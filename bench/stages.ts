@@ -134,11 +134,11 @@ for (const { name, image, face } of await cases()) {
   const textured = { ...face, mesh: tex.out };
   const t = tex.out.texture as RGBImage;
   const png = time(() => texturePNG(tex.out)!);
-  const glb = time(() => exportFace(textured, image, ['glb'], 'face'));
-  const obj = time(() => exportFace(textured, image, ['obj'], 'face'));
-  const all = time(() => exportFace(textured, image, ['glb', 'obj', 'ply', 'stl', 'volume', 'nrrd', 'depth'], 'face'));
-  const depth = time(() => exportFace(textured, image, ['depth'], 'face'));
-  const nrrd = time(() => exportFace(textured, image, ['nrrd'], 'face'));
+  const glb = time(() => exportFace(textured, image, 'face', { formats: ['glb'] }));
+  const obj = time(() => exportFace(textured, image, 'face', { formats: ['obj'] }));
+  const all = time(() => exportFace(textured, image, 'face', { formats: ['glb', 'obj', 'ply', 'stl', 'volume', 'nrrd', 'depth'] }));
+  const depth = time(() => exportFace(textured, image, 'face', { formats: ['depth'] }));
+  const nrrd = time(() => exportFace(textured, image, 'face', { formats: ['nrrd'] }));
   const table: [string, Timing][] = [
     ...rows,
     ['textureMesh', tex],
@@ -168,6 +168,6 @@ for (const { name, image, face } of await cases()) {
     writeFileSync(path.join(dir, 'uvs.f32'), raw(tex.out.uvs));
     writeFileSync(path.join(dir, 'colors.f32'), raw(tex.out.colors));
     writeFileSync(path.join(dir, 'texture.rgb'), t.data);
-    for (const [file, bytes] of Object.entries(all.out)) writeFileSync(path.join(dir, file), bytes);
+    for (const f of all.out) writeFileSync(path.join(dir, f.name), f.bytes);
   }
 }

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { VoxfaceError, type FaceResult, type Mesh, type ReconstructionResult, type TexturedMesh, type Volume } from '../src/types.ts';
 import { crc32, decodePNG, encodePNG, encodePNGGray16 } from '../src/image/png.ts';
 import { textureMesh } from '../src/texture/index.ts';
-import { depth, glb, json, npy, nrrd, obj, ply, stl, toExportFrame } from '../src/export/index.ts';
+import { depth, glb, json, npy, nrrd, obj, ply, stl, texturePNG, toExportFrame } from '../src/export/index.ts';
 import { closedSphere, ellipsoidSheet, gradientPhoto } from './_meshes.ts';
 import { glbAccessor, glbBufferView, readGLB, readNPYHeader, readNRRD, readPLY } from './_readers.ts';
 
@@ -128,8 +128,11 @@ test('GLB: contents parse back (frame, scale, PBR material, embedded PNG texture
 });
 
 test('OBJ + MTL + PNG: v with colours, vt flipped to OBJ convention, vn, f v/vt/vn', () => {
-  const files = obj.parse(textured, { name: 'head' });
-  assert.deepEqual(Object.keys(files).sort(), ['head.mtl', 'head.obj', 'head.png']);
+  const files = {
+    'head.obj': obj.parse(textured, { name: 'head', materialFile: 'head.mtl' }),
+    'head.mtl': obj.parseMaterial({ name: 'head', textureFile: 'head.png' }),
+    'head.png': texturePNG(textured)!,
+  };
   const text = new TextDecoder().decode(files['head.obj']).split('\n');
   const rows = (tag: string) => text.filter((l) => l.startsWith(tag + ' ')).map((l) => l.split(' ').slice(1));
   assert.ok(text.includes('mtllib head.mtl') && text.includes('usemtl head'));
@@ -150,7 +153,10 @@ test('OBJ + MTL + PNG: v with colours, vt flipped to OBJ convention, vn, f v/vt/
   assert.match(mtl, /newmtl head/);
   assert.match(mtl, /map_Kd head\.png/);
   assert.deepEqual(decodePNG(files['head.png']).data, textured.texture.data);
-  assert.throws(() => obj.parse(textured, { name: '../evil' }), VoxfaceError);
+  assert.throws(() => obj.parse(textured, { materialFile: 'my head.mtl' }), VoxfaceError);
+  assert.throws(() => obj.parseMaterial({ textureFile: 'a\nmap_Kd b.png' }), VoxfaceError);
+  // without a material file: no mtllib, no usemtl
+  assert.ok(!new TextDecoder().decode(obj.parse(textured)).includes('mtllib'));
 });
 
 test('PLY: binary little-endian with normals, s/t and uchar colours parses back', () => {
@@ -214,8 +220,7 @@ const crop = { size: 12, scale: 1.5, offset: [100, 50] as [number, number] };
 
 test('NPY + JSON sidecar: header, C-order uint8 data and photo-frame geometry', () => {
   const vol = testVolume();
-  const files = npy.parse(vol, { crop });
-  const bytes = files['volume.npy'];
+  const bytes = npy.parse(vol);
   const head = readNPYHeader(bytes);
   assert.deepEqual(head, { descr: '|u1', fortran: false, shape: [4, 5, 6], dataOffset: head.dataOffset });
   assert.equal(head.dataOffset % 64, 0);
@@ -224,7 +229,8 @@ test('NPY + JSON sidecar: header, C-order uint8 data and photo-frame geometry', 
   assert.equal(data[0], 0);
   assert.equal(data[1], 255);
   assert.equal(data[(2 * 5 + 3) * 6 + 4], Math.round(((2 * 31 + 3 * 7 + 4) / 130) * 255));
-  const side = JSON.parse(new TextDecoder().decode(files['volume.json']));
+  const side = JSON.parse(new TextDecoder().decode(npy.parseSidecar(vol, { crop, file: 'v.volume.npy' })));
+  assert.equal(side.file, 'v.volume.npy');
   assert.deepEqual(side.shape, [4, 5, 6]);
   assert.equal(side.voxelSize, 3); // 2 crop px per voxel × 1.5 photo px per crop px
   assert.deepEqual(side.origin, [101.5, 51.5, -4.5]); // (0.5·3 + 100, 0.5·3 + 50, (0.5 − 2)·3)
@@ -234,7 +240,7 @@ const python = spawnSync('/usr/bin/python3', ['-c', 'import numpy'], { encoding:
 test('NPY loads in numpy with the right shape, dtype and values', { skip: python.status === 0 ? false : 'needs /usr/bin/python3 with numpy' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxface-npy-'));
   try {
-    writeFileSync(join(dir, 'v.npy'), npy.parse(testVolume())['volume.npy']);
+    writeFileSync(join(dir, 'v.npy'), npy.parse(testVolume()));
     const out = execFileSync('/usr/bin/python3', ['-c', `import numpy as np; a = np.load('${join(dir, 'v.npy')}'); print(a.shape, a.dtype, int(a[2, 3, 4]), int(a.sum()))`], { encoding: 'utf8' });
     const q = Array.from(testVolume().data, (x) => Math.round(Math.min(Math.max(x, 0), 1) * 255));
     assert.equal(out.trim(), `(4, 5, 6) uint8 ${q[(2 * 5 + 3) * 6 + 4]} ${q.reduce((s, x) => s + x, 0)}`);

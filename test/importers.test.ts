@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { textureMesh } from '../src/texture/index.ts';
-import { glb, obj, ply, stl } from '../src/export/index.ts';
+import { glb, obj, ply, stl, texturePNG } from '../src/export/index.ts';
 import { closedSphere, ellipsoidSheet, gradientPhoto } from './_meshes.ts';
 
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).status === 0;
@@ -27,7 +27,9 @@ const SPHERE_NT = sphere.indices.length / 3;
 const dir = mkdtempSync(join(tmpdir(), 'voxface-import-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'face.glb'), glb.parse(textured));
-for (const [name, bytes] of Object.entries(obj.parse(textured))) writeFileSync(join(dir, name), bytes);
+writeFileSync(join(dir, 'face.obj'), obj.parse(textured, { materialFile: 'face.mtl' }));
+writeFileSync(join(dir, 'face.mtl'), obj.parseMaterial({ textureFile: 'face.png' }));
+writeFileSync(join(dir, 'face.png'), texturePNG(textured)!);
 writeFileSync(join(dir, 'face.ply'), ply.parse(textured, { textureFile: 'face.png' }));
 writeFileSync(join(dir, 'sphere.stl'), stl.parse(sphere));
 

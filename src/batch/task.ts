@@ -132,13 +132,13 @@ export async function runTask(vox: Voxface, spec: TaskSpec, env: TaskEnv): Promi
     const { result } = await vox.reconstructBytes(bytes, spec.settings.recon);
     const base = path.posix.basename(spec.name);
     const relDir = path.posix.dirname(spec.name);
-    const files = exportResult(result, spec.settings.formats, base, { frame: spec.settings.frame, solidSTL: spec.settings.solid });
+    const files = exportResult(result, base, { formats: spec.settings.formats, frame: spec.settings.frame, solidSTL: spec.settings.solid });
     const dir = path.join(spec.out, ...relDir.split('/'));
     const written: string[] = [];
     let total = 0;
     try {
       await mkdir(dir, { recursive: true });
-      for (const [file, data] of Object.entries(files)) {
+      for (const { name: file, bytes: data } of files) {
         await writeFileAtomic(path.join(dir, file), data);
         written.push(relDir === '.' ? file : `${relDir}/${file}`);
         total += data.byteLength;

@@ -10,7 +10,8 @@
  */
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { exportResult } from '../export/files.ts';
+import { baseName, exportResult } from '../export/files.ts';
+import type { ExportedFile } from '../export/files.ts';
 import { commandLineHelp, option } from '../options.ts';
 import type { Options } from '../options.ts';
 import { VoxfaceError } from '../types.ts';
@@ -108,14 +109,13 @@ export async function main(
       const t0 = performance.now();
       const { result } = await vox.reconstructFile(file, opts.options);
       const t1 = performance.now();
-      const base = path.basename(file).replace(/\.[^.]+$/, '');
-      const out = exportResult(result, opts.options.formats, base, opts.options);
-      for (const [name, bytes] of Object.entries(out)) await writeFile(path.join(opts.out, name), bytes);
+      const out = exportResult(result, baseName(file), opts.options);
+      await writeOutputs(opts.out, out);
       const t2 = performance.now();
       if (progress) io.stderr('\r\x1b[K');
       if (!opts.quiet) {
         const n = result.faces.length;
-        io.stdout(`${file}: ${n} face${n === 1 ? '' : 's'} → ${Object.keys(out).length} files in ${opts.out} (${Math.round(t2 - t0)} ms)\n`);
+        io.stdout(`${file}: ${n} face${n === 1 ? '' : 's'} → ${out.length} files in ${opts.out} (${Math.round(t2 - t0)} ms)\n`);
       }
       if (opts.timings) io.stdout(formatTimings(file, result.timings, result.faces.map((f) => f.timings), t2 - t1));
     } catch (e) {
@@ -135,6 +135,11 @@ export function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; 
   if (local.version) return 'version';
   if (positionals.length === 0) throw new Error('no input images given');
   return { inputs: positionals, opts: { out: local.out, options, timings: local.timings, quiet: local.quiet } };
+}
+
+/** Writes one photo's files (the export manifest) into the output folder. */
+export async function writeOutputs(dir: string, files: readonly ExportedFile[]): Promise<void> {
+  for (const f of files) await writeFile(path.join(dir, f.name), f.bytes);
 }
 
 /** Files from the arguments: image files as given, folders searched recursively for image extensions. */

@@ -1,11 +1,14 @@
 /**
- * Exporters: each format is a namespace with a `parse(...)` that returns bytes (or named files);
- * writing them is the caller's job. Mesh files share one frame convention (frame.ts).
+ * Exporters: each format is a namespace with a `parse(...)` that returns bytes and does no I/O; a file that
+ * references another (OBJ → MTL → PNG, PLY → PNG, volume sidecar → NPY) is given that file's name. Writing is
+ * the caller's job; `exportResult` (files.ts) names and makes every file of a result. Mesh files share one
+ * frame convention (frame.ts).
  *
  * @example
  * import { glb, obj } from './export/index.ts';
  * const bytes = glb.parse(textured, { metresPerPixel: 0.0008 });
- * const files = obj.parse(textured, { name: 'face' });
+ * const objText = obj.parse(textured, { materialFile: 'face.mtl' });
+ * const mtl = obj.parseMaterial({ textureFile: 'face.png' });
  */
 export * as glb from './glb.ts';
 export * as obj from './obj.ts';

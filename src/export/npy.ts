@@ -1,5 +1,6 @@
 /**
- * NumPy .npy exporter for the network volume, with a JSON sidecar describing its geometry.
+ * NumPy .npy exporter for the network volume (`parse`), with a JSON sidecar describing its geometry
+ * (`parseSidecar`, given the .npy file's name it describes).
  *
  * The array is uint8 occupancy (0–255 = probability × 255), shape (D, H, W) in C order, i.e.
  * `np.load('volume.npy')[d, r, c]` is slice d (z, toward the camera), row r (y, down), column c
@@ -7,32 +8,42 @@
  * (c, r, d, 1) to photo (x, y, z, 1).
  *
  * @example
- * const files = parse(face.volume, { crop: face.crop }); // { 'volume.npy', 'volume.json' }
+ * writeFileSync('face.volume.npy', parse(face.volume));
+ * writeFileSync('face.volume.json', parseSidecar(face.volume, { crop: face.crop, file: 'face.volume.npy' }));
  */
 import type { Crop, Volume } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
 import { quantizeVolume, volumeGeometry } from './volume.ts';
 
-export interface NPYOptions {
+export interface SidecarOptions {
   /** The crop the volume came from: places it in the photo frame (else the crop frame). */
   crop?: Crop;
-  /** Base file name (default 'volume'). */
-  name?: string;
+  /** The .npy file the sidecar describes (its `file` field; default 'volume.npy'). */
+  file?: string;
 }
 
 /**
- * Encodes the volume as `<name>.npy` + `<name>.json`.
+ * Encodes the volume as .npy bytes: uint8, shape (D, H, W).
  *
  * @example
- * const { 'volume.npy': npy, 'volume.json': json } = parse(volume, { crop });
+ * const bytes = parse(volume);
  */
-export function parse(volume: Volume, options: NPYOptions = {}): Record<string, Uint8Array> {
-  const name = options.name ?? 'volume';
-  if (!/^[\w.-]+$/.test(name)) throw new VoxfaceError('BAD_ARGUMENT', `volume base name must be a plain file name, got "${name}"`);
-  const data = quantizeVolume(volume);
+export function parse(volume: Volume): Uint8Array {
+  return npy(quantizeVolume(volume), [volume.depth, volume.height, volume.width]);
+}
+
+/**
+ * The JSON sidecar of a volume's .npy: shape, axes, voxel size, origin and the voxel → photo matrix.
+ *
+ * @example
+ * const json = parseSidecar(volume, { crop, file: 'face.volume.npy' });
+ */
+export function parseSidecar(volume: Volume, options: SidecarOptions = {}): Uint8Array {
+  const file = options.file ?? 'volume.npy';
+  if (/[\0\n]/.test(file) || file.length === 0) throw new VoxfaceError('BAD_ARGUMENT', `volume file name must be a plain file name, got "${file}"`);
   const { spacing, origin } = volumeGeometry(volume, options.crop);
   const sidecar = {
-    file: `${name}.npy`,
+    file,
     dtype: 'uint8',
     shape: [volume.depth, volume.height, volume.width],
     axes: ['d: slice, z toward the camera', 'r: row, y down', 'c: column, x right'],
@@ -48,8 +59,7 @@ export function parse(volume: Volume, options: NPYOptions = {}): Record<string, 
     ],
     ...(options.crop ? { crop: options.crop, cropVoxelSize: volume.voxelSize } : {}),
   };
-  const enc = new TextEncoder();
-  return { [`${name}.npy`]: npy(data, [volume.depth, volume.height, volume.width]), [`${name}.json`]: enc.encode(JSON.stringify(sidecar, null, 2) + '\n') };
+  return new TextEncoder().encode(JSON.stringify(sidecar, null, 2) + '\n');
 }
 
 /**

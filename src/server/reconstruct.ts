@@ -9,11 +9,11 @@
  * ```
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { exportFace } from '../export/files.ts';
-import type { Format } from '../export/files.ts';
+import { baseName, exportResult } from '../export/files.ts';
+import type { ExportedFile, FileRole, Format } from '../export/files.ts';
 import { option, OptionError, optionsFromText, resolveOptions, resolveTable } from '../options.ts';
 import type { Options, OptionsInput } from '../options.ts';
-import { parse as jsonBytes, toJSON } from '../export/json.ts';
+import { toJSON } from '../export/json.ts';
 import type { ResultJSON } from '../export/json.ts';
 import type { Voxface } from '../node/index.ts';
 import { HttpError } from './errors.ts';
@@ -42,6 +42,8 @@ export interface ReconstructRequest {
 export interface FileEntry {
   name: string;
   format: Format;
+  /** What the file is within its format (the export manifest's role: mesh, material, texture, …). */
+  role: FileRole;
   bytes: number;
   url?: string;
   base64?: string;
@@ -70,12 +72,8 @@ export function isImageContentType(type: string): boolean {
   return /^image\/[\w.+-]+$/.test(type) || type === 'application/octet-stream';
 }
 
-/** A safe base name from an uploaded file name ("My Photo.jpg" → "My_Photo"). */
-export function baseName(filename: string | undefined): string {
-  const stem = (filename ?? '').replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '');
-  const safe = stem.replace(/[^\w-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
-  return safe || 'face';
-}
+/** A safe base name from an uploaded file name ("My Photo.jpg" → "My_Photo"): the exporters' own `baseName`. */
+export { baseName };
 
 /**
  * Validates the request: where the image is, the options of the table the server exposes (`faces`, `formats`,
@@ -163,10 +161,9 @@ export async function reconstructRequest(req: ReconstructRequest, ctx: Reconstru
   }
   const timings = { ...done.timings, total: performance.now() - t0 };
   if (req.glb) {
-    const name = `${req.base}.glb`;
-    const bytes = done.files.get(name);
-    if (!bytes) throw new HttpError(500, 'INTERNAL', 'no GLB was produced');
-    return { kind: 'glb', name, bytes };
+    const file = done.files.find((f) => f.face === 0 && f.format === 'glb');
+    if (!file) throw new HttpError(500, 'INTERNAL', 'no GLB was produced');
+    return { kind: 'glb', name: file.name, bytes: file.bytes };
   }
   return { kind: 'json', body: respond(done, req, ctx.store, timings) };
 }
@@ -183,51 +180,29 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 
 interface Exported {
   json: ResultJSON;
-  files: Map<string, Uint8Array>;
-  /** File names and formats per face, and for the whole photo. */
-  faceFiles: { name: string; format: Format }[][];
-  photoFiles: { name: string; format: Format }[];
+  /** The export manifest: every file with its face, format and role. */
+  files: ExportedFile[];
 }
 
-/** Exports the requested formats with the CLI's naming (`exportResult`'s: base, base.face1, …). */
+/** Exports the requested formats (one `exportResult`: one PNG encode and one pose fit per face). */
 function exportFiles(result: Parameters<typeof toJSON>[0], req: ReconstructRequest): Exported {
-  const files = new Map<string, Uint8Array>();
-  const formats = req.options.formats;
-  const faceFiles = result.faces.map((face, i) => {
-    const name = i === 0 ? req.base : `${req.base}.face${i}`;
-    const list: { name: string; format: Format }[] = [];
-    for (const format of formats) {
-      if (format === 'json') continue;
-      for (const [file, bytes] of Object.entries(exportFace(face, result.image, [format], name, req.options))) {
-        files.set(file, bytes);
-        list.push({ name: file, format });
-      }
-    }
-    return list;
-  });
-  const photoFiles: { name: string; format: Format }[] = [];
-  if (formats.includes('json')) {
-    files.set(`${req.base}.json`, jsonBytes(result));
-    photoFiles.push({ name: `${req.base}.json`, format: 'json' });
-  }
-  return { json: toJSON(result), files, faceFiles, photoFiles };
+  return { json: toJSON(result), files: exportResult(result, req.base, req.options) };
 }
 
 function respond(done: Exported, req: ReconstructRequest, store: ResultStore, timings: Record<string, number>): ReconstructResponse {
-  const all: Record<string, Uint8Array> = Object.fromEntries(done.files);
-  const stored = req.inline || done.files.size === 0 ? undefined : store.put(all);
-  const entry = ({ name, format }: { name: string; format: Format }): FileEntry => {
-    const bytes = done.files.get(name)!;
+  const all: Record<string, Uint8Array> = Object.fromEntries(done.files.map((f) => [f.name, f.bytes]));
+  const stored = req.inline || done.files.length === 0 ? undefined : store.put(all);
+  const entry = ({ name, format, role, bytes }: ExportedFile): FileEntry => {
     return stored
-      ? { name, format, bytes: bytes.byteLength, url: `/api/v1/results/${stored.id}/${encodeURIComponent(name)}` }
-      : { name, format, bytes: bytes.byteLength, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
+      ? { name, format, role, bytes: bytes.byteLength, url: `/api/v1/results/${stored.id}/${encodeURIComponent(name)}` }
+      : { name, format, role, bytes: bytes.byteLength, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
   };
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
     ...(stored ? { id: stored.id, expires: new Date(stored.expires).toISOString() } : {}),
     image: done.json.image,
-    faces: done.json.faces.map((f, i) => ({ ...f, files: done.faceFiles[i].map(entry) })),
-    files: done.photoFiles.map(entry),
+    faces: done.json.faces.map((f, i) => ({ ...f, files: done.files.filter((x) => x.face === i).map(entry) })),
+    files: done.files.filter((x) => x.face === null).map(entry),
     timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round(v)])),
   };
 }

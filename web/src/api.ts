@@ -6,19 +6,21 @@
  * const result = await reconstructOnServer(file, (fraction, text) => showProgress(fraction, text));
  * ```
  */
+import type { OptionsInput } from '../../src/options.ts';
 import type { ReconstructResponse } from '../../src/server/reconstruct.ts';
+import { serverQuery } from './options.ts';
 import { PageError } from './result.ts';
 import type { PageFile, PageResult } from './result.ts';
 
 /** Progress callback: fraction 0..1, or undefined while waiting with no measure. */
 export type Progress = (fraction: number | undefined, text: string) => void;
 
-/** Sends the photo and resolves with the result, or rejects with a PageError. */
-export function reconstructOnServer(file: Blob, name: string, onProgress: Progress, signal?: AbortSignal): Promise<PageResult> {
+/** Sends the photo (with the page's options, see options.ts) and resolves with the result, or rejects with a PageError. */
+export function reconstructOnServer(file: Blob, name: string, onProgress: Progress, signal?: AbortSignal, options: OptionsInput = {}): Promise<PageResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/reconstruct?faces=all&formats=all');
+    xhr.open('POST', `/api/v1/reconstruct?${serverQuery(options, 'all')}`);
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => {
@@ -47,6 +49,7 @@ function toPageResult(body: ReconstructResponse, ms: number): PageResult {
   const file = (f: ReconstructResponse['files'][number]): PageFile => ({
     name: f.name,
     format: f.format,
+    role: f.role,
     bytes: f.bytes,
     href: f.url ?? URL.createObjectURL(new Blob([Uint8Array.from(atob(f.base64 ?? ''), (c) => c.charCodeAt(0))])),
   });
@@ -61,7 +64,7 @@ function toPageResult(body: ReconstructResponse, ms: number): PageResult {
     photoFiles,
     ms,
     async glb(i) {
-      const entry = faces[i]?.find((f) => f.format === 'glb' && f.name.endsWith('.glb'));
+      const entry = faces[i]?.find((f) => f.format === 'glb');
       if (!entry) throw new PageError('NO_GLB', 'the server sent no GLB for this face');
       const res = await fetch(entry.href);
       if (!res.ok) throw new PageError('EXPIRED', 'the result has expired on the server; reconstruct the photo again');

@@ -11,7 +11,7 @@
 import { browserSupport, loadBrowserVoxface } from '../../src/browser/index.ts';
 import type { BrowserVoxface } from '../../src/browser/index.ts';
 import { exportResult, FORMATS } from '../../src/export/files.ts';
-import type { Format } from '../../src/export/files.ts';
+import type { ExportedFile } from '../../src/export/files.ts';
 import { toJSON } from '../../src/export/json.ts';
 import { VoxfaceError } from '../../src/types.ts';
 import type { Progress } from './api.ts';
@@ -35,15 +35,6 @@ export function prepare(onProgress?: Progress): Promise<BrowserVoxface> {
   return loading;
 }
 
-/** Which format a file of `exportResult` belongs to, from its name. */
-export function formatOf(name: string): Format {
-  if (name.endsWith('.depth.png')) return 'depth';
-  if (/\.volume\.(npy|json)$/.test(name)) return 'volume';
-  const ext = name.slice(name.lastIndexOf('.') + 1);
-  if (ext === 'mtl' || ext === 'png') return 'obj';
-  return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : 'json';
-}
-
 /** Reconstructs a photo on this device. Rejects with a PageError. */
 export async function reconstructOnDevice(file: Blob, base: string, onProgress: Progress): Promise<PageResult> {
   const t0 = performance.now();
@@ -55,25 +46,18 @@ export async function reconstructOnDevice(file: Blob, base: string, onProgress: 
     bitmap.close();
     onProgress(undefined, 'Making the files…');
     await new Promise((r) => setTimeout(r, 0));
-    const files = exportResult(result, FORMATS, base);
+    const files = exportResult(result, base, { formats: [...FORMATS] });
     const json = toJSON(result);
     const urls: string[] = [];
-    const entry = (name: string): PageFile => {
-      const bytes = files[name];
-      const href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    const bytesOf = new Map(files.map((f) => [f.name, f.bytes]));
+    const entry = (f: ExportedFile): PageFile => {
+      const href = URL.createObjectURL(new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
       urls.push(href);
-      return { name, format: formatOf(name), bytes: bytes.byteLength, href };
+      return { name: f.name, format: f.format, role: f.role, bytes: f.bytes.byteLength, href };
     };
     const faces: PageFile[][] = json.faces.map(() => []);
     const photoFiles: PageFile[] = [];
-    for (const name of Object.keys(files)) {
-      if (name === `${base}.json`) {
-        photoFiles.push(entry(name));
-        continue;
-      }
-      const m = name.slice(base.length).match(/^\.face(\d+)\./);
-      faces[m ? Number(m[1]) : 0]?.push(entry(name));
-    }
+    for (const f of files) (f.face === null ? photoFiles : faces[f.face]).push(entry(f));
     return {
       mode: 'device',
       json,
@@ -81,9 +65,9 @@ export async function reconstructOnDevice(file: Blob, base: string, onProgress: 
       photoFiles,
       ms: performance.now() - t0,
       async glb(i) {
-        const f = faces[i]?.find((x) => x.name.endsWith('.glb'));
-        if (!f) throw new PageError('NO_GLB', 'no GLB for this face');
-        const bytes = files[f.name];
+        const f = faces[i]?.find((x) => x.format === 'glb');
+        const bytes = f && bytesOf.get(f.name);
+        if (!bytes) throw new PageError('NO_GLB', 'no GLB for this face');
         return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
       },
       dispose() {

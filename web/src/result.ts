@@ -13,6 +13,8 @@ import type { ResultJSON } from '../../src/export/json.ts';
 export interface PageFile {
   name: string;
   format: string;
+  /** What the file is within its format (the export manifest's role: model, mesh, material, texture, …). */
+  role: string;
   bytes: number;
   /** A same-origin link (server mode) or a blob: URL (device mode). */
   href: string;
@@ -46,28 +48,40 @@ export class PageError extends Error {
   }
 }
 
-/** A friendly sentence for an error code (falls back to the server's or pipeline's own message). */
+/** The message as a sentence: capital first letter, one full stop. */
+function sentence(message: string): string {
+  const m = message.trim().replace(/[.\s]+$/, '');
+  return m ? `${m[0].toUpperCase()}${m.slice(1)}.` : '';
+}
+
+/**
+ * A friendly sentence for an error code, built around the server's or the pipeline's own message so that each
+ * thing is said once: "This file is not a photo that can be read: a text file (expected JPEG, PNG, …)."
+ */
 export function explain(code: string, message: string): string {
+  const detail = message.trim().replace(/^not an image:\s*/i, '').replace(/[.\s]+$/, '');
   switch (code) {
     case 'NO_FACE':
+      // the pipeline's own words when they say more than "no face found" (too small, which frames were read)
+      if (detail && !/^no face found$/i.test(detail)) return `${sentence(detail)} Try a photo where the face is clearly visible.`;
       return 'No face was found in this photo. Try one where the face is clearly visible, well lit and not tiny.';
     case 'NOT_AN_IMAGE':
     case 'UNSUPPORTED_MEDIA_TYPE':
-      return `This file is not a photo that can be read (JPEG, PNG, WebP… expected). (${message})`;
+      return detail ? `This file is not a photo that can be read: ${detail}.` : 'This file is not a photo that can be read (JPEG, PNG, WebP… expected).';
     case 'TRUNCATED_IMAGE':
-      return `This photo file is damaged or incomplete. (${message})`;
+      return detail ? `This photo file is damaged or incomplete: ${detail}.` : 'This photo file is damaged or incomplete.';
     case 'EMPTY_BODY':
       return 'This file is empty.';
     case 'IMAGE_TOO_LARGE':
-      return `This photo is too large: ${message}. Try a smaller one.`;
+      return `This photo is too large${detail ? `: ${detail}` : ''}. Try a smaller one.`;
     case 'BUSY':
-      return `The server is busy right now; try again in a few seconds. (${message})`;
+      return 'The server is busy right now; try again in a few seconds.';
     case 'TIMEOUT':
       return 'The server took too long with this photo. Try again, or a smaller photo.';
     case 'NETWORK':
       return 'The server cannot be reached. Check the connection, or use "On this device".';
     default:
-      return message;
+      return sentence(message);
   }
 }
 
