@@ -3,12 +3,18 @@
  * onnxruntime-web, TF.js WebAssembly). The photo never leaves the machine.
  *
  * ```ts
- * import { browserSupport, loadBrowserVoxface } from './browser/index.ts';
- * if (browserSupport().ok) {
- *   const vox = await loadBrowserVoxface({ modelUrl: '/models/model.onnx' });
- *   const { result } = await vox.reconstructBlob(file);
- *   const files = exportResult(result, ['glb'], 'face');
- * }
+ * import { exportResult } from 'voxface';
+ * import { browserSupport, loadBrowserVoxface } from 'voxface/browser';
+ *
+ * const support = browserSupport();
+ * if (!support.ok) throw new Error(`this browser cannot run voxface: ${support.why}`);
+ * // the model and the runtimes' files as `npm start` serves them (/models/, /vendor/)
+ * const vox = await loadBrowserVoxface({ modelUrl: '/models/model.onnx' });
+ * const photo = await (await fetch('/examples/face.jpg')).blob();  // or a File from an <input type=file>
+ * const { result, bitmap } = await vox.reconstructBlob(photo, { faces: 'largest' });
+ * bitmap.close();
+ * const [glb] = exportResult(result, 'face', { formats: ['glb'] });
+ * console.log(`${glb.name}: ${glb.bytes.length} bytes, yaw ${result.faces[0].pose.yaw.toFixed(0)}°`);
  * ```
  */
 import { reconstruct } from '../pipeline.ts';
@@ -22,6 +28,7 @@ import { loadWebModel } from './session.ts';
 export { decodeBlob, bitmapToRGB } from './decode.ts';
 export { loadWebModel, wrapWebSession } from './session.ts';
 export { loadBrowserDetector, initWasmBackend } from './detector.ts';
+export { browserSupport } from './support.ts';
 
 export interface BrowserVoxfaceOptions {
   /** The ONNX model URL, its sidecar beside it (default '/models/model.onnx'). */
@@ -44,13 +51,6 @@ export interface BrowserVoxface {
   reconstructBlob(blob: Blob, options?: ReconstructOptions): Promise<{ image: RGBImage; bitmap: ImageBitmap; result: ReconstructionResult; decodeMs: number }>;
 }
 
-/** Whether this browser can run the pipeline itself, and if not, why. */
-export function browserSupport(): { ok: boolean; why?: string } {
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') return { ok: false, why: 'WebAssembly is not available' };
-  if (typeof createImageBitmap !== 'function') return { ok: false, why: 'createImageBitmap is not available' };
-  if (typeof fetch !== 'function') return { ok: false, why: 'fetch is not available' };
-  return { ok: true };
-}
 
 /** Loads the network and the detectors (once; reuse the returned object for every photo). */
 export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
