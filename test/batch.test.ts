@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, JOURNAL_NAME } from '../src/batch/journal.ts';
 import { itemId, optionsHash, planInputs } from '../src/batch/plan.ts';
+import { jobSettings } from '../src/batch/plan.ts';
 import type { JobSettings } from '../src/batch/plan.ts';
 import { WorkerPool } from '../src/batch/pool.ts';
 import { defaultModel, runBatch } from '../src/batch/run.ts';
@@ -18,7 +19,7 @@ import { modelDigest } from '../src/batch/plan.ts';
 import { assertGLB, items, makePhotos, readJournal } from './_batch.ts';
 
 // flip off and a small texture: the same pipeline, faster (these tests are about the batch, not the mesh)
-const SETTINGS: JobSettings = { recon: { faces: 'all', flip: false, textureSize: 128 }, formats: ['glb', 'json'], frame: 'y-up', solid: false };
+const SETTINGS: JobSettings = jobSettings({ flip: false, textureSize: 128 });
 
 function capture() {
   const out: string[] = [];
@@ -74,7 +75,9 @@ test('planning: names from files, folders and URLs; taken names; ids depend on t
       ],
     );
     const h1 = optionsHash(SETTINGS, 'm1', '1.0.0');
-    assert.equal(h1, optionsHash({ ...SETTINGS, recon: { faces: 'all', box: undefined } }, 'm1', '1.0.0'), 'undefined options do not count');
+    assert.equal(h1, optionsHash(jobSettings({ flip: false, textureSize: 128, smooth: 10 }), 'm1', '1.0.0'), 'a default given or not: the same');
+    assert.equal(h1, optionsHash({ ...SETTINGS, box: undefined }, 'm1', '1.0.0'), 'undefined options do not count');
+    assert.deepEqual(Object.keys(jobSettings({ threads: 3, model: 'x.onnx' })).filter((k) => k === 'threads' || k === 'model'), []);
     assert.notEqual(h1, optionsHash({ ...SETTINGS, formats: ['glb'] }, 'm1', '1.0.0'));
     assert.notEqual(h1, optionsHash(SETTINGS, 'm2', '1.0.0'));
     assert.notEqual(h1, optionsHash(SETTINGS, 'm1', '1.0.1'));
@@ -148,7 +151,7 @@ test('local batch: outcomes in the journal, resume skips what is done, --retry-f
 
     // 5. other options: other ids, so the photos are made again
     c = capture();
-    const flat = { ...SETTINGS, formats: ['json' as const] };
+    const flat = jobSettings({ flip: false, textureSize: 128, formats: ['json'] });
     s = await runBatch([photos[0].file], { out, jobs: 1, settings: flat }, c.io);
     assert.deepEqual([s.done, s.skipped], [1, 0]);
   } finally {

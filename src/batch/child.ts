@@ -48,8 +48,11 @@ async function start(): Promise<void> {
       return;
     }
     chain = chain.then(async () => {
+      const c0 = process.cpuUsage();
       const outcome = await runTask(v, m.spec, { worker: init.worker, fetchTimeoutMs: init.fetchTimeoutMs });
-      send({ type: 'outcome', outcome });
+      const c = process.cpuUsage(c0);
+      // CPU time of this process (every thread) during the task: the bench tells contention from work with it
+      send({ type: 'outcome', outcome: { ...outcome, cpuMs: (c.user + c.system) / 1000 } });
     });
   });
   send({ type: 'ready', loadMs: performance.now() - t0, model });

@@ -71,7 +71,10 @@ export interface SummaryRecord {
   /** Wall time of the run, and of loading the model apart (local mode). */
   ms: number;
   loadMs?: number;
+  /** Stopped before the end: by a signal, or by `stopped`. */
   interrupted: boolean;
+  /** Why the run stopped by itself (a full disk): the same command goes on once that is fixed. */
+  stopped?: string;
 }
 
 export type JournalRecord = RunRecord | ItemRecord | SummaryRecord;

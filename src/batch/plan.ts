@@ -17,8 +17,8 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Format } from '../export/files.ts';
-import type { ReconstructOptions } from '../pipeline.ts';
+import { isOptionKey, optionRows, resolveOptions } from '../options.ts';
+import type { ExportSettings, OptionsInput, ReconstructSettings } from '../options.ts';
 
 /** Image file extensions looked for in folders. */
 export const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
@@ -40,12 +40,26 @@ export interface PlanProblem {
   message: string;
 }
 
-/** What the output files of a photo depend on, besides the photo and the model. */
-export interface JobSettings {
-  recon: Omit<ReconstructOptions, 'now'>;
-  formats: Format[];
-  frame: 'y-up' | 'photo';
-  solid: boolean;
+/**
+ * What the output files of a photo depend on besides the photo and the model: the options table's reconstruction
+ * and export rows, resolved (every default filled in, so the options hash sees the values actually used).
+ */
+export type JobSettings = ReconstructSettings & ExportSettings;
+
+/**
+ * The job settings of some options: validated, defaults filled in, load rows (model, threads) left out — the model
+ * counts by its digest, and threads do not change the outputs.
+ *
+ * ```ts
+ * jobSettings({ flip: false }).formats;   // ['glb', 'json']
+ * ```
+ */
+export function jobSettings(options: OptionsInput = {}): JobSettings {
+  const all = resolveOptions(Object.fromEntries(Object.entries(options).filter(([k]) => isOptionKey(k))) as OptionsInput);
+  const keep = optionRows()
+    .filter(([, spec]) => spec.group === 'reconstruct' || spec.group === 'export')
+    .map(([k]) => k);
+  return Object.fromEntries(keep.map((k) => [k, all[k]])) as JobSettings;
 }
 
 export function isUrl(s: string): boolean {

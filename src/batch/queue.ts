@@ -48,7 +48,7 @@ export interface QueueOptions {
 /** The queue's defaults, named. */
 export const QUEUE_DEFAULTS = { name: 'voxface', lockMs: 30_000, stallMs: 30_000, maxStalls: 1, keepS: 7 * 24 * 3600, pollMs: 5_000 } as const;
 
-/** Redis could not be reached (exit code 4). */
+/** Redis could not be reached (exit code 5). */
 export class QueueUnreachableError extends Error {}
 
 /** ioredis options from a redis:// or rediss:// URL (throws on anything else). */

@@ -14,6 +14,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareOutputFolder } from '../node/write.ts';
 import { Journal } from './journal.ts';
 import type { ItemRecord, SummaryRecord } from './journal.ts';
 import { itemId, modelDigest, optionsHash, packageVersion, planInputs } from './plan.ts';
@@ -101,6 +102,7 @@ export async function prepareBatch(
   io: Pick<BatchIO, 'stderr'>,
 ): Promise<PreparedBatch> {
   const out = path.resolve(options.out);
+  await prepareOutputFolder(out); // WriteError naming the folder and the cause, before any work
   const modelPath = path.resolve(options.model ?? defaultModel());
   let model: string;
   try {
@@ -159,7 +161,8 @@ export function formatSummary(s: BatchSummary, journalFile: string): string {
   const load = s.loadMs !== undefined ? `, model loaded in ${(s.loadMs / 1000).toFixed(1)} s` : '';
   return (
     `voxface: ${s.done} done (${s.faces} face${s.faces === 1 ? '' : 's'}), ${nFailed} failed${why}, ${s.skipped} skipped, ` +
-    `${(s.ms / 1000).toFixed(1)} s${load}${s.interrupted ? ', INTERRUPTED (run the same command again to go on)' : ''}; journal ${journalFile}\n`
+    `${(s.ms / 1000).toFixed(1)} s${load}` +
+    `${s.stopped ? `, STOPPED: ${s.stopped} (fix that and run the same command again)` : s.interrupted ? ', INTERRUPTED (run the same command again to go on)' : ''}; journal ${journalFile}\n`
   );
 }
 
@@ -192,21 +195,36 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
     }
     const p = pool;
     const bar = !io.quiet && pending.length > 0 ? new BatchProgress(pending.length, io) : undefined;
-    const onAbort = () => void p?.close(true);
+    // stops on the caller's signal, or on a failure every later photo would share (a full disk)
+    const stop = new AbortController();
+    const onAbort = () => {
+      stop.abort();
+      void p?.close(true);
+    };
+    if (io.signal?.aborted) onAbort();
     io.signal?.addEventListener('abort', onAbort, { once: true });
     let next = 0;
     const lane = async () => {
-      while (p && next < pending.length && !io.signal?.aborted) {
+      while (p && next < pending.length && !stop.signal.aborted) {
         const spec = pending[next++];
         let outcome: TaskOutcome;
         let tries = 0;
         for (;;) {
           tries++;
           outcome = await p.run(spec);
-          if (outcome.ok || !outcome.retryable || tries >= attempts || io.signal?.aborted) break;
-          await sleep(backoffMs * 2 ** (tries - 1), io.signal);
+          if (outcome.ok || !outcome.retryable || outcome.fatal || tries >= attempts || stop.signal.aborted) break;
+          await sleep(backoffMs * 2 ** (tries - 1), stop.signal);
         }
         if (!outcome.ok && outcome.code === 'INTERRUPTED') continue; // still pending: not recorded
+        if (!outcome.ok && outcome.fatal) {
+          // not recorded either: the photo is fine, the run cannot go on; the same command goes on later
+          if (!stop.signal.aborted) {
+            summary.stopped = outcome.message;
+            (bar ? (s: string) => bar.log(io, s) : io.stderr)(`voxface: stopping: ${outcome.message}\n`);
+            onAbort();
+          }
+          continue;
+        }
         await journal.append(itemRecord(spec, outcome, tries));
         if (outcome.ok) {
           summary.done++;
@@ -224,7 +242,7 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
     await Promise.all(Array.from({ length: (p?.jobs ?? 0) * 2 }, lane));
     bar?.stop();
     io.signal?.removeEventListener('abort', onAbort);
-    summary.interrupted = io.signal?.aborted === true;
+    summary.interrupted = stop.signal.aborted;
   } finally {
     await pool?.close(true);
     summary.ms = Math.round(performance.now() - t0);

@@ -10,18 +10,18 @@
  * // or { ok: false, code: 'NO_FACE', message: 'no face found', retryable: false, ... }
  * ```
  * Failure codes: the pipeline's own (NOT_AN_IMAGE, TRUNCATED_IMAGE, IMAGE_TOO_LARGE, NO_FACE, BAD_ARGUMENT,
- * MODEL_ERROR), NOT_FOUND and READ_FAILED (the input file), FETCH_FAILED (the URL), WRITE_FAILED (an output file),
- * INTERNAL (a bug). `retryable` says whether trying again later may succeed (a full disk, a busy server, an
+ * MODEL_ERROR), NOT_FOUND and READ_FAILED (the input file), FETCH_FAILED (the URL), WRITE_FAILED (an output file:
+ * src/node/write.ts names the folder and the cause), INTERNAL (a bug). `retryable` says whether trying again later may succeed (a full disk, a busy server, an
  * unreachable URL), as opposed to a property of the photo or the settings.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportResult } from '../export/files.ts';
 import type { DecodeLimits } from '../decode/sniff.ts';
 import { DEFAULT_LIMITS } from '../decode/sniff.ts';
 import type { Voxface } from '../node/index.ts';
 import { VoxfaceError } from '../types.ts';
-import { writeFileAtomic } from './atomic.ts';
+import { prepareOutputFolder, writeError, writeFileAtomic } from '../node/write.ts';
 import { isUrl } from './plan.ts';
 import type { JobSettings } from './plan.ts';
 
@@ -43,8 +43,19 @@ export interface TaskSpec {
 }
 
 export type TaskOutcome =
-  | { ok: true; id: string; faces: number; files: string[]; bytes: number; ms: number; worker: string }
-  | { ok: false; id: string; code: string; message: string; retryable: boolean; ms: number; worker: string };
+  | { ok: true; id: string; faces: number; files: string[]; bytes: number; ms: number; cpuMs?: number; worker: string }
+  | {
+      ok: false;
+      id: string;
+      code: string;
+      message: string;
+      retryable: boolean;
+      /** The same cause fails every later photo too (a full disk): a local batch stops. */
+      fatal?: boolean;
+      ms: number;
+      cpuMs?: number;
+      worker: string;
+    };
 
 export interface TaskEnv {
   /** Who runs it: recorded in the journal. */
@@ -60,6 +71,7 @@ export class TaskError extends Error {
     readonly code: string,
     message: string,
     readonly retryable: boolean,
+    readonly fatal = false,
   ) {
     super(message);
   }
@@ -117,35 +129,43 @@ async function readSource(source: string, env: TaskEnv): Promise<Uint8Array> {
 }
 
 /** The failure code, one-line message and retryability of anything a task threw. */
-export function classify(e: unknown): { code: string; message: string; retryable: boolean } {
-  if (e instanceof TaskError) return { code: e.code, message: e.message, retryable: e.retryable };
+export function classify(e: unknown): { code: string; message: string; retryable: boolean; fatal?: boolean } {
+  if (e instanceof TaskError) return { code: e.code, message: e.message, retryable: e.retryable, ...(e.fatal ? { fatal: true } : {}) };
   if (e instanceof VoxfaceError) return { code: e.code, message: e.message.split('\n')[0], retryable: e.code === 'IO_ERROR' };
   const msg = e instanceof Error ? e.message : String(e);
   return { code: 'INTERNAL', message: `internal error: ${msg.split('\n')[0]}`, retryable: false };
 }
+
+/** Output folders this process has created and checked (each once, not once per photo). */
+const prepared = new Set<string>();
 
 /** Runs one photo; never throws (failures come back as `{ ok: false }`). */
 export async function runTask(vox: Voxface, spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
   const t0 = performance.now();
   try {
     const bytes = await readSource(spec.source, env);
-    const { result } = await vox.reconstructBytes(bytes, spec.settings.recon);
+    const { result } = await vox.reconstructBytes(bytes, spec.settings);
     const base = path.posix.basename(spec.name);
     const relDir = path.posix.dirname(spec.name);
-    const files = exportResult(result, base, { formats: spec.settings.formats, frame: spec.settings.frame, solidSTL: spec.settings.solid });
+    const files = exportResult(result, base, spec.settings);
     const dir = path.join(spec.out, ...relDir.split('/'));
     const written: string[] = [];
     let total = 0;
     try {
-      await mkdir(dir, { recursive: true });
-      for (const { name: file, bytes: data } of files) {
-        await writeFileAtomic(path.join(dir, file), data);
-        written.push(relDir === '.' ? file : `${relDir}/${file}`);
-        total += data.byteLength;
+      if (!prepared.has(dir)) {
+        await prepareOutputFolder(dir);
+        prepared.add(dir);
+      }
+      for (const f of files) {
+        await writeFileAtomic(path.join(dir, f.name), f.bytes);
+        written.push(relDir === '.' ? f.name : `${relDir}/${f.name}`);
+        total += f.bytes.byteLength;
       }
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-      throw new TaskError('WRITE_FAILED', `cannot write to ${dir}: ${code}`, TRANSIENT_FS.has(code));
+      const w = writeError(e, dir);
+      // a full disk or a flaky one may pass later; a read-only or forbidden folder will not
+      const retryable = w.problem === 'DISK_FULL' || w.problem === 'IO';
+      throw new TaskError('WRITE_FAILED', w.message, retryable, w.fatal);
     }
     return { ok: true, id: spec.id, faces: result.faces.length, files: written, bytes: total, ms: performance.now() - t0, worker: env.worker };
   } catch (e) {

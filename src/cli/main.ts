@@ -33,6 +33,9 @@ export const CLI_OPTIONS = {
 export const HELP = `voxface — one photo of a face in, a textured 3D model of that face out
 
 Usage: voxface <image|folder>... [options]
+       voxface batch <image|folder|URL>... -o <dir> [--jobs n] [--queue redis://host:port]   many photos, resumable
+       voxface worker --queue redis://host:port [--jobs n]       a queue worker (see voxface batch --help)
+       (batch and worker are subcommands only as the first argument; a file of that name is ./batch)
 
 Options:
 ${commandLineHelp('cli', CLI_OPTIONS)}
@@ -66,6 +69,11 @@ export async function main(
     isTTY: process.stderr.isTTY,
   },
 ): Promise<number> {
+  // subcommands: the first argument only, so `voxface ./batch` still reads a file named batch
+  if (argv[0] === 'batch' || argv[0] === 'worker') {
+    const sub = await import('./batch.ts');
+    return argv[0] === 'batch' ? sub.batchMain(argv.slice(1), io) : sub.workerMain(argv.slice(1), io);
+  }
   let opts: CliOptions;
   let inputs: string[];
   try {

@@ -1,0 +1,185 @@
+/**
+ * Batch throughput bench (`npm run bench -- --batch`): photos per second of the batch's worker-process pool for
+ * `--jobs 1` (one onnxruntime thread: the base rate), `--jobs 2` (one thread each) and `--jobs 1 --threads 2`, on the
+ * same photos, in steady state, and the ratio of each to the ideal (the base rate × jobs).
+ *
+ *   npm run bench -- --batch [--photos <dir>]... [--rounds 2] [--repeat 2] [--json <file>] [--model <onnx>]
+ *
+ * Steady state: every process first runs two photos untimed (JIT, caches), then the timed phase starts with every
+ * process idle; its rate counts the photos finished while every process still had work (up to the moment the last
+ * photo is handed out), so neither loading nor the tail of the last photos is in it. Model loading is timed apart
+ * (per process, in the table). The configurations take turns `--repeat` times (A B C A B C …) so a change of the
+ * machine's load hits each of them alike; the rates are the sums over the turns. Each task is the batch's own: read
+ * the file, reconstruct (every face), export GLB + JSON, write them atomically into a temporary folder.
+ *
+ * A shared machine: besides the wall-clock rates, each row has the median CPU time per photo of its processes
+ * (user + system, every thread; more than the 1 × 1 row's when processes slow each other, e.g. through the memory
+ * bus) and how many cores the rest of the machine kept busy meanwhile (from /proc/stat, less our processes' CPU
+ * time). A wall-clock ratio below the target with other work on the machine is a measurement of the machine.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WorkerPool } from '../src/batch/pool.ts';
+import { jobSettings } from '../src/batch/plan.ts';
+import type { JobSettings } from '../src/batch/plan.ts';
+import type { TaskOutcome, TaskSpec } from '../src/batch/task.ts';
+
+export interface BatchBenchOptions {
+  photos: string[];
+  /** Times each photo is run per turn (default 2). */
+  rounds?: number;
+  /** Turns of every configuration (default 2). */
+  repeat?: number;
+  model?: string;
+  settings?: JobSettings;
+  /** Configurations as [jobs, threads] (default [[1,1],[2,1],[1,2]]). */
+  configs?: [number, number][];
+}
+
+export interface BatchBenchRow {
+  jobs: number;
+  threads: number;
+  /** Photos counted in steady state, over every turn. */
+  photos: number;
+  /** Seconds of the steady-state phases, summed. */
+  seconds: number;
+  photosPerSecond: number;
+  /** photosPerSecond / (base rate × jobs); the base is the 1 job × 1 thread row. */
+  ofIdeal?: number;
+  /** Each process's model + detector loading, ms. */
+  loadMs: number[];
+  failed: number;
+  /** Median wall and CPU (this process, every thread) ms per photo. */
+  wallMsPerPhoto: number;
+  cpuMsPerPhoto: number;
+  /** Cores kept busy by other programs during the timed phases (mean); undefined without /proc/stat. */
+  otherCores?: number;
+}
+
+/** Busy and total CPU seconds of the whole machine so far (Linux /proc/stat), or undefined. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  if (!existsSync('/proc/stat')) return undefined;
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const hz = 100; // USER_HZ
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / hz, total: total / hz };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+async function steadyRun(
+  pool: WorkerPool,
+  specs: TaskSpec[],
+): Promise<{ photos: number; seconds: number; failed: number; wall: number[]; cpu: number[]; otherCoreSeconds?: number; phaseSeconds: number }> {
+  let next = 0;
+  let finished = 0;
+  let failed = 0;
+  let tEnd = 0;
+  let countAtEnd = 0;
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  const m0 = machineCpu();
+  const t0 = performance.now();
+  const lane = async () => {
+    for (;;) {
+      if (next >= specs.length) {
+        if (tEnd === 0) {
+          tEnd = performance.now();
+          countAtEnd = finished;
+        }
+        return;
+      }
+      const o: TaskOutcome = await pool.run(specs[next++]);
+      finished++;
+      if (!o.ok) failed++;
+      wall.push(o.ms);
+      cpu.push(o.cpuMs ?? NaN);
+    }
+  };
+  await Promise.all(Array.from({ length: pool.jobs }, lane));
+  const phaseSeconds = (performance.now() - t0) / 1000;
+  const m1 = machineCpu();
+  const ours = cpu.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) / 1000;
+  const otherCoreSeconds = m0 && m1 ? Math.max(0, m1.busy - m0.busy - ours) : undefined;
+  return { photos: countAtEnd, seconds: (tEnd - t0) / 1000, failed, wall, cpu, otherCoreSeconds, phaseSeconds };
+}
+
+export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBenchRow[]; loadavgBefore: number[]; loadavgAfter: number[]; markdown: string }> {
+  const rounds = o.rounds ?? 2;
+  const repeat = o.repeat ?? 2;
+  const configs = o.configs ?? [
+    [1, 1],
+    [2, 1],
+    [1, 2],
+  ];
+  const settings: JobSettings = o.settings ?? jobSettings();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'voxface-bench-batch-'));
+  const loadavgBefore = os.loadavg();
+  const rows: BatchBenchRow[] = [];
+  const pools: WorkerPool[] = [];
+  try {
+    for (const [jobs, threads] of configs) {
+      const pool = await WorkerPool.start({ jobs, threads, model: o.model });
+      pools.push(pool);
+      rows.push({ jobs, threads, photos: 0, seconds: 0, photosPerSecond: 0, loadMs: pool.loadMs.map(Math.round), failed: 0, wallMsPerPhoto: 0, cpuMsPerPhoto: 0 });
+    }
+    let k = 0;
+    const specsFor = (pool: WorkerPool, n: number, tag: string): TaskSpec[] =>
+      Array.from({ length: n }, (_, i) => {
+        const file = o.photos[i % o.photos.length];
+        return { id: `b${k++}`, input: file, source: file, out: tmp, name: `${tag}/${i}`, settings, model: pool.model };
+      });
+    // warm-up: two photos per process, untimed
+    for (const pool of pools) await Promise.all(specsFor(pool, pool.jobs * 2, 'warm').map((s) => pool.run(s)));
+    const wall: number[][] = pools.map(() => []);
+    const cpu: number[][] = pools.map(() => []);
+    const other: { coreSeconds: number; seconds: number }[] = pools.map(() => ({ coreSeconds: 0, seconds: 0 }));
+    for (let turn = 0; turn < repeat; turn++) {
+      for (let c = 0; c < pools.length; c++) {
+        const r = await steadyRun(pools[c], specsFor(pools[c], o.photos.length * rounds, `t${turn}c${c}`));
+        rows[c].photos += r.photos;
+        rows[c].seconds += r.seconds;
+        rows[c].failed += r.failed;
+        wall[c].push(...r.wall);
+        cpu[c].push(...r.cpu);
+        if (r.otherCoreSeconds !== undefined) {
+          other[c].coreSeconds += r.otherCoreSeconds;
+          other[c].seconds += r.phaseSeconds;
+        }
+      }
+    }
+    rows.forEach((r, c) => {
+      r.wallMsPerPhoto = median(wall[c]);
+      r.cpuMsPerPhoto = median(cpu[c]);
+      if (other[c].seconds > 0) r.otherCores = other[c].coreSeconds / other[c].seconds;
+    });
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  for (const r of rows) r.photosPerSecond = r.photos / r.seconds;
+  const base = rows.find((r) => r.jobs === 1 && r.threads === 1);
+  if (base) for (const r of rows) r.ofIdeal = r.photosPerSecond / (base.photosPerSecond * r.jobs);
+  const loadavgAfter = os.loadavg();
+  const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  const lines = [
+    `voxface batch bench: ${o.photos.length} photos × ${rounds} per turn × ${repeat} turns per configuration, steady state; ` +
+      `${os.cpus()[0]?.model ?? 'cpu'} ×${os.availableParallelism()}, load average ${la(loadavgBefore)} → ${la(loadavgAfter)}`,
+    '',
+    '| jobs × onnxruntime threads | photos counted | seconds | photos/s | of ideal (1×1 rate × jobs) | median wall ms / photo | median CPU ms / photo | other programs, cores busy | model load per process, ms | failed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.jobs} × ${r.threads} | ${r.photos} | ${r.seconds.toFixed(1)} | ${r.photosPerSecond.toFixed(2)} | ` +
+        `${r.ofIdeal === undefined ? '–' : `${(r.ofIdeal * 100).toFixed(0)}%`} | ${r.wallMsPerPhoto.toFixed(0)} | ${r.cpuMsPerPhoto.toFixed(0)} | ` +
+        `${r.otherCores === undefined ? '–' : r.otherCores.toFixed(2)} | ${r.loadMs.join(', ')} | ${r.failed} |`,
+    ),
+  ];
+  return { rows, loadavgBefore, loadavgAfter, markdown: lines.join('\n') };
+}
