@@ -4,6 +4,7 @@
  *   npm run bench -- [--photos <dir>]... [--runs 1] [--threads 2] [--faces largest|all]
  *                    [--texture-size <n>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu] [--model <onnx>]
  *                    [every pipeline option of the table: --flip off, --landmarks network, … (npm run bench -- --help)]
+ *   npm run bench -- --batch [--rounds 2] [--repeat 2] [same photos and options]   batch throughput (bench/batch.ts)
  *
  * Photos: by default 12 spread over `../shared/faces` (sorted paths, evenly spaced) plus the 8 of
  * `../shared/aflw2000-3d-dev` (`VOXFACE_SHARED` overrides `../shared`); a missing folder is skipped
@@ -52,6 +53,13 @@ export const BENCH_OPTIONS = {
   json: option.optPath({ default: undefined, metavar: 'file', help: 'also write the report as JSON to this file' }),
   noMc: option.boolean({ default: false, switch: true, help: 'skip the marching-cubes timing' }),
   clock: option.choice({ choices: ['wall', 'cpu'], default: 'wall', help: "wall clock, or the process's CPU time (user + system, every thread)" }),
+  batch: option.boolean({
+    default: false,
+    switch: true,
+    help: 'batch throughput instead: steady-state photos/s of the worker pool at --jobs 1 and 2 (bench/batch.ts)',
+  }),
+  rounds: option.int({ min: 1, max: 100, default: 2, help: 'with --batch: runs of each photo per turn' }),
+  repeat: option.int({ min: 1, max: 100, default: 2, help: 'with --batch: turns of each configuration, taken in rotation' }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
 };
 
@@ -158,6 +166,14 @@ async function main(argv: string[]): Promise<number> {
   const { photos: all, notes } = choosePhotos();
   const photos = args.limit ? all.slice(0, args.limit) : all;
   for (const n of notes) console.error(n);
+  if (args.batch) {
+    const { benchBatch } = await import('./batch.ts');
+    const { jobSettings } = await import('../src/batch/plan.ts');
+    const report = await benchBatch({ photos, rounds: args.rounds, repeat: args.repeat, model: options.model, settings: jobSettings(options) });
+    console.log(report.markdown);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), ...report, markdown: undefined }, null, 2) + '\n');
+    return photos.length > 0 ? 0 : 1;
+  }
   const load0 = os.loadavg();
   const recon: ReconstructOptions = { ...options, now };
 

@@ -59,18 +59,21 @@ test('planning: names from files, folders and URLs; taken names; ids depend on t
     writeFileSync(join(dir, 'in', 'a.jpg'), 'x');
     writeFileSync(join(dir, 'in', 'a.png'), 'x');
     writeFileSync(join(dir, 'in', 'notes.txt'), 'x');
+    writeFileSync(join(dir, 'in', 'm n.jpg'), 'x'); // → m_n, as every output name is made safe
+    writeFileSync(join(dir, 'in', 'm_n.jpg'), 'x');
     await makePhotos(join(dir, 'in', 'out'), 1); // the output folder inside the input folder: not an input
     const { items: list, problems } = await planInputs([join(dir, 'in'), 'https://example.com/photos/x%20y.jpeg?s=1', join(dir, 'nope.jpg')], {
       exclude: join(dir, 'in', 'out'),
     });
     assert.deepEqual(
       list.map((i) => i.name),
-      ['a', 'sub/p00', 'x y'],
+      ['a', 'm_n', 'sub/p00', 'x_y'],
     );
     assert.deepEqual(
       problems.map((p) => [p.code, p.name]),
       [
         ['NAME_TAKEN', 'a'],
+        ['NAME_TAKEN', 'm_n'],
         ['NOT_FOUND', 'nope'],
       ],
     );

@@ -11,12 +11,15 @@
  * ```
  * Output names: a file given by itself is named by its base name (`a/b.jpg` → `b`), a photo found in a folder by
  * its path inside that folder (`photos/` + `sub/x.jpg` → `sub/x`, written as `out/sub/x.glb`), a URL by the last
- * segment of its path. A name already taken by an earlier input is a NAME_TAKEN problem for the later one.
+ * segment of its path; each part made safe as every output name is (export/names.ts: `My Photo` → `My_Photo`). A
+ * name already taken by an earlier input (ignoring case) is a NAME_TAKEN problem for the later one: no output is
+ * ever overwritten by another photo's.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baseName, safeBase } from '../export/names.ts';
 import { isOptionKey, optionRows, resolveOptions } from '../options.ts';
 import type { ExportSettings, OptionsInput, ReconstructSettings } from '../options.ts';
 
@@ -66,14 +69,7 @@ export function isUrl(s: string): boolean {
   return /^https?:\/\//i.test(s);
 }
 
-/** The file name part of an output name, safe for every file system. */
-function safeName(s: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-  const clean = s.replace(/[\u0000-\u001f<>:"|?*\\]/g, '_').trim();
-  return clean === '' || clean === '.' || clean === '..' ? 'photo' : clean;
-}
-
-/** Output name of a URL: the last segment of its path without the extension. */
+/** Output name of a URL: the last segment of its path without the extension, as `baseName` makes it safe. */
 export function urlName(url: string): string {
   let last = '';
   try {
@@ -82,7 +78,7 @@ export function urlName(url: string): string {
   } catch {
     last = '';
   }
-  return safeName(last.replace(/\.[^.]+$/, '').replace(/\//g, '_'));
+  return baseName(last);
 }
 
 /**
@@ -118,7 +114,7 @@ export async function planInputs(
     try {
       s = await stat(source);
     } catch {
-      problems.push({ input, source, name: path.basename(input).replace(/\.[^.]+$/, ''), code: 'NOT_FOUND', message: 'no such file or folder' });
+      problems.push({ input, source, name: baseName(input), code: 'NOT_FOUND', message: 'no such file or folder' });
       continue;
     }
     if (s.isDirectory()) {
@@ -127,11 +123,12 @@ export async function planInputs(
         .sort();
       if (found.length === 0) notes.push(`${input}: no images in this folder`);
       for (const rel of found) {
-        const name = rel.split(path.sep).map(safeName).join('/').replace(/\.[^./]+$/, '');
+        const segs = rel.split(path.sep);
+        const name = [...segs.slice(0, -1).map(safeBase), baseName(segs[segs.length - 1])].join('/');
         add(path.join(input, rel), path.join(source, rel), name);
       }
     } else {
-      add(input, source, safeName(path.basename(input).replace(/\.[^.]+$/, '')));
+      add(input, source, baseName(input));
     }
   }
   return { items, problems, notes };
