@@ -10,7 +10,7 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { prepareOutputFolder, writeFileAtomic, WriteError } from '../src/node/write.ts';
+import { prepareOutputFolder, writeFileAtomic, writeFilesAtomic, WriteError } from '../src/node/write.ts';
 
 const dir = process.argv[2];
 const full = path.join(dir, 'full');
@@ -30,6 +30,8 @@ const out = {
   smallFile: await attempt(() => writeFileAtomic(path.join(full, 'small.bin'), new Uint8Array(8 * 1024).fill(1))),
   bigFile: await attempt(() => writeFileAtomic(path.join(full, 'big.glb'), new Uint8Array(200 * 1024).fill(2))),
   fullAfter: readdirSync(full).sort(),
+  photoSet: await attempt(async () => void (await writeFilesAtomic(full, [{ name: 'b.json', bytes: new Uint8Array(1024) }, { name: 'b.glb', bytes: new Uint8Array(200 * 1024) }]))),
+  fullAfterSet: readdirSync(full).sort(),
   roNewFolder: await attempt(() => prepareOutputFolder(path.join(ro, 'new'))),
   roFolder: await attempt(() => prepareOutputFolder(ro)),
   roFile: await attempt(() => writeFileAtomic(path.join(ro, 'face.glb'), new Uint8Array(10))),

@@ -77,6 +77,8 @@ test('full disk and read-only folder (tmpfs and read-only bind mount under unsha
     assert.deepEqual(out.smallFile, { ok: true });
     assert.deepEqual(out.bigFile, { problem: 'DISK_FULL', errno: 'ENOSPC', fatal: true, message: `cannot write to ${dir}/full: the disk is full (ENOSPC)` });
     assert.deepEqual(out.fullAfter, ['small.bin'], 'no partial big.glb and no temporary file on the full disk');
+    assert.equal(out.photoSet.problem, 'DISK_FULL');
+    assert.deepEqual(out.fullAfterSet, ['small.bin'], 'all or nothing: b.json (which fitted) is not left without b.glb');
     assert.equal(out.roNewFolder.problem, 'READ_ONLY');
     assert.equal(out.roNewFolder.message, `cannot create the folder ${dir}/ro/new: the file system is read-only (EROFS)`);
     assert.equal(out.roFolder.message, `cannot write to ${dir}/ro: the file system is read-only (EROFS)`);

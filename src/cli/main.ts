@@ -6,18 +6,22 @@
  * voxface photos/ -o out/ --format glb,obj,ply,stl,volume,depth,json --largest
  * ```
  * Exit codes: 0 every input succeeded; 1 some input failed (bad image, no face: one line each on stderr,
- * the rest of the batch still completes); 2 usage error; 3 the model or the detectors could not be loaded.
+ * the rest of the batch still completes); 2 usage error; 3 the model or the detectors could not be loaded;
+ * 4 the output cannot be written (full disk: the run stops with a summary; read-only, no permission, not a folder).
+ * Progress: a bar on a terminal, plain lines on stderr elsewhere, nothing with --quiet (src/cli/progress.ts).
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { baseName, exportResult } from '../export/files.ts';
 import type { ExportedFile } from '../export/files.ts';
 import { commandLineHelp, option } from '../options.ts';
 import type { Options } from '../options.ts';
+import { prepareOutputFolder, writeFilesAtomic, WriteError } from '../node/write.ts';
 import { VoxfaceError } from '../types.ts';
 import { parseCommandLine } from './args.ts';
+import { createProgress } from './progress.ts';
 
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, MODEL: 3 } as const;
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, MODEL: 3, WRITE: 4 } as const;
 
 const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
 
@@ -25,7 +29,7 @@ const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/
 export const CLI_OPTIONS = {
   out: option.path({ default: 'out', short: 'o', metavar: 'dir', help: 'output folder' }),
   timings: option.boolean({ default: false, switch: true, help: 'print time per stage for each photo' }),
-  quiet: option.boolean({ default: false, switch: true, short: 'q', help: 'no progress, only errors' }),
+  quiet: option.boolean({ default: false, switch: true, short: 'q', help: 'no progress and no result lines, only errors' }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
   version: option.boolean({ default: false, switch: true, short: 'v', help: 'the version' }),
 };
@@ -49,8 +53,12 @@ Examples:
   voxface group.jpg --format json --threads 2 --timings
   voxface profile.png --box 120,80,200,240 --format glb,stl --solid
 
+Progress: a bar on a terminal (photos, faces, rate, ETA, the face within a group photo); plain lines on
+stderr elsewhere; none with --quiet.
+
 Exit codes: 0 all inputs done; 1 some inputs failed (each named on stderr, the rest still written);
-2 usage error; 3 the model or detectors could not be loaded.`;
+2 usage error; 3 the model or detectors could not be loaded; 4 the output cannot be written (a full disk
+stops the run with a summary of what was written; a read-only, missing or unwritable folder is named).`;
 
 interface CliOptions {
   out: string;
@@ -60,10 +68,21 @@ interface CliOptions {
   quiet: boolean;
 }
 
+/** Where the CLI writes: injectable for tests. `isTTY`: stderr is a terminal (the progress bar goes there). */
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY?: boolean;
+  /** The terminal stream of the progress bar (default process.stderr). */
+  stream?: NodeJS.WriteStream;
+  /** stdout is the same terminal: result lines print above the bar (default process.stdout.isTTY). */
+  stdoutIsTTY?: boolean;
+}
+
 /** Runs the CLI; resolves to the exit code. Output streams are injectable for tests. */
 export async function main(
   argv: string[],
-  io: { stdout: (s: string) => void; stderr: (s: string) => void; isTTY?: boolean } = {
+  io: CliIO = {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     isTTY: process.stderr.isTTY,
@@ -97,6 +116,13 @@ export async function main(
     io.stderr('voxface: no image files given\n');
     return EXIT.FAILED;
   }
+  // the output folder first: nothing is computed for a folder that cannot take the files
+  try {
+    await prepareOutputFolder(opts.out);
+  } catch (e) {
+    io.stderr(`voxface: ${describe(e)}\n`);
+    return EXIT.WRITE;
+  }
 
   let vox;
   try {
@@ -106,34 +132,58 @@ export async function main(
     io.stderr(`voxface: cannot load the model: ${(e as Error).message.split('\n')[0]}\n`);
     return EXIT.MODEL;
   }
-  await mkdir(opts.out, { recursive: true });
 
   let failed = files.missing;
-  const progress = !opts.quiet && io.isTTY && files.length > 1;
+  let writeFailed = 0;
+  const written = { photos: 0, files: 0, bytes: 0 };
+  const progress = createProgress(files.list.length, {
+    mode: opts.quiet ? 'none' : io.isTTY ? 'bar' : 'lines',
+    io,
+    stream: io.stream,
+    resultsAboveBar: io.stdoutIsTTY ?? process.stdout.isTTY,
+  });
   for (let i = 0; i < files.list.length; i++) {
     const file = files.list[i];
-    if (progress) io.stderr(`\r${bar(i, files.list.length)} ${path.basename(file).slice(0, 40).padEnd(40)}`);
+    progress.startPhoto(file);
     try {
       const t0 = performance.now();
-      const { result } = await vox.reconstructFile(file, opts.options);
+      const { result, frame } = await vox.reconstructFile(file, { ...opts.options, onProgress: (p) => progress.step(p) });
       const t1 = performance.now();
       const out = exportResult(result, baseName(file), opts.options);
-      await writeOutputs(opts.out, out);
+      const bytes = await writeOutputs(opts.out, out);
+      written.photos++;
+      written.files += out.length;
+      written.bytes += bytes;
       const t2 = performance.now();
-      if (progress) io.stderr('\r\x1b[K');
+      progress.donePhoto(result.faces.length);
       if (!opts.quiet) {
         const n = result.faces.length;
-        io.stdout(`${file}: ${n} face${n === 1 ? '' : 's'} → ${out.length} files in ${opts.out} (${Math.round(t2 - t0)} ms)\n`);
+        const which = frame.count > 1 ? `, frame ${frame.index + 1} of ${frame.count}` : '';
+        progress.result(`${file}: ${n} face${n === 1 ? '' : 's'} → ${out.length} files in ${opts.out} (${Math.round(t2 - t0)} ms${which})\n`);
       }
-      if (opts.timings) io.stdout(formatTimings(file, result.timings, result.faces.map((f) => f.timings), t2 - t1));
+      if (opts.timings) progress.result(formatTimings(file, result.timings, result.faces.map((f) => f.timings), t2 - t1));
     } catch (e) {
-      failed++;
-      if (progress) io.stderr('\r\x1b[K');
-      io.stderr(`voxface: ${file}: ${describe(e)}\n`);
+      progress.error(`voxface: ${file}: ${describe(e)}\n`);
+      progress.donePhoto(0);
+      if (!(e instanceof WriteError)) {
+        failed++;
+        continue;
+      }
+      writeFailed++;
+      if (e.fatal) {
+        // a full disk: every later file would fail too — stop, and say what is there
+        progress.stop();
+        const left = files.list.length - i - 1;
+        io.stderr(
+          `voxface: stopped: ${e.message}. Written: ${written.photos} of ${files.list.length} photos (${written.files} files, ` +
+            `${(written.bytes / 1048576).toFixed(1)} MB) in ${opts.out}; ${file}${left > 0 ? ` and ${left} more` : ''} not written.\n`,
+        );
+        return EXIT.WRITE;
+      }
     }
   }
-  if (progress) io.stderr(`\r${bar(files.list.length, files.list.length)}\n`);
-  return failed > 0 ? EXIT.FAILED : EXIT.OK;
+  progress.stop();
+  return writeFailed > 0 ? EXIT.WRITE : failed > 0 ? EXIT.FAILED : EXIT.OK;
 }
 
 /** The command line → options (throws VoxfaceError BAD_ARGUMENT naming the flag). */
@@ -145,9 +195,12 @@ export function parse(argv: string[]): 'help' | 'version' | { opts: CliOptions; 
   return { inputs: positionals, opts: { out: local.out, options, timings: local.timings, quiet: local.quiet } };
 }
 
-/** Writes one photo's files (the export manifest) into the output folder. */
-export async function writeOutputs(dir: string, files: readonly ExportedFile[]): Promise<void> {
-  for (const f of files) await writeFile(path.join(dir, f.name), f.bytes);
+/**
+ * Writes one photo's files (the export manifest) into the output folder, all or nothing (no partial file, and no
+ * photo with only some of its files); returns the bytes written. Throws a WriteError.
+ */
+export async function writeOutputs(dir: string, files: readonly ExportedFile[]): Promise<number> {
+  return writeFilesAtomic(dir, files);
 }
 
 /** Files from the arguments: image files as given, folders searched recursively for image extensions. */
@@ -181,12 +234,6 @@ function describe(e: unknown): string {
   if (e instanceof VoxfaceError) return e.message.split('\n')[0];
   const msg = e instanceof Error ? e.message : String(e);
   return `internal error: ${msg.split('\n')[0]}`;
-}
-
-function bar(done: number, total: number): string {
-  const w = 24;
-  const k = Math.round((done / Math.max(total, 1)) * w);
-  return `[${'#'.repeat(k)}${'.'.repeat(w - k)}] ${done}/${total}`;
 }
 
 function formatTimings(file: string, photo: Record<string, number>, faces: Record<string, number>[], exportMs: number): string {

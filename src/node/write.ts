@@ -128,21 +128,42 @@ export async function prepareOutputFolder(folder: string): Promise<void> {
  * temporary file is removed and a WriteError is thrown.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempPath(file);
-  let renamed = false;
+  await writeFilesAtomic(path.dirname(file), [{ name: path.basename(file), bytes }]);
+}
+
+/**
+ * Writes a set of files into `folder` (one photo's outputs) all or nothing: every file goes to its temporary file
+ * first, and only when all are on the disk are they renamed into place. When any write fails, every temporary
+ * file is removed, the files already there stay as they were, and a WriteError is thrown. Returns the bytes written.
+ *
+ *   await writeFilesAtomic('out', [{ name: 'face.glb', bytes: glb }, { name: 'face.json', bytes: json }]);
+ */
+export async function writeFilesAtomic(folder: string, files: readonly { name: string; bytes: Uint8Array }[]): Promise<number> {
+  const temps: { tmp: string; file: string }[] = [];
+  let bytes = 0;
   try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
+    for (const f of files) {
+      const file = path.join(folder, f.name);
+      const tmp = tempPath(file);
+      const fh = await open(tmp, 'wx');
+      temps.push({ tmp, file });
+      try {
+        await fh.writeFile(f.bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      bytes += f.bytes.byteLength;
     }
-    await rename(tmp, file);
-    renamed = true;
+    while (temps.length) {
+      const { tmp, file } = temps[0];
+      await rename(tmp, file);
+      temps.shift();
+    }
+    return bytes;
   } catch (e) {
-    throw writeError(e, path.dirname(file));
+    throw writeError(e, folder);
   } finally {
-    if (!renamed) await unlink(tmp).catch(() => undefined);
+    for (const { tmp } of temps) await unlink(tmp).catch(() => undefined);
   }
 }
