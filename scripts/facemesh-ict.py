@@ -4,6 +4,8 @@ face surface (three ICT vertex ids and barycentric weights). Writes src/prior/co
 
     python3 scripts/facemesh-ict.py [--shared ../shared] [--out src/prior/correspondence.ts]
 
+It reads the vertex mirror map of models/ict-face.bin: run scripts/ict-basis.py first.
+
 How (the steps are printed with their residuals when run):
  1. Similarity (Umeyama) of the canonical mesh onto the ICT neutral face, from the 51 interior iBUG-68 landmark
     pairs (src/detect/mesh68.ts's Face Mesh vertices ↔ ICT's `landmarks68_multipie` vertices; the jaw points are
@@ -45,6 +47,16 @@ def mesh68_table() -> list[int]:
     ids = [int(x) for x in re.findall(r"\d+", body)]
     assert len(ids) == 68, len(ids)
     return ids
+
+
+def basis_mirror() -> np.ndarray:
+    """The vertex mirror map of models/ict-face.bin (run scripts/ict-basis.py first)."""
+    import struct
+
+    raw = open(os.path.join(ROOT, "models", "ict-face.bin"), "rb").read()
+    n = struct.unpack("<I", raw[8:12])[0]
+    spec = json.loads(raw[12:12 + n])["buffers"]["mirror"]
+    return np.frombuffer(raw, np.uint32, spec["shape"][0], 12 + n + spec["offset"]).astype(np.int64)
 
 
 def read_obj_vertices(path: str) -> np.ndarray:
@@ -200,8 +212,8 @@ def main():
           f"{[(man['expressions'][i], round(c, 2)) for i, c in enumerate(coef[identity.shape[0]:]) if c > 0.05]}")
 
     # 4–5. symmetric correspondence on the refined surface
-    d_m, mirror = cKDTree(neutral).query(neutral * np.array([-1, 1, 1]))
-    assert d_m.max() < 0.01
+    mirror = basis_mirror()[:V]  # the same mirror map as the runtime's (some vertices coincide: one choice for all)
+    assert (mirror < V).all() and np.abs(neutral[mirror] * [-1, 1, 1] - neutral).max() < 0.01
     mirror_canon = cKDTree(canon).query(canon * np.array([-1, 1, 1]))[1]
     assert (mirror_canon[mirror_canon] == np.arange(468)).all()
     P = q.copy()

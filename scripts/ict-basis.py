@@ -252,8 +252,13 @@ def main():
     # the mirror of every model vertex (x → −x), and of derived ones by their definitions
     from scipy.spatial import cKDTree
 
-    d, mirror = cKDTree(v).query(v * np.array([-1, 1, 1]))
-    assert d.max() < 0.01, d.max()
+    # within each region (the face's and the head's vertices meet at coincident seam vertices)
+    mirror = np.zeros(V, np.int64)
+    for lo, hi in ((0, f1 + 1), (f1 + 1, V)):
+        d, j = cKDTree(v[lo:hi]).query(v[lo:hi] * np.array([-1, 1, 1]))
+        assert d.max() < 0.01, d.max()
+        mirror[lo:hi] = j + lo
+    assert (mirror[mirror] == np.arange(V)).all()
 
     identity = np.load(os.path.join(a.ict, "identity.npy"), mmap_mode="r")[: a.modes, :V].astype(np.float64)
     expression = np.load(os.path.join(a.ict, "expression.npy"), mmap_mode="r")[:, :V].astype(np.float64)

@@ -73,6 +73,7 @@ function dist(b: number[], x: number, y: number): number {
 async function main() {
   const dir = process.argv[2] ?? 'bench-data/synthetic-tune';
   const grid = process.argv.includes('--grid');
+  const sources = (['facemesh', 'network'] as const).filter((x) => !process.argv.includes(`--no-${x}`));
   const gt = JSON.parse(await readFile(path.join(dir, 'ground_truth.json'), 'utf8')) as Record<string, GtEntry>;
   const inputs = await prepare(dir, gt);
   const basis = parseIctBasis(await readFile(path.join(path.dirname(defaultModelPath()), 'ict-face.bin')));
@@ -87,24 +88,30 @@ async function main() {
     if (gtVerts[name].length !== V0 * 3) throw new Error(`${name}: vertices file has ${gtVerts[name].length / 3} vertices`);
   }
 
-  const settings: { label: string; options: PriorFitOptions; modes: number }[] = [];
-  if (grid) {
-    for (const modes of [40, 60, 100]) {
-      for (const idp of [0.001, 0.004, 0.015, 0.06]) {
-        for (const exp of [0.0005, 0.002, 0.008]) {
-          settings.push({ label: `K ${modes} λid ${idp} λe ${exp}`, options: { identityPrior: idp, expressionPrior: exp }, modes });
+  const settings: { label: string; options: PriorFitOptions; modes: number; oval?: number }[] = [];
+  const gridArg = process.argv.find((a) => a.startsWith('--grid='));
+  if (gridArg) {
+    // --grid='[{"label": "...", "options": {...}, "modes": 60, "oval": 1}, ...]'
+    settings.push(...(JSON.parse(gridArg.slice(7)) as typeof settings));
+  } else if (grid) {
+    // identity and expression priors (1e6: the mean face / no expression), Face Mesh's depth weight
+    for (const dw of [0, 0.1, 0.3]) {
+      for (const idp of [0.015, 0.06, 0.25, 1e6]) {
+        for (const exp of [0.008, 0.03, 0.1, 1e6]) {
+          settings.push({ label: `dw ${dw} λid ${idp} λe ${exp}`, options: { identityPrior: idp, expressionPrior: exp, depthWeight: dw }, modes: 60 });
         }
       }
     }
   } else {
     settings.push({ label: 'defaults', options: {}, modes: 60 });
   }
-  const fitters = new Map<number, PriorFitter>();
+  const fitters = new Map<string, PriorFitter>();
   const rows: string[] = [];
   for (const st of settings) {
-    let fitter = fitters.get(st.modes);
-    if (!fitter) fitters.set(st.modes, (fitter = new PriorFitter(basis, { identityModes: st.modes })));
-    for (const source of ['facemesh', 'network'] as const) {
+    const key = `${st.modes}/${st.oval}`;
+    let fitter = fitters.get(key);
+    if (!fitter) fitters.set(key, (fitter = new PriorFitter(basis, { identityModes: st.modes, ovalWeight: st.oval })));
+    for (const source of sources) {
       const bins = [0, 1, 2].map(() => ({ posed: [] as number[], shape: [] as number[], ms: [] as number[] }));
       for (const [name, inp] of Object.entries(inputs)) {
         if (!inp.detected) continue;

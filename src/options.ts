@@ -137,6 +137,20 @@ export const OPTIONS = {
     help: 'test-time flip: average the network on the crop and its mirror (off is faster)',
     expose: RECONSTRUCTING,
   }),
+  shape: option.choice({
+    group: 'reconstruct',
+    choices: ['prior', 'network'],
+    default: 'prior',
+    help: "the surface: prior (the ICT face fitted to Face Mesh, on ICT's topology) or network (the volume's isosurface)",
+    expose: RECONSTRUCTING,
+  }),
+  head: option.boolean({
+    group: 'reconstruct',
+    default: false,
+    switch: true,
+    help: 'with shape prior: the whole head and neck (no hair), textured where the photo sees it',
+    expose: RECONSTRUCTING,
+  }),
   landmarks: option.choice({
     group: 'reconstruct',
     choices: ['fused', 'network'],

@@ -15,6 +15,8 @@ import { estimatePose } from './landmarks/pose.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, decimate, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
+import { fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
+import type { ShapePrior } from './prior/index.ts';
 import { textureMesh } from './texture/index.ts';
 import { textureSizeFor } from './texture/size.ts';
 import { blurVolume, depthMap } from './volume/index.ts';
@@ -41,6 +43,8 @@ export interface PipelineDeps {
   detector: FaceDetector;
   session: InferenceSession;
   model: ModelInfo;
+  /** The shape prior (models/ict-face.bin, see src/prior/); `shape: 'prior'` needs it. */
+  prior?: ShapePrior;
 }
 
 /**
@@ -141,9 +145,11 @@ export async function reconstructFace(
     if (crop === next || flip) out = await runOn(levels, crop, flip);
   }
 
+  const { volume } = out;
+  if (o.shape === 'prior') return priorFace();
+
   // 3. volume → mesh in the crop frame, then into the photo frame (the mesh from the blurred field, the
   //    result keeps the network's own volume)
-  const { volume } = out;
   const blur = o.volumeBlur;
   const field = blur > 0 ? time('mesh', () => blurVolume(volume, blur)) : volume;
   const surfaceOut: NetworkOutput = { ...out, volume: field };
@@ -187,10 +193,44 @@ export async function reconstructFace(
     crop,
     landmarks68,
     pose: fit.pose,
+    shape: 'network',
     mesh: textured,
     volume,
     timings,
   };
+
+  /** Steps 3–5 with the fitted ICT face as the surface. */
+  function priorFace(): FaceResult {
+    const prior = deps.prior;
+    if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network'");
+    const network68: Vec3[] = out.landmarks.map(([x, y, z]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1], z * crop.scale]);
+    const fit = time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68 }));
+    const region = o.head ? 'head' : 'face';
+    const mesh = time('mesh', () => priorMesh(prior.basis, fit, region));
+    // landmarks: x, y by the landmarks rule (Face Mesh's where it fits and the head turns < 45°, else the network's),
+    // z of the fitted face's landmark vertices
+    const onFace = time('landmarks', () => priorLandmarks(prior.basis, fit));
+    const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
+    const landmarks68: Vec3[] = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
+    const aspect = prior.basis.meshes[region].aspect;
+    const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
+    const textured = time('texture', () =>
+      textureMesh(mesh, image, { size: size > 0 ? size : 16, atlas: { aspect, mirrorTiles: aspect } }),
+    );
+    return {
+      box: det.box,
+      score: det.score,
+      detector: det.source,
+      crop,
+      landmarks68,
+      pose: fit.pose,
+      shape: 'prior',
+      prior: { ...fit, region },
+      mesh: textured,
+      volume,
+      timings,
+    };
+  }
 
   async function runOn(img: ImageLevels, c: Crop, withFlip: boolean): Promise<NetworkOutput> {
     const input = time('align', () => sampleCrop(img, c));

@@ -14,6 +14,7 @@
  *   z scales with the same factor).
  * - **Volume grid**: see `Volume`.
  */
+import type { PriorFit } from './prior/fit.ts';
 
 /** A decoded 8-bit RGB image, rows top to bottom, 3 bytes per pixel. */
 export interface RGBImage {
@@ -139,6 +140,13 @@ export interface FaceResult {
   /** 68 landmarks, iBUG order, photo frame. */
   landmarks68: Vec3[];
   pose: Pose;
+  /**
+   * Which surface `mesh` is: `prior`, the ICT face fitted to Face Mesh's points (or, for strongly turned faces, to the
+   * network's landmarks), on ICT's topology and uv atlas; or `network`, the isosurface of the network's volume.
+   */
+  shape: 'prior' | 'network';
+  /** The prior's fit when `shape` is `prior`: pose, scale, identity and expression weights, the region meshed. */
+  prior?: PriorFit & { region: 'face' | 'head' };
   /** Mesh in the photo frame (x right, y down, z toward the camera). */
   mesh: TexturedMesh;
   /** The network's volume (crop frame, see Volume). */

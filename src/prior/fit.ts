@@ -15,18 +15,20 @@
  * `P = s · R · X + t` in the camera frame (x right, y **up**, z toward the camera; the photo's y is −P.y).
  *
  * ## Objective
- *   Σ_i |D (s R X_i(c) + t − P_i)|² / s²  +  n · (λ_id |w|² + λ_e |e|²),   e ∈ [0, 1],
- * with D = diag(1, 1, depthWeight): Face Mesh's z measured no better than a flat guess, so it gets a low weight
- * (enough to settle the pose's depth ambiguity, not the shape); the network's z counts fully. Residuals are
- * measured in cm (÷ s), so the regularisers do not depend on the face's size in the photo.
+ *   Σ_i w_i |D (s R X_i(c) + t − P_i)|² / s²  +  n · (λ_id |w|² + λ_e |e|²),   e ∈ [0, 1], |w_k| ≤ 5,
+ * with D = diag(1, 1, depthWeight): Face Mesh's z measured no better than a flat guess, so it gets a low weight; the
+ * network's z counts fully. Residuals are measured in cm (÷ s), so the regularisers do not depend on the face's
+ * size in the photo. w_i: 1, or `ovalWeight` for Face Mesh's face-oval points.
  *
  * ## Method
- * Initial pose: a similarity (Horn) of the mean face's points onto the targets in 3D. Then alternate:
- *  - shape: with the pose fixed the objective is quadratic in c. Its normal matrix is
- *    `Σ_ab M_ab G_ab + λ` with M = Rᵀ D² R (3×3) and G_ab = Σ_i B_i[a]ᵀ B_i[b] precomputed once per point set, so
- *    a step costs O(6·m²) for the matrix instead of O(n·m²); the bounded least squares is solved by projected
- *    Gauss–Seidel;
- *  - pose: Gauss–Newton on (rotation, log s, t) with the shape fixed.
+ * Initial pose: a similarity (Horn) of the mean face's points onto the targets in 3D. Then Gauss–Newton on the
+ * whole problem (Levenberg–Marquardt damping on the rotation): with u = s·c and t' = Rᵀt the projection
+ * `R (s X0 + B u + t')` is linear in θ = (s, u, t'), so only the rotation increment ω is linearised, and each step
+ * solves for (θ, ω) jointly — alternating shape and pose instead converges slowly, since scale trades against the
+ * size modes and small rotations against shape modes. The θθ block of the normal matrix is `Σ_ab M_ab G_ab` with
+ * M = Rᵀ D² R (3×3) and G_ab the Gram matrices of [X0 | B | I3] over the points, precomputed once per point set:
+ * O(6·m²) per step instead of O(n·m²). The bounds are kept by a primal active-set solver (`BoundedSolver`).
+ * A noise-free fit converges in 3 steps.
  * No allocation inside the loops: the work arrays are made once per fit.
  */
 import { anglesFromRotation, fitSimilarity } from '../landmarks/pose.ts';
@@ -54,7 +56,7 @@ export interface PriorFitOptions {
   expressionPrior?: number;
   /** Weight of the targets' z against x, y (default: 0.1 for Face Mesh, 1 for 68 landmarks). */
   depthWeight?: number;
-  /** Shape/pose alternations (default 6). */
+  /** Gauss–Newton steps (default 5; a noise-free fit converges in 3). */
   iterations?: number;
 }
 
@@ -65,7 +67,14 @@ export const PRIOR_DEFAULTS = {
   expressionPrior: 0.002,
   depthWeightFaceMesh: 0.1,
   depthWeightLandmarks: 1,
-  iterations: 6,
+  iterations: 5,
+  /**
+   * Weight of Face Mesh's 36 face-oval points: they follow the face's outline as the camera sees it more than fixed
+   * points of the face.
+   */
+  ovalWeight: 1,
+  /** See `fitPrior` (src/prior/index.ts). */
+  faceMeshMaxYaw: 50,
 } as const;
 
 export interface PriorFit {
@@ -93,6 +102,8 @@ export interface PriorFit {
 /** A set of model points: P = X0 + B c per point, with B stored [point][axis][mode]. */
 interface PointSet {
   n: number;
+  /** Weight of each point's residual. */
+  pw: Float64Array;
   x0: Float64Array;
   b: Float64Array;
   /** The 6 Gram matrices G_aa (3) and G_ab + G_abᵀ (a < b) (each m × m). */
@@ -100,6 +111,12 @@ interface PointSet {
 }
 
 const PAIRS: [number, number][] = [[0, 0], [1, 1], [2, 2], [0, 1], [0, 2], [1, 2]];
+
+/** Face Mesh's face-oval vertices (MediaPipe's FACE_OVAL connections). */
+const FACE_OVAL = new Set([
+  10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+  152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+]);
 
 /**
  * Fits the ICT face to a face's points. Construct once per basis (it precomputes the point bases and their Gram
@@ -116,10 +133,11 @@ export class PriorFitter {
   readonly modes: number;
   private readonly sets: { facemesh: PointSet; landmarks68: PointSet };
 
-  constructor(basis: IctBasis, options: { identityModes?: number } = {}) {
+  constructor(basis: IctBasis, options: { identityModes?: number; ovalWeight?: number } = {}) {
     this.basis = basis;
     this.identityModes = Math.min(options.identityModes ?? PRIOR_DEFAULTS.identityModes, basis.identityModes);
     this.modes = this.identityModes + basis.expressionNames.length;
+    const ovalWeight = options.ovalWeight ?? PRIOR_DEFAULTS.ovalWeight;
     const lmIds: number[] = [];
     const lmW: number[] = [];
     for (const v of basis.landmarks68) {
@@ -127,15 +145,16 @@ export class PriorFitter {
       lmW.push(1, 0, 0);
     }
     this.sets = {
-      facemesh: this.pointSet(FACEMESH_ICT_IDS, FACEMESH_ICT_WEIGHTS),
-      landmarks68: this.pointSet(lmIds, lmW),
+      facemesh: this.pointSet(FACEMESH_ICT_IDS, FACEMESH_ICT_WEIGHTS, (i) => (FACE_OVAL.has(i) ? ovalWeight : 1)),
+      landmarks68: this.pointSet(lmIds, lmW, () => 1),
     };
   }
 
-  private pointSet(ids: readonly number[], weights: readonly number[]): PointSet {
+  private pointSet(ids: readonly number[], weights: readonly number[], weightOf: (i: number) => number): PointSet {
     const { basis, identityModes: K, modes: m } = this;
     const V = basis.vertexCount;
     const n = ids.length / 3;
+    const pw = Float64Array.from({ length: n }, (_, i) => weightOf(i));
     const x0 = new Float64Array(n * 3);
     const b = new Float64Array(n * 3 * m);
     for (let i = 0; i < n; i++) {
@@ -150,29 +169,36 @@ export class PriorFitter {
         }
       }
     }
+    // the extended columns of the linear step: [X0 | B | I3] (scale, scaled weights, model-frame translation)
+    const q = m + 4;
+    const col = (i: number, a: number, j: number): number => (j === 0 ? x0[3 * i + a] : j <= m ? b[(3 * i + a) * m + j - 1] : j - m - 1 === a ? 1 : 0);
     const gram = PAIRS.map(([a, c]) => {
-      const g = new Float64Array(m * m);
+      const g = new Float64Array(q * q);
+      const ra = new Float64Array(q), rc = new Float64Array(q);
       for (let i = 0; i < n; i++) {
-        const ra = (3 * i + a) * m, rc = (3 * i + c) * m;
-        for (let r = 0; r < m; r++) {
-          const x = b[ra + r];
+        for (let j = 0; j < q; j++) {
+          ra[j] = pw[i] * col(i, a, j);
+          rc[j] = col(i, c, j);
+        }
+        for (let r = 0; r < q; r++) {
+          const x = ra[r];
           if (x === 0) continue;
-          const o = r * m;
-          for (let q = 0; q < m; q++) g[o + q] += x * b[rc + q];
+          const o = r * q;
+          for (let k = 0; k < q; k++) g[o + k] += x * rc[k];
         }
       }
       if (a !== c) {
-        for (let r = 0; r < m; r++) {
-          for (let q = r; q < m; q++) {
-            const s = g[r * m + q] + g[q * m + r];
-            g[r * m + q] = s;
-            g[q * m + r] = s;
+        for (let r = 0; r < q; r++) {
+          for (let k = r; k < q; k++) {
+            const sum = g[r * q + k] + g[k * q + r];
+            g[r * q + k] = sum;
+            g[k * q + r] = sum;
           }
         }
       }
       return g;
     });
-    return { n, x0, b, gram };
+    return { n, pw, x0, b, gram };
   }
 
   /** Fits to Face Mesh's points when given (and 468 long), else to the 68 landmarks. */
@@ -195,15 +221,20 @@ export class PriorFitter {
     const lamId = options.identityPrior ?? PRIOR_DEFAULTS.identityPrior;
     const lamEx = options.expressionPrior ?? PRIOR_DEFAULTS.expressionPrior;
     const iterations = options.iterations ?? PRIOR_DEFAULTS.iterations;
-    const m = this.modes, K = this.identityModes;
+    const m = this.modes, K = this.identityModes, q = m + 4;
 
-    // work arrays, made once
+    // work arrays, made once. Unknowns of a step: θ = [s, u = s·c (m), t' = Rᵀt (3)] and ω (3), the rotation increment
     const c = new Float64Array(m);
     const X = new Float64Array(n * 3);
-    const A = new Float64Array(m * m);
-    const rhs = new Float64Array(m);
-    const lam = new Float64Array(m);
-    for (let j = 0; j < m; j++) lam[j] = n * (j < K ? lamId : lamEx);
+    const N = q + 3;
+    const A = new Float64Array(N * N);
+    const rhs = new Float64Array(N);
+    const theta = new Float64Array(N);
+    // the expression weights are the bounded block; the rest (scale, identity, translation, rotation) is eliminated
+    const solver = new SchurSolver(N, Array.from({ length: m - K }, (_, j) => 1 + K + j));
+    const lo = new Float64Array(N), hi = new Float64Array(N);
+    if (CN.length !== m) CN = new Float64Array(m);
+    if (XN.length !== n * 3) XN = new Float64Array(n * 3);
 
     // initial pose: the mean face's points onto the targets
     const pts = (arr: Float64Array): Vec3[] => Array.from({ length: n }, (_, i): Vec3 => [arr[3 * i], arr[3 * i + 1], arr[3 * i + 2]]);
@@ -211,39 +242,139 @@ export class PriorFitter {
     const R = sim.rotation.slice();
     let s = sim.scale;
     const t = sim.translation.slice() as Vec3;
+    X.set(set.x0);
+    let current = objective(X, P, set.pw, dw, R, t, s) + regulariser(c, n, K, lamId, lamEx, s);
+    let damping = 1e-3;
 
     for (let it = 0; it < iterations; it++) {
-      // --- shape step: min Σ (X_i − Y_i)ᵀ M (X_i − Y_i) + λ|c|², Y_i = Rᵀ (P_i − t) / s, M = Rᵀ D² R
-      const Mm = new Array(9);
+      // One Gauss–Newton step on the whole problem, linearised in the rotation only (the rest is linear):
+      //   r_i = D (R Ã_i θ − [Y_i]× ω − P_i),  Ã_i = [X0_i | B_i | I3],  Y_i = s R X_i (current),
+      // plus n λ |u|². The θθ block is Σ_ab M_ab G_ab with M = Rᵀ D² R and the Gram matrices of Ã, precomputed.
+      const Mm = M3;
       for (let a = 0; a < 3; a++) {
-        for (let q = 0; q < 3; q++) Mm[a * 3 + q] = R[a] * R[q] + R[3 + a] * R[3 + q] + dw * dw * R[6 + a] * R[6 + q];
+        for (let k = 0; k < 3; k++) Mm[a * 3 + k] = R[a] * R[k] + R[3 + a] * R[3 + k] + dw * dw * R[6 + a] * R[6 + k];
       }
       A.fill(0);
+      rhs.fill(0);
       const coef = [Mm[0], Mm[4], Mm[8], Mm[1], Mm[2], Mm[5]];
       for (let p = 0; p < 6; p++) {
         const g = set.gram[p], w = coef[p];
-        for (let r = 0; r < m * m; r++) A[r] += w * g[r];
+        for (let r = 0; r < q; r++) for (let k = 0; k < q; k++) A[r * N + k] += w * g[r * q + k];
       }
-      for (let j = 0; j < m; j++) A[j * m + j] += lam[j];
-      rhs.fill(0);
+      for (let j = 0; j < m; j++) A[(j + 1) * N + j + 1] += n * (j < K ? lamId : lamEx);
+      // t' along the camera's z is unobservable without depth: a tiny ridge keeps the system definite
+      for (let a = 0; a < 3; a++) A[(m + 1 + a) * N + m + 1 + a] += 1e-6 * n;
+      const d2 = [1, 1, dw * dw];
       for (let i = 0; i < n; i++) {
-        const qx = (P[3 * i] - t[0]) / s, qy = (P[3 * i + 1] - t[1]) / s, qz = (P[3 * i + 2] - t[2]) / s;
-        // residual r = Rᵀ q − X0_i, then M r
-        const r0 = R[0] * qx + R[3] * qy + R[6] * qz - set.x0[3 * i];
-        const r1 = R[1] * qx + R[4] * qy + R[7] * qz - set.x0[3 * i + 1];
-        const r2 = R[2] * qx + R[5] * qy + R[8] * qz - set.x0[3 * i + 2];
-        const m0 = Mm[0] * r0 + Mm[1] * r1 + Mm[2] * r2;
-        const m1 = Mm[3] * r0 + Mm[4] * r1 + Mm[5] * r2;
-        const m2 = Mm[6] * r0 + Mm[7] * r1 + Mm[8] * r2;
-        const o = 3 * i * m;
-        for (let j = 0; j < m; j++) rhs[j] += set.b[o + j] * m0 + set.b[o + m + j] * m1 + set.b[o + 2 * m + j] * m2;
+        const wi = set.pw[i];
+        const x = X[3 * i], y = X[3 * i + 1], z = X[3 * i + 2];
+        // Y = s R X, camera frame (the rotation turns the face about its own origin; t is a separate unknown)
+        const Y0 = s * (R[0] * x + R[1] * y + R[2] * z);
+        const Y1 = s * (R[3] * x + R[4] * y + R[5] * z);
+        const Y2 = s * (R[6] * x + R[7] * y + R[8] * z);
+        // J_ω = −[Y]× (camera frame), weighted by D²: Wc = D² J_ω
+        const J = JW;
+        J[0] = 0; J[1] = Y2; J[2] = -Y1;
+        J[3] = -Y2; J[4] = 0; J[5] = Y0;
+        J[6] = Y1; J[7] = -Y0; J[8] = 0;
+        // ωω block and ω rhs
+        for (let a = 0; a < 3; a++) {
+          for (let k = 0; k < 3; k++) {
+            let v = 0;
+            for (let r = 0; r < 3; r++) v += J[r * 3 + a] * d2[r] * J[r * 3 + k];
+            A[(q + a) * N + q + k] += wi * v;
+          }
+          let v = 0;
+          for (let r = 0; r < 3; r++) v += J[r * 3 + a] * d2[r] * P[3 * i + r];
+          rhs[q + a] += wi * v;
+        }
+        // model-frame rows: Rᵀ D² P (θ rhs) and Rᵀ D² J (θω block)
+        const dp0 = P[3 * i], dp1 = P[3 * i + 1], dp2 = d2[2] * P[3 * i + 2];
+        const m0 = wi * (R[0] * dp0 + R[3] * dp1 + R[6] * dp2);
+        const m1 = wi * (R[1] * dp0 + R[4] * dp1 + R[7] * dp2);
+        const m2 = wi * (R[2] * dp0 + R[5] * dp1 + R[8] * dp2);
+        const W = WW;
+        for (let a = 0; a < 3; a++) {
+          for (let k = 0; k < 3; k++) W[a * 3 + k] = wi * (R[a] * J[k] + R[3 + a] * J[3 + k] + d2[2] * R[6 + a] * J[6 + k]);
+        }
+        // θ = 0: the X0 column; 1..m: B; m+1..m+3: I3. The θω block is accumulated in its column rows (q + k)
+        // only and mirrored once after the loop.
+        const x0 = set.x0, bb = set.b;
+        const W0 = W[0], W1 = W[1], W2 = W[2], W3 = W[3], W4 = W[4], W5 = W[5], W6 = W[6], W7 = W[7], W8 = W[8];
+        {
+          const c0 = x0[3 * i], c1 = x0[3 * i + 1], c2 = x0[3 * i + 2];
+          rhs[0] += c0 * m0 + c1 * m1 + c2 * m2;
+          A[q * N] += c0 * W0 + c1 * W3 + c2 * W6;
+          A[(q + 1) * N] += c0 * W1 + c1 * W4 + c2 * W7;
+          A[(q + 2) * N] += c0 * W2 + c1 * W5 + c2 * W8;
+        }
+        const o0 = 3 * i * m, o1 = o0 + m, o2 = o1 + m;
+        const r0 = q * N + 1, r1 = (q + 1) * N + 1, r2 = (q + 2) * N + 1;
+        for (let j = 0; j < m; j++) {
+          const c0 = bb[o0 + j], c1 = bb[o1 + j], c2 = bb[o2 + j];
+          rhs[j + 1] += c0 * m0 + c1 * m1 + c2 * m2;
+          A[r0 + j] += c0 * W0 + c1 * W3 + c2 * W6;
+          A[r1 + j] += c0 * W1 + c1 * W4 + c2 * W7;
+          A[r2 + j] += c0 * W2 + c1 * W5 + c2 * W8;
+        }
+        rhs[m + 1] += m0;
+        rhs[m + 2] += m1;
+        rhs[m + 3] += m2;
+        for (let a = 0; a < 3; a++) {
+          for (let k = 0; k < 3; k++) A[(q + k) * N + m + 1 + a] += W[a * 3 + k];
+        }
       }
-      solveBoxedGaussSeidel(A, rhs, c, m, K, 60);
-      evaluatePoints(set, c, X);
-      // --- pose step: Gauss–Newton on (rotation, log s, t)
-      gaussNewtonPose(X, P, n, dw, R, t, (ns) => (s = ns), () => s, 3);
+      // mirror the θω block (kept in rows q…q+2) into columns q…q+2
+      for (let k = 0; k < 3; k++) for (let j = 0; j < q; j++) A[j * N + q + k] = A[(q + k) * N + j];
+      // bounds, which scale with s (the current s: it moves little in a step); ω free
+      lo[0] = 1e-6 * s;
+      hi[0] = Infinity;
+      for (let j = 0; j < m; j++) {
+        lo[j + 1] = j < K ? -5 * s : 0;
+        hi[j + 1] = j < K ? 5 * s : s;
+      }
+      for (let a = 0; a < 6; a++) {
+        lo[m + 1 + a] = -Infinity;
+        hi[m + 1 + a] = Infinity;
+      }
+      // Levenberg–Marquardt on ω: retry with more damping when the step does not pay
+      const trace = A[q * N + q] + A[(q + 1) * N + q + 1] + A[(q + 2) * N + q + 2];
+      let accepted = false;
+      for (let tries = 0; tries < 6 && !accepted; tries++) {
+        const ridge = damping * trace / 3 + 1e-12;
+        for (let a = 0; a < 3; a++) A[(q + a) * N + q + a] += ridge;
+        theta[0] = s;
+        for (let j = 0; j < m; j++) theta[j + 1] = s * c[j];
+        for (let a = 0; a < 3; a++) theta[m + 1 + a] = R[a] * t[0] + R[3 + a] * t[1] + R[6 + a] * t[2];
+        theta[q] = theta[q + 1] = theta[q + 2] = 0;
+        solver.solve(A, rhs, lo, hi, theta);
+        for (let j = 0; j < N; j++) theta[j] = Math.min(Math.max(theta[j], lo[j]), hi[j]);
+        for (let a = 0; a < 3; a++) A[(q + a) * N + q + a] -= ridge;
+        // the candidate: rotation exp([ω]×) R; θ gives s, c, and t = R_new t'
+        const Rn = rotate(R, theta[q], theta[q + 1], theta[q + 2]);
+        const sn = theta[0];
+        for (let j = 0; j < m; j++) CN[j] = Math.min(Math.max(theta[j + 1] / sn, j < K ? -5 : 0), j < K ? 5 : 1);
+        // t' was solved in the old rotation's model frame: t = R t'
+        const tn: Vec3 = [0, 1, 2].map((r) => R[r * 3] * theta[m + 1] + R[r * 3 + 1] * theta[m + 2] + R[r * 3 + 2] * theta[m + 3]) as Vec3;
+        evaluatePoints(set, CN, XN);
+        const cost = objective(XN, P, set.pw, dw, Rn, tn, sn) + regulariser(CN, n, K, lamId, lamEx, sn);
+        if (cost <= current || tries === 5) {
+          if (cost <= current) {
+            for (let k = 0; k < 9; k++) R[k] = Rn[k];
+            s = sn;
+            for (let a = 0; a < 3; a++) t[a] = tn[a];
+            for (let j = 0; j < m; j++) c[j] = CN[j];
+            X.set(XN);
+            damping = Math.max(damping / 3, 1e-6);
+            current = cost;
+          }
+          accepted = true;
+        } else {
+          damping *= 10;
+        }
+      }
+      if (DEBUG) console.log('step', it, current);
     }
-
     // z origin: the 68 landmarks' mean depth at 0
     const lm = this.sets.landmarks68;
     let zMean = 0;
@@ -282,6 +413,269 @@ export class PriorFitter {
   }
 }
 
+const M3 = new Array<number>(9);
+const JW = new Array<number>(9);
+const WW = new Array<number>(9);
+let CN = new Float64Array(0);
+let XN = new Float64Array(0);
+
+/** n λ |u|² in pixel units (u = s·c). */
+function regulariser(c: Float64Array, n: number, K: number, lamId: number, lamEx: number, s: number): number {
+  let r = 0;
+  for (let j = 0; j < c.length; j++) r += (j < K ? lamId : lamEx) * c[j] * c[j];
+  return n * s * s * r;
+}
+
+/** exp([ω]×) R (Rodrigues), a new matrix. */
+function rotate(R: readonly number[], wx: number, wy: number, wz: number): number[] {
+  const th = Math.hypot(wx, wy, wz);
+  if (th < 1e-15) return R.slice();
+  const kx = wx / th, ky = wy / th, kz = wz / th;
+  const cs = Math.cos(th), sn = Math.sin(th), vc = 1 - cs;
+  const Q = [
+    cs + kx * kx * vc, kx * ky * vc - kz * sn, kx * kz * vc + ky * sn,
+    ky * kx * vc + kz * sn, cs + ky * ky * vc, ky * kz * vc - kx * sn,
+    kz * kx * vc - ky * sn, kz * ky * vc + kx * sn, cs + kz * kz * vc,
+  ];
+  const out = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let k = 0; k < 3; k++) for (let p = 0; p < 3; p++) out[r * 3 + k] += Q[r * 3 + p] * R[p * 3 + k];
+  return out;
+}
+const DEBUG = typeof process !== 'undefined' && process.env.PRIOR_DEBUG === '1';
+function objective(X: Float64Array, P: Float64Array, pw: Float64Array, dw: number, R: number[], t: number[], s: number): number {
+  let e = 0;
+  for (let i = 0; i < pw.length; i++) {
+    for (let a = 0; a < 3; a++) {
+      const v = s * (R[3 * a] * X[3 * i] + R[3 * a + 1] * X[3 * i + 1] + R[3 * a + 2] * X[3 * i + 2]) + t[a] - P[3 * i + a];
+      e += pw[i] * (a === 2 ? dw * dw : 1) * v * v;
+    }
+  }
+  return e;
+}
+
+/**
+ * min ½ xᵀAx − bᵀx with bounds on a block E of the variables only (the others are free): the free block F is
+ * eliminated once (Cholesky of A_FF), leaving a small bounded problem in E on the Schur complement
+ * S = A_EE − A_EF A_FF⁻¹ A_FE, solved by `BoundedSolver` (warm-started across calls). The caller clamps F to any
+ * bounds it has (here the identity's ±5, which a face rarely reaches).
+ */
+export class SchurSolver {
+  private readonly F: Int32Array;
+  private readonly E: Int32Array;
+  private readonly L: Float64Array;
+  private readonly Lt: Float64Array;
+  private readonly Z: Float64Array;
+  private readonly AEF: Float64Array;
+  private readonly zb: Float64Array;
+  private readonly S: Float64Array;
+  private readonly bs: Float64Array;
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
+  private readonly e: Float64Array;
+  private readonly inner: BoundedSolver;
+  constructor(private readonly q: number, bounded: readonly number[]) {
+    const isE = new Uint8Array(q);
+    for (const j of bounded) isE[j] = 1;
+    this.E = Int32Array.from(bounded);
+    this.F = Int32Array.from({ length: q }, (_, j) => j).filter((j) => !isE[j]);
+    const f = this.F.length, e = this.E.length;
+    this.L = new Float64Array(f * f);
+    this.Lt = new Float64Array(f * f);
+    this.Z = new Float64Array(f * e);
+    this.AEF = new Float64Array(f * e);
+    this.zb = new Float64Array(f);
+    this.S = new Float64Array(e * e);
+    this.bs = new Float64Array(e);
+    this.lo = new Float64Array(e);
+    this.hi = new Float64Array(e);
+    this.e = new Float64Array(e);
+    this.inner = new BoundedSolver(e);
+  }
+
+  /** Solves into x (x's incoming bounded values start the inner solver). */
+  solve(A: Float64Array, b: Float64Array, lo: Float64Array, hi: Float64Array, x: Float64Array): void {
+    const { q, F, E, L, Lt, Z, AEF, zb, S, bs } = this;
+    const f = F.length, ne = E.length;
+    cholesky(A, q, F, L);
+    for (let r = 0; r < f; r++) for (let k = 0; k <= r; k++) Lt[k * f + r] = L[r * f + k];
+    // Z (E-major: row k = A_FF⁻¹ A_F,E[k]), zb = A_FF⁻¹ b_F; AEF = A_EF densely
+    for (let k = 0; k < ne; k++) {
+      const row = Z.subarray(k * f, (k + 1) * f);
+      for (let r = 0; r < f; r++) {
+        row[r] = A[F[r] * q + E[k]];
+        AEF[k * f + r] = A[E[k] * q + F[r]];
+      }
+      cholSolve(L, Lt, f, row);
+    }
+    for (let r = 0; r < f; r++) zb[r] = b[F[r]];
+    cholSolve(L, Lt, f, zb);
+    for (let i = 0; i < ne; i++) {
+      const ai = i * f;
+      let v = b[E[i]];
+      for (let r = 0; r < f; r++) v -= AEF[ai + r] * zb[r];
+      bs[i] = v;
+      for (let k = i; k < ne; k++) {
+        const zk = k * f;
+        let w = A[E[i] * q + E[k]];
+        for (let r = 0; r < f; r++) w -= AEF[ai + r] * Z[zk + r];
+        S[i * ne + k] = w;
+        S[k * ne + i] = w;
+      }
+      this.lo[i] = lo[E[i]];
+      this.hi[i] = hi[E[i]];
+      this.e[i] = x[E[i]];
+    }
+    this.inner.solve(S, bs, this.lo, this.hi, this.e);
+    for (let i = 0; i < ne; i++) x[E[i]] = this.e[i];
+    for (let r = 0; r < f; r++) x[F[r]] = zb[r];
+    for (let k = 0; k < ne; k++) {
+      const ek = this.e[k], zk = k * f;
+      if (ek !== 0) for (let r = 0; r < f; r++) x[F[r]] -= Z[zk + r] * ek;
+    }
+  }
+}
+
+/** Cholesky factor (row-major, lower) of A restricted to the variables `idx`. */
+function cholesky(A: Float64Array, q: number, idx: Int32Array, L: Float64Array): void {
+  const f = idx.length;
+  for (let r = 0; r < f; r++) {
+    const jr = idx[r];
+    for (let k = 0; k <= r; k++) {
+      let sum = A[jr * q + idx[k]];
+      const ro = r * f, ko = k * f;
+      for (let p = 0; p < k; p++) sum -= L[ro + p] * L[ko + p];
+      if (r === k) L[ro + r] = Math.sqrt(Math.max(sum, 1e-12));
+      else L[ro + k] = sum / L[ko + k];
+    }
+  }
+}
+
+/** Solves L Lᵀ x = y in place (Lt = Lᵀ, row-major, for a contiguous back substitution). */
+function cholSolve(L: Float64Array, Lt: Float64Array, f: number, y: Float64Array): void {
+  for (let r = 0; r < f; r++) {
+    let v = y[r];
+    const ro = r * f;
+    for (let p = 0; p < r; p++) v -= L[ro + p] * y[p];
+    y[r] = v / L[ro + r];
+  }
+  for (let r = f - 1; r >= 0; r--) {
+    let v = y[r];
+    const ro = r * f;
+    for (let p = r + 1; p < f; p++) v -= Lt[ro + p] * y[p];
+    y[r] = v / Lt[ro + r];
+  }
+}
+
+/**
+ * min ½ θᵀAθ − bᵀθ subject to lo ≤ θ ≤ hi, A symmetric positive definite: a primal active-set method. From a
+ * feasible point, solve with the free variables (Cholesky, the fixed ones held at their bounds); step toward that
+ * solution as far as the bounds allow, fixing the variable that blocks; at a free optimum release the fixed variable
+ * whose gradient pulls it inside most, until none does. The active set is kept between calls (warm start: the
+ * shape step repeats with slowly changing matrices). Work arrays are made once per solver.
+ */
+export class BoundedSolver {
+  private readonly L: Float64Array;
+  private readonly free: Int32Array;
+  private readonly y: Float64Array;
+  private readonly z: Float64Array;
+  private readonly fixed: Uint8Array;
+  constructor(private readonly q: number) {
+    this.L = new Float64Array(q * q);
+    this.free = new Int32Array(q);
+    this.y = new Float64Array(q);
+    this.z = new Float64Array(q);
+    this.fixed = new Uint8Array(q);
+  }
+
+  /** Solves into x; x's incoming values are the starting point (clamped into the bounds). */
+  solve(A: Float64Array, b: Float64Array, lo: Float64Array, hi: Float64Array, x: Float64Array, maxRounds = 60): void {
+    const { q, fixed, z } = this;
+    for (let j = 0; j < q; j++) {
+      x[j] = Math.min(Math.max(x[j], lo[j]), hi[j]);
+      if (fixed[j]) x[j] = x[j] - lo[j] < hi[j] - x[j] ? lo[j] : hi[j];
+    }
+    for (let round = 0; round < maxRounds; round++) {
+      this.solveFree(A, b, x, z);
+      // step from x toward z, as far as the bounds allow
+      let alpha = 1, block = -1;
+      for (let j = 0; j < q; j++) {
+        if (fixed[j]) continue;
+        const d = z[j] - x[j];
+        if (d < 0 && z[j] < lo[j]) {
+          const a = (lo[j] - x[j]) / d;
+          if (a < alpha) {
+            alpha = a;
+            block = j;
+          }
+        } else if (d > 0 && z[j] > hi[j]) {
+          const a = (hi[j] - x[j]) / d;
+          if (a < alpha) {
+            alpha = a;
+            block = j;
+          }
+        }
+      }
+      for (let j = 0; j < q; j++) if (!fixed[j]) x[j] += Math.max(alpha, 0) * (z[j] - x[j]);
+      if (block >= 0) {
+        fixed[block] = 1;
+        x[block] = z[block] < lo[block] ? lo[block] : hi[block];
+        continue;
+      }
+      // a free optimum: release the fixed variable whose gradient pulls it inside most
+      let release = -1, pull = 1e-12;
+      for (let j = 0; j < q; j++) {
+        if (!fixed[j]) continue;
+        let g = -b[j];
+        for (let k = 0; k < q; k++) g += A[j * q + k] * x[k];
+        const inward = x[j] <= lo[j] ? -g : x[j] >= hi[j] ? g : Math.abs(g);
+        if (inward > pull) {
+          pull = inward;
+          release = j;
+        }
+      }
+      if (release < 0) return;
+      fixed[release] = 0;
+    }
+  }
+
+  /** Solves for the free variables with the fixed ones held at their values in x. */
+  private solveFree(A: Float64Array, b: Float64Array, x: Float64Array, out: Float64Array): void {
+    const { q, L, free, y, fixed } = this;
+    let f = 0;
+    for (let j = 0; j < q; j++) if (!fixed[j]) free[f++] = j;
+    // reduced right-hand side
+    for (let r = 0; r < f; r++) {
+      const j = free[r];
+      let v = b[j];
+      for (let k = 0; k < q; k++) if (fixed[k]) v -= A[j * q + k] * x[k];
+      y[r] = v;
+    }
+    // Cholesky of the free block, in place in L (row-major f × f)
+    for (let r = 0; r < f; r++) {
+      const jr = free[r];
+      for (let k = 0; k <= r; k++) {
+        let sum = A[jr * q + free[k]];
+        for (let p = 0; p < k; p++) sum -= L[r * f + p] * L[k * f + p];
+        if (r === k) L[r * f + r] = Math.sqrt(Math.max(sum, 1e-12));
+        else L[r * f + k] = sum / L[k * f + k];
+      }
+    }
+    // forward, then back substitution
+    for (let r = 0; r < f; r++) {
+      let v = y[r];
+      for (let p = 0; p < r; p++) v -= L[r * f + p] * y[p];
+      y[r] = v / L[r * f + r];
+    }
+    for (let r = f - 1; r >= 0; r--) {
+      let v = y[r];
+      for (let p = r + 1; p < f; p++) v -= L[p * f + r] * y[p];
+      y[r] = v / L[r * f + r];
+    }
+    for (let j = 0; j < q; j++) out[j] = x[j];
+    for (let r = 0; r < f; r++) out[free[r]] = y[r];
+  }
+}
+
 /** X = X0 + B c for every point of the set. */
 function evaluatePoints(set: PointSet, c: Float64Array, X: Float64Array): void {
   const { x0, b } = set;
@@ -292,122 +686,4 @@ function evaluatePoints(set: PointSet, c: Float64Array, X: Float64Array): void {
     for (let j = 0; j < m; j++) v += b[o + j] * c[j];
     X[r] = v;
   }
-}
-
-/** Projected Gauss–Seidel for min ½cᵀAc − bᵀc with c[j] ∈ [0, 1] for j ≥ K (identity weights in [−5, 5]). */
-function solveBoxedGaussSeidel(A: Float64Array, b: Float64Array, c: Float64Array, m: number, K: number, sweeps: number): void {
-  for (let sweep = 0; sweep < sweeps; sweep++) {
-    let change = 0;
-    for (let j = 0; j < m; j++) {
-      const o = j * m;
-      let r = b[j];
-      for (let q = 0; q < m; q++) r -= A[o + q] * c[q];
-      let v = c[j] + r / A[o + j];
-      if (j >= K) v = v < 0 ? 0 : v > 1 ? 1 : v;
-      else v = v < -5 ? -5 : v > 5 ? 5 : v;
-      change = Math.max(change, Math.abs(v - c[j]));
-      c[j] = v;
-    }
-    if (change < 1e-5) break;
-  }
-}
-
-/**
- * Gauss–Newton on the pose: min Σ |D (s R X_i + t − P_i)|², parameters a rotation increment (left-multiplied),
- * log s and t. Updates R and t in place, s through the setter.
- */
-function gaussNewtonPose(
-  X: Float64Array,
-  P: Float64Array,
-  n: number,
-  dw: number,
-  R: number[],
-  t: number[],
-  setS: (s: number) => void,
-  getS: () => number,
-  steps: number,
-): void {
-  const H = new Float64Array(49);
-  const g = new Float64Array(7);
-  const w2 = dw * dw;
-  for (let step = 0; step < steps; step++) {
-    const s = getS();
-    H.fill(0);
-    g.fill(0);
-    for (let i = 0; i < n; i++) {
-      const x = X[3 * i], y = X[3 * i + 1], z = X[3 * i + 2];
-      const Y0 = s * (R[0] * x + R[1] * y + R[2] * z);
-      const Y1 = s * (R[3] * x + R[4] * y + R[5] * z);
-      const Y2 = s * (R[6] * x + R[7] * y + R[8] * z);
-      const e0 = Y0 + t[0] - P[3 * i], e1 = Y1 + t[1] - P[3 * i + 1], e2 = Y2 + t[2] - P[3 * i + 2];
-      // rows of the Jacobian over (δθx, δθy, δθz, log s, tx, ty, tz): ∂Y/∂δθ = −[Y]×, ∂Y/∂log s = Y, ∂/∂t = I
-      accumulate(H, g, 0, Y2, -Y1, Y0, 1, 0, 0, e0, 1);
-      accumulate(H, g, -Y2, 0, Y0, Y1, 0, 1, 0, e1, 1);
-      if (w2 > 0) accumulate(H, g, Y1, -Y0, 0, Y2, 0, 0, 1, e2, w2);
-    }
-    // a little damping (t_z is unobservable without depth)
-    for (let a = 0; a < 7; a++) H[a * 8] += 1e-9 * (1 + H[a * 8]) + (a === 6 && dw === 0 ? 1 : 0);
-    const delta = solve7(H, g);
-    if (!delta) return;
-    const [wx, wy, wz, ls, tx, ty, tz] = delta.map((v) => -v);
-    // R ← exp([ω]×) R (Rodrigues)
-    const th = Math.hypot(wx, wy, wz);
-    if (th > 1e-12) {
-      const kx = wx / th, ky = wy / th, kz = wz / th;
-      const cs = Math.cos(th), sn = Math.sin(th), vc = 1 - cs;
-      const Q = [
-        cs + kx * kx * vc, kx * ky * vc - kz * sn, kx * kz * vc + ky * sn,
-        ky * kx * vc + kz * sn, cs + ky * ky * vc, ky * kz * vc - kx * sn,
-        kz * kx * vc - ky * sn, kz * ky * vc + kx * sn, cs + kz * kz * vc,
-      ];
-      const out = new Array(9).fill(0);
-      for (let r = 0; r < 3; r++) for (let q = 0; q < 3; q++) for (let k = 0; k < 3; k++) out[r * 3 + q] += Q[r * 3 + k] * R[k * 3 + q];
-      for (let k = 0; k < 9; k++) R[k] = out[k];
-    }
-    setS(s * Math.exp(ls));
-    t[0] += tx;
-    t[1] += ty;
-    t[2] += tz;
-    if (Math.max(Math.abs(wx), Math.abs(wy), Math.abs(wz), Math.abs(ls)) < 1e-7) return;
-  }
-}
-
-/** Adds one weighted residual row (Jacobian j0…j6, residual e) to the normal equations H, g. */
-function accumulate(
-  H: Float64Array,
-  g: Float64Array,
-  j0: number, j1: number, j2: number, j3: number, j4: number, j5: number, j6: number,
-  e: number,
-  w: number,
-): void {
-  const j = [j0, j1, j2, j3, j4, j5, j6];
-  for (let a = 0; a < 7; a++) {
-    const ja = w * j[a];
-    if (ja === 0) continue;
-    g[a] += ja * e;
-    for (let b = 0; b < 7; b++) H[a * 7 + b] += ja * j[b];
-  }
-}
-
-/** Solves the 7×7 system H x = g by Gaussian elimination with partial pivoting; null when singular. */
-function solve7(H: Float64Array, g: Float64Array): number[] | null {
-  const n = 7;
-  const a = Array.from({ length: n }, (_, r) => [...Array.from({ length: n }, (_, q) => H[r * n + q]), g[r]]);
-  for (let col = 0; col < n; col++) {
-    let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r][col]) > Math.abs(a[piv][col])) piv = r;
-    if (Math.abs(a[piv][col]) < 1e-18) return null;
-    [a[col], a[piv]] = [a[piv], a[col]];
-    for (let r = col + 1; r < n; r++) {
-      const f = a[r][col] / a[col][col];
-      for (let q = col; q <= n; q++) a[r][q] -= f * a[col][q];
-    }
-  }
-  const x = new Array(n).fill(0);
-  for (let r = n - 1; r >= 0; r--) {
-    let v = a[r][n];
-    for (let q = r + 1; q < n; q++) v -= a[r][q] * x[q];
-    x[r] = v / a[r][r];
-  }
-  return x;
 }
