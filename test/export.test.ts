@@ -306,6 +306,7 @@ test('JSON contract: faces largest first, rounded numbers, mesh counts', () => {
     crop: { size: 192, scale: 1.2345678, offset: [10.123, 20.987] },
     landmarks68: Array.from({ length: 68 }, (_, i) => [i + 0.12345, i * 2 + 0.5, -i / 3] as [number, number, number]),
     pose: { yaw: 12.3456, pitch: -3.21, roll: 0.004 },
+    shape: 'network',
     mesh: textured,
     volume: testVolume(),
     timings: { network: 123.456, mesh: 7.891 },
