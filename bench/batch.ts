@@ -15,7 +15,9 @@
  * A shared machine: besides the wall-clock rates, each row has the median CPU time per photo of its processes
  * (user + system, every thread; more than the 1 × 1 row's when processes slow each other, e.g. through the memory
  * bus) and how many cores the rest of the machine kept busy meanwhile (from /proc/stat, less our processes' CPU
- * time). A wall-clock ratio below the target with other work on the machine is a measurement of the machine.
+ * time). A wall-clock ratio below the target with other work on the machine is a measurement of the machine; the
+ * "of ideal by CPU time" column (1 × 1 CPU ms per photo / this row's, one-thread rows) is what the row would reach
+ * with a free core per process.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -47,6 +49,11 @@ export interface BatchBenchRow {
   photosPerSecond: number;
   /** photosPerSecond / (base rate × jobs); the base is the 1 job × 1 thread row. */
   ofIdeal?: number;
+  /**
+   * One-thread rows: the base row's CPU ms per photo / this row's — the ratio to ideal this row would reach with
+   * every process on a core of its own (what other programs on a shared machine take away is not in it).
+   */
+  cpuEfficiency?: number;
   /** Each process's model + detector loading, ms. */
   loadMs: number[];
   failed: number;
@@ -66,6 +73,8 @@ function machineCpu(): { busy: number; total: number } | undefined {
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   return { busy: (total - idle) / hz, total: total / hz };
 }
+
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(0)}%`);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -165,21 +174,34 @@ export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBen
   }
   for (const r of rows) r.photosPerSecond = r.photos / r.seconds;
   const base = rows.find((r) => r.jobs === 1 && r.threads === 1);
-  if (base) for (const r of rows) r.ofIdeal = r.photosPerSecond / (base.photosPerSecond * r.jobs);
+  if (base) {
+    for (const r of rows) {
+      r.ofIdeal = r.photosPerSecond / (base.photosPerSecond * r.jobs);
+      if (r.threads === 1) r.cpuEfficiency = base.cpuMsPerPhoto / r.cpuMsPerPhoto;
+    }
+  }
   const loadavgAfter = os.loadavg();
   const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   const lines = [
     `voxface batch bench: ${o.photos.length} photos × ${rounds} per turn × ${repeat} turns per configuration, steady state; ` +
       `${os.cpus()[0]?.model ?? 'cpu'} ×${os.availableParallelism()}, load average ${la(loadavgBefore)} → ${la(loadavgAfter)}`,
     '',
-    '| jobs × onnxruntime threads | photos counted | seconds | photos/s | of ideal (1×1 rate × jobs) | median wall ms / photo | median CPU ms / photo | other programs, cores busy | model load per process, ms | failed |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|---:|',
+    '| jobs × onnxruntime threads | photos counted | seconds | photos/s | of ideal (1×1 rate × jobs) | median wall ms / photo | median CPU ms / photo | of ideal by CPU time | other programs, cores busy | model load per process, ms | failed |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.jobs} × ${r.threads} | ${r.photos} | ${r.seconds.toFixed(1)} | ${r.photosPerSecond.toFixed(2)} | ` +
-        `${r.ofIdeal === undefined ? '–' : `${(r.ofIdeal * 100).toFixed(0)}%`} | ${r.wallMsPerPhoto.toFixed(0)} | ${r.cpuMsPerPhoto.toFixed(0)} | ` +
+        `| ${r.jobs} × ${r.threads} | ${r.photos} | ${r.seconds.toFixed(1)} | ${r.photosPerSecond.toFixed(2)} | ${pct(r.ofIdeal)} | ` +
+        `${r.wallMsPerPhoto.toFixed(0)} | ${r.cpuMsPerPhoto.toFixed(0)} | ${pct(r.cpuEfficiency)} | ` +
         `${r.otherCores === undefined ? '–' : r.otherCores.toFixed(2)} | ${r.loadMs.join(', ')} | ${r.failed} |`,
     ),
   ];
+  const busy = Math.max(...rows.map((r) => r.otherCores ?? 0));
+  if (busy > 0.2) {
+    lines.push(
+      '',
+      `Other programs kept up to ${busy.toFixed(2)} cores busy during the timed phases: the wall-clock ratios measure the shared machine as ` +
+        'much as the batch; re-run on a quiet machine (the CPU-time ratio is the estimate for free cores).',
+    );
+  }
   return { rows, loadavgBefore, loadavgAfter, markdown: lines.join('\n') };
 }
