@@ -186,3 +186,44 @@ test('pool: a worker process killed mid-photo fails that photo with WORKER_DIED 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('batch and worker subcommands: help, usage errors, an unreachable queue; ./batch is a file', async () => {
+  const { main } = await import('../src/cli/main.ts');
+  const run = async (argv: string[]) => {
+    const c = capture();
+    const code = await main(argv, c.io);
+    return { code, out: c.out.join(''), err: c.err.join('') };
+  };
+  let r = await run(['batch', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /--jobs <n>/);
+  assert.match(r.out, /--retry-failed/);
+  assert.match(r.out, /--flip <on\|off>/, 'the pipeline options are the table rows');
+  r = await run(['worker', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /--lock-ms <ms>/);
+  assert.match(r.out, /--threads <n>/);
+  assert.doesNotMatch(r.out, /--flip/, 'a worker takes the pipeline options from its jobs');
+  for (const [argv, why] of [
+    [['batch'], /no inputs given/],
+    [['batch', 'a.jpg', '--jobs', '0'], /--jobs must be an integer from 1 to 256/],
+    [['batch', 'a.jpg', '--queue', 'http://host:6379'], /redis:\/\/host:port/],
+    [['worker'], /--queue redis:\/\/host:port is required/],
+    [['worker', '--queue', 'redis://127.0.0.1:6379', 'a.jpg'], /takes no inputs/],
+    [['worker', '--queue', 'redis://127.0.0.1:6379', '--flip', 'off'], /--flip is an option of 'voxface batch'/],
+  ] as const) {
+    r = await run([...argv]);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(r.err, why);
+  }
+  // a port nobody listens on: exit 5 at once, before any model is loaded
+  r = await run(['batch', 'a.jpg', '--queue', 'redis://127.0.0.1:1']);
+  assert.equal(r.code, 5, r.err);
+  assert.match(r.err, /cannot reach the queue at redis:\/\/127\.0\.0\.1:1/);
+  r = await run(['worker', '--queue', 'redis://127.0.0.1:1']);
+  assert.equal(r.code, 5, r.err);
+  // './batch' is the plain CLI with a file of that name
+  r = await run(['./batch', '-o', join(tmpdir(), 'voxface-none')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /\.\/batch: no such file/);
+});
