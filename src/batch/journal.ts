@@ -4,7 +4,7 @@
  *
  * ```ts
  * const journal = await Journal.open('out/');
- * journal.state(id);                  // undefined (never seen), or the last 'done' / 'failed' record
+ * journal.state(id);                  // undefined (never seen), or { state: 'done' | 'failed', files } of the last record
  * await journal.append({ type: 'item', id, input: 'photos/a.jpg', name: 'a', state: 'done', faces: 1,
  *                        files: ['a.glb', 'a.json'], ms: 310, worker: 'host:123#0', attempts: 1 });
  * await journal.close();
@@ -79,8 +79,11 @@ export interface SummaryRecord {
 
 export type JournalRecord = RunRecord | ItemRecord | SummaryRecord;
 
+/** What the journal keeps in memory of an input's last record (a million inputs fit). */
+export type ItemState = Pick<ItemRecord, 'state' | 'files'>;
+
 export class Journal {
-  private readonly items = new Map<string, ItemRecord>();
+  private readonly items = new Map<string, ItemState>();
   private tail: Promise<unknown> = Promise.resolve();
   private constructor(
     readonly file: string,
@@ -93,7 +96,7 @@ export class Journal {
   static async open(outDir: string): Promise<Journal> {
     await mkdir(outDir, { recursive: true });
     const file = path.join(outDir, JOURNAL_NAME);
-    const items = new Map<string, ItemRecord>();
+    const items = new Map<string, ItemState>();
     let bad = 0;
     let size = 0;
     try {
@@ -112,7 +115,7 @@ export class Journal {
           bad++;
           continue;
         }
-        if (rec && rec.type === 'item' && typeof rec.id === 'string') items.set(rec.id, rec);
+        if (rec && rec.type === 'item' && typeof rec.id === 'string') items.set(rec.id, { state: rec.state, files: rec.files });
       }
     }
     const fh = await open(file, 'a+');
@@ -126,20 +129,15 @@ export class Journal {
     return j;
   }
 
-  /** The last record of an input (undefined when the journal has none). */
-  state(id: string): ItemRecord | undefined {
+  /** The state and files of an input's last record (undefined when the journal has none). */
+  state(id: string): ItemState | undefined {
     return this.items.get(id);
-  }
-
-  /** Every input's last record. */
-  records(): IterableIterator<ItemRecord> {
-    return this.items.values();
   }
 
   /** Appends one record (one line, one write) with its time. */
   async append(rec: JournalRecord): Promise<void> {
     const full = { ...rec, at: rec.at ?? new Date().toISOString() };
-    if (full.type === 'item') this.items.set(full.id, full);
+    if (full.type === 'item') this.items.set(full.id, { state: full.state, files: full.files });
     const line = JSON.stringify(full) + '\n';
     // one write at a time, in call order (appends from concurrent callers never interleave)
     const done = this.tail.then(() => this.fh.write(line));
