@@ -141,10 +141,10 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
     } else {
       summary.failed[outcome.code] = (summary.failed[outcome.code] ?? 0) + 1;
       const line = `voxface: ${spec.input}: ${outcome.message}\n`;
-      if (bar) bar.log(io, line);
+      if (bar) bar.log(line);
       else io.stderr(line);
     }
-    bar?.tick(outcome.ok);
+    bar?.tick(outcome.ok, outcome.ok ? outcome.faces : 0);
     writes.push(journal.append(itemRecord(spec, outcome, outcome.attempts ?? 1)));
     if (pending.size === 0) wake();
   };

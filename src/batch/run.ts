@@ -220,7 +220,7 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
           // not recorded either: the photo is fine, the run cannot go on; the same command goes on later
           if (!stop.signal.aborted) {
             summary.stopped = outcome.message;
-            (bar ? (s: string) => bar.log(io, s) : io.stderr)(`voxface: stopping: ${outcome.message}\n`);
+            (bar ? (s: string) => bar.log(s) : io.stderr)(`voxface: stopping: ${outcome.message}\n`);
             onAbort();
           }
           continue;
@@ -232,10 +232,10 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
         } else {
           summary.failed[outcome.code] = (summary.failed[outcome.code] ?? 0) + 1;
           const line = `voxface: ${spec.input}: ${outcome.message}${tries > 1 ? ` (after ${tries} tries)` : ''}\n`;
-          if (bar) bar.log(io, line);
+          if (bar) bar.log(line);
           else io.stderr(line);
         }
-        bar?.tick(outcome.ok);
+        bar?.tick(outcome.ok, outcome.ok ? outcome.faces : 0);
       }
     };
     // Two lanes per process: the pool always has the next photo ready, no process waits for a journal write.
