@@ -23,7 +23,7 @@ import { VoxfaceError } from '../src/types.ts';
 import { loadDataset } from './dataset.ts';
 import { cedSvg, yawScatterSvg } from './plots.ts';
 import { PUBLISHED } from './published.ts';
-import { formatTable, markdownReport } from './report.ts';
+import { compareTable, formatTable, markdownReport } from './report.ts';
 import type { EvalReport } from './report.ts';
 
 export interface EvalOptions {
@@ -52,7 +52,9 @@ export interface EvalOptions {
  * report.summary.bins[2].nme2d;
  * ```
  */
-export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; table: string; files: string[] }> {
+export async function runEval(
+  o: EvalOptions,
+): Promise<{ report: EvalReport; reports: Record<string, EvalReport>; table: string; files: string[] }> {
   const log = o.log ?? (() => {});
   const ds = await loadDataset(o.dataset);
   const samples = o.limit !== undefined ? ds.samples.slice(0, o.limit) : ds.samples;
@@ -60,38 +62,51 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
   const settings = resolveOptions({ ...given, faces: 'all', textureSize: 16 }, 'eval');
   const model = settings.model ?? defaultModelPath();
   const vox = await loadVoxface({ model, threads: settings.threads });
-  const rows: ImageEval[] = [];
-  const t0 = performance.now();
+  // every shape side by side unless one is asked for; the default shape first (its report is the main one)
+  const all = (OPTIONS.shape.choices ?? []) as readonly (typeof settings.shape)[];
+  const shapes = given.shape ? [settings.shape] : [settings.shape, ...all.filter((c) => c !== settings.shape)];
+  const rows = Object.fromEntries(shapes.map((sh) => [sh, [] as ImageEval[]]));
+  const seconds = Object.fromEntries(shapes.map((sh) => [sh, 0]));
   for (const [i, { gt, image }] of samples.entries()) {
-    const t = performance.now();
-    let row: ImageEval;
-    try {
-      const { result } = await vox.reconstructFile(image, settings);
-      row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
-    } catch (e) {
-      if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
-      row = evaluateImage(gt, [], o.minIoU ?? 0);
-      if (e.code !== 'NO_FACE') row.error = `${e.code}: ${e.message}`;
+    const parts: string[] = [];
+    for (const shape of shapes) {
+      const t = performance.now();
+      let row: ImageEval;
+      try {
+        const { result } = await vox.reconstructFile(image, { ...settings, shape });
+        row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
+      } catch (e) {
+        if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
+        row = evaluateImage(gt, [], o.minIoU ?? 0);
+        if (e.code !== 'NO_FACE') row.error = `${e.code}: ${e.message}`;
+      }
+      row.ms = performance.now() - t;
+      seconds[shape] += row.ms / 1000;
+      rows[shape].push(row);
+      parts.push(row.detected ? `${shape}: NME 2D ${(row.nme2d * 100).toFixed(2)}%  3D ${(row.nme3d * 100).toFixed(2)}%  ${(row.ms / 1000).toFixed(1)} s` : `${shape}: not detected${row.error ? ` (${row.error})` : ''}`);
     }
-    row.ms = performance.now() - t;
-    rows.push(row);
-    const what = row.detected ? `NME 2D ${(row.nme2d * 100).toFixed(2)}%  3D ${(row.nme3d * 100).toFixed(2)}%` : `not detected${row.error ? ` (${row.error})` : ''}`;
-    log(`[${i + 1}/${samples.length}] ${gt.name}  yaw ${row.yaw.toFixed(1)}  ${what}  ${(row.ms / 1000).toFixed(1)} s`);
+    log(`[${i + 1}/${samples.length}] ${gt.name}  yaw ${rows[shapes[0]][i].yaw.toFixed(1)}  ${parts.join('  |  ')}`);
   }
-  const report: EvalReport = {
-    dataset: o.dataset,
-    format: ds.format,
-    yawConvention: ds.convention,
-    model: `${path.relative(process.cwd(), model) || model}, landmarks: ${settings.landmarks}${settingsNote(given)}`,
-    images: rows.length,
-    rows,
-    summary: summarise(rows),
-    missing: ds.missing,
-    yawSignMismatches: rows.filter((r) => Math.abs(r.yaw) > 10 && Math.sign(r.yaw) !== Math.sign(r.yawFromGt)).map((r) => r.name),
-    seconds: (performance.now() - t0) / 1000,
-    date: new Date().toISOString(),
-  };
-  const table = formatTable(report);
+  const reports: Record<string, EvalReport> = {};
+  for (const shape of shapes) {
+    const r = rows[shape];
+    reports[shape] = {
+      dataset: o.dataset,
+      format: ds.format,
+      yawConvention: ds.convention,
+      model: `${path.relative(process.cwd(), model) || model}, shape: ${shape}, landmarks: ${settings.landmarks}${settingsNote(given)}`,
+      images: r.length,
+      rows: r,
+      summary: summarise(r),
+      missing: ds.missing,
+      yawSignMismatches: r.filter((x) => Math.abs(x.yaw) > 10 && Math.sign(x.yaw) !== Math.sign(x.yawFromGt)).map((x) => x.name),
+      seconds: seconds[shape],
+      date: new Date().toISOString(),
+    };
+  }
+  const report = reports[shapes[0]];
+  const mainRows = report.rows;
+  const table = (shapes.length > 1 ? compareTable(reports) + '\n\n' : '') + formatTable(report);
   const files: string[] = [];
   if (o.out !== null) {
     const out = o.out ?? 'report';
@@ -102,15 +117,16 @@ export async function runEval(o: EvalOptions): Promise<{ report: EvalReport; tab
       await writeFile(f, text);
       files.push(f);
     };
-    await write('eval.json', JSON.stringify({ ...report, published: PUBLISHED }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
-    await write('eval.md', markdownReport(report, plots));
+    const others = Object.fromEntries(shapes.slice(1).map((sh) => [sh, reports[sh]]));
+    await write('eval.json', JSON.stringify({ ...report, shapes: others, published: PUBLISHED }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n');
+    await write('eval.md', (shapes.length > 1 ? '```\n' + compareTable(reports) + '\n```\n\n' : '') + markdownReport(report, plots));
     await write(plots.ced, cedSvg([
-      { label: 'NME 2D', values: rows.map((r) => r.nme2d), color: '#1f77b4' },
-      { label: 'NME 3D', values: rows.map((r) => r.nme3d), color: '#ff7f0e' },
-    ], `Cumulative error distribution (${rows.length} images)`));
-    await write(plots.yaw, yawScatterSvg(rows, PUBLISHED, `NME vs |yaw| (${rows.length} images)`));
+      { label: 'NME 2D', values: mainRows.map((r) => r.nme2d), color: '#1f77b4' },
+      { label: 'NME 3D', values: mainRows.map((r) => r.nme3d), color: '#ff7f0e' },
+    ], `Cumulative error distribution (${mainRows.length} images)`));
+    await write(plots.yaw, yawScatterSvg(mainRows, PUBLISHED, `NME vs |yaw| (${mainRows.length} images)`));
   }
-  return { report, table, files };
+  return { report, reports, table, files };
 }
 
 /** The pipeline options given beyond the defaults, as flags: ", --flip off, --volume-blur 0". */

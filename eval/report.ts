@@ -57,7 +57,34 @@ const METRICS: Metric[] = [
   { label: '  flat-face floor, 17-67 (%)', get: (g) => g.flatInterior },
   { label: 'surface depth err, visible (%)', get: (g) => g.depthVisible },
   { label: '  flat-face floor, visible (%)', get: (g) => g.flatVisible },
+  { label: 'coverage, all 68 (%)', get: (g) => g.hitAll68 },
+  { label: 'coverage, 17-67 (%)', get: (g) => g.hitInterior },
 ];
+
+/** Rows of the shapes-side-by-side table. */
+const COMPARED = METRICS.filter((m) => !m.label.includes('floor') && !m.label.includes('re-annotated'));
+
+/**
+ * Several runs of the same dataset side by side (one per `--shape`): each metric by yaw bin and over all faces.
+ *
+ * ```ts
+ * console.log(compareTable({ prior: reportA, network: reportB }));
+ * ```
+ */
+export function compareTable(reports: Record<string, EvalReport>): string {
+  const names = Object.keys(reports);
+  const head = ['', ...names.flatMap((n) => [...YAW_BINS, 'all'].map((b) => `${n} ${b}`))];
+  const lines: string[][] = [head];
+  for (const m of COMPARED) {
+    lines.push([m.label, ...names.flatMap((n) => [...reports[n].summary.bins, reports[n].summary.all].map((g) => pct(m.get(g))))]);
+  }
+  lines.push(['detected', ...names.flatMap((n) => [...reports[n].summary.bins, reports[n].summary.all].map(detectedCell))]);
+  const widths = head.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
+  return [
+    `shapes side by side (${names.join(' | ')}), by |yaw| bin; coverage = the landmarks whose ray hits the surface`,
+    ...lines.map((l) => l.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')),
+  ].join('\n');
+}
 
 function detectedCell(g: GroupStats): string {
   return g.images ? `${g.detected}/${g.images}` : '—';
@@ -114,7 +141,6 @@ export function markdownReport(r: EvalReport, plots: { ced: string; yaw: string 
   }
   md.push(`| detected | ${s.bins.map(detectedCell).join(' | ')} | | ${detectedCell(s.all)} |`);
   md.push(`| failure rate (%) | ${s.bins.map((g) => (g.images ? pct(g.failureRate, 1) : '—')).join(' | ')} | | ${pct(s.all.failureRate, 1)} |`);
-  md.push(`| landmarks hit by the surface ray (%) | ${s.bins.map((g) => pct(g.hitAll68, 0)).join(' | ')} | | ${pct(s.all.hitAll68, 0)} |`);
   md.push('', `\\* mean of the non-empty bins' means, as the papers' "mean" column; "all" = mean over every detected face.`, '');
   md.push('## Published results beside ours (NME 2D, %)', '');
   md.push(`| method | ${YAW_BINS.join(' | ')} | mean | source |`, `|---|---:|---:|---:|---:|---|`);

@@ -23,7 +23,7 @@ import { parseIctBasis, shapeVertices } from '../src/prior/basis.ts';
 import { PriorFitter } from '../src/prior/fit.ts';
 import type { PriorFitOptions } from '../src/prior/fit.ts';
 import { poseToPhoto } from '../src/prior/mesh.ts';
-import { fitSimilarity } from '../src/landmarks/pose.ts';
+import { estimatePose, fitSimilarity } from '../src/landmarks/pose.ts';
 import { boxNormaliser, yawBin } from '../src/metrics/index.ts';
 import type { Vec3 } from '../src/types.ts';
 
@@ -95,10 +95,13 @@ async function main() {
     settings.push(...(JSON.parse(gridArg.slice(7)) as typeof settings));
   } else if (grid) {
     // identity and expression priors (1e6: the mean face / no expression), Face Mesh's depth weight
-    for (const dw of [0, 0.1, 0.3]) {
-      for (const idp of [0.015, 0.06, 0.25, 1e6]) {
-        for (const exp of [0.008, 0.03, 0.1, 1e6]) {
-          settings.push({ label: `dw ${dw} λid ${idp} λe ${exp}`, options: { identityPrior: idp, expressionPrior: exp, depthWeight: dw }, modes: 60 });
+    for (const oval of [1, 0.3]) {
+      for (const dw of [0, 0.1]) {
+        for (const idp of [0.015, 0.06, 0.25, 1e6]) {
+          for (const exp of [0.008, 0.03, 0.1, 1e6]) {
+            const options = { identityPrior: idp, expressionPrior: exp, depthWeight: dw };
+            settings.push({ label: `oval ${oval} dw ${dw} λid ${idp} λe ${exp}`, options, modes: 60, oval });
+          }
         }
       }
     }
@@ -107,6 +110,8 @@ async function main() {
   }
   const fitters = new Map<string, PriorFitter>();
   const rows: string[] = [];
+  // per setting and image: the posed error of each source, for the switch-over analysis
+  const perImage = new Map<string, Map<string, Record<string, number>>>();
   for (const st of settings) {
     const key = `${st.modes}/${st.oval}`;
     let fitter = fitters.get(key);
@@ -157,6 +162,9 @@ async function main() {
           d += Math.hypot(y[0] - Q[i][0], y[1] - Q[i][1], y[2] - Q[i][2]);
         }
         const bin = bins[yawBin(g.yaw_degrees)];
+        if (!perImage.has(st.label)) perImage.set(st.label, new Map());
+        const im = perImage.get(st.label) as Map<string, Record<string, number>>;
+        im.set(name, { ...(im.get(name) ?? {}), [source]: posed });
         bin.posed.push(posed);
         bin.shape.push((10 * d) / P.length);
         bin.ms.push(ms);
@@ -170,6 +178,24 @@ async function main() {
   }
   console.log(`\nsetting                      fitted to  [0,30] posed / shape     (30,60]                 (60,90]`);
   for (const r of rows) console.log(r);
+  // switch-over: Face Mesh when it fitted and the network's landmarks say |yaw| < T, else the network's landmarks
+  if (sources.length === 2) {
+    console.log('\nswitch-over (posed error, %, by true |yaw| bin; the rule reads the yaw off the network landmarks)');
+    for (const [label, im] of perImage) {
+      for (const T of [20, 30, 40, 50, 60, 90]) {
+        const bins = [0, 1, 2].map(() => [] as number[]);
+        for (const [name, e] of im) {
+          const inp = inputs[name];
+          if (e.network === undefined) continue;
+          const yawNet = Math.abs(estimatePose(inp.network68 as Vec3[]).pose.yaw);
+          const v = inp.mesh468 && yawNet < T && e.facemesh !== undefined ? e.facemesh : e.network;
+          bins[yawBin(gt[name].yaw_degrees)].push(v);
+        }
+        const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+        console.log(`${label.padEnd(40)} T ${String(T).padStart(2)}°: ${bins.map((b) => mean(b).toFixed(2)).join(' / ')}  all ${mean(bins.flat()).toFixed(2)}`);
+      }
+    }
+  }
 }
 
 /** Ground-truth vertices the camera faces: the normal of the posed truth (from its triangles) has z > 0. */

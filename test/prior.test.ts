@@ -157,11 +157,12 @@ test('fit: recovers a known pose, identity and expression from Face Mesh-like po
   assert.ok(d / (mesh.positions.length / 3) < 1.5, `dense error ${(d / (mesh.positions.length / 3)).toFixed(2)} px`);
 });
 
-test('fit: from x, y alone (the default low depth weight) the pose and the 2D points are still recovered', () => {
+test('fit: from x, y alone the pose and the 2D points are still recovered', () => {
   const face = knownFace(11, { yaw: -35, pitch: 5, roll: -4 });
   const pts = meshPoints(face, 1);
   for (const p of pts) p[2] = 0; // no depth at all
-  const fit = prior.fitter.fit({ mesh468: pts }, { depthWeight: 0 });
+  // weak priors: this checks the fit's recovery; the defaults are chosen for noisy real points
+  const fit = prior.fitter.fit({ mesh468: pts }, { depthWeight: 0, identityPrior: 1e-4, expressionPrior: 1e-4 });
   assert.ok(Math.abs(fit.pose.yaw + 35) < 4 && Math.abs(fit.pose.roll + 4) < 2, JSON.stringify(fit.pose));
   assert.ok(fit.rms < 2, `rms ${fit.rms}`);
 });
@@ -170,7 +171,7 @@ test('fit: 68 3D landmarks (the network path), and fitPrior takes them when Face
   const face = knownFace(3, { yaw: 70, pitch: 0, roll: 0 });
   const all = poseAll(face);
   const lm68: Vec3[] = Array.from(basis.landmarks68, (v) => [all[3 * v], all[3 * v + 1], all[3 * v + 2]]);
-  const fit = fitPrior(prior, { landmarks68: lm68 });
+  const fit = fitPrior(prior, { landmarks68: lm68 }, { identityPrior: 1e-4, expressionPrior: 1e-4 });
   assert.equal(fit.source, 'landmarks68');
   assert.ok(Math.abs(fit.pose.yaw - 70) < 2, JSON.stringify(fit.pose));
   // and the fitted landmark vertices land on the targets (the z origin aside)

@@ -121,8 +121,10 @@ export interface GroupStats {
   flatInterior: number;
   depthVisible: number;
   flatVisible: number;
-  /** Mean fraction of landmarks whose ray hit our mesh (all 68). */
+  /** Mean fraction of landmarks whose ray hit our mesh (all 68): the surface's coverage of the face. */
   hitAll68: number;
+  /** The same over the interior landmarks 17–67: a mesh that stops short of the face shows here. */
+  hitInterior: number;
 }
 
 export interface Summary {
@@ -163,6 +165,7 @@ export function groupStats(label: string, rows: readonly ImageEval[]): GroupStat
     depthVisible: col((r) => r.depthVisible.error),
     flatVisible: col((r) => (Number.isFinite(r.depthVisible.error) ? r.depthVisible.flat : NaN)),
     hitAll68: col((r) => r.depthAll68.hit),
+    hitInterior: col((r) => r.depthInterior.hit),
   };
 }
 

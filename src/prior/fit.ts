@@ -63,8 +63,8 @@ export interface PriorFitOptions {
 /** The defaults of the fit, chosen on synthetic renders (see models/README.md, "Shape prior"). */
 export const PRIOR_DEFAULTS = {
   identityModes: 60,
-  identityPrior: 0.004,
-  expressionPrior: 0.002,
+  identityPrior: 0.06,
+  expressionPrior: 0.1,
   depthWeightFaceMesh: 0.1,
   depthWeightLandmarks: 1,
   iterations: 5,
@@ -72,9 +72,9 @@ export const PRIOR_DEFAULTS = {
    * Weight of Face Mesh's 36 face-oval points: they follow the face's outline as the camera sees it more than fixed
    * points of the face.
    */
-  ovalWeight: 1,
+  ovalWeight: 0.3,
   /** See `fitPrior` (src/prior/index.ts). */
-  faceMeshMaxYaw: 50,
+  faceMeshMaxYaw: 40,
 } as const;
 
 export interface PriorFit {
