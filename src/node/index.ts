@@ -30,10 +30,34 @@ import { decodeImage, frameCount } from './decode.ts';
 import type { DecodeLimits } from '../decode/sniff.ts';
 import { loadFaceDetector } from './detectors.ts';
 import { loadModel } from './session.ts';
+import { createShapePrior } from '../prior/index.ts';
+import type { ShapePrior } from '../prior/index.ts';
 
 export { decodeImage, frameCount } from './decode.ts';
 export { loadModel } from './session.ts';
 export { loadFaceDetector } from './detectors.ts';
+
+/** The shape prior of this package (models/ict-face.bin). */
+export function defaultPriorPath(): string {
+  return path.join(path.dirname(defaultModelPath()), 'ict-face.bin');
+}
+
+/**
+ * Reads the shape prior (the ICT basis file, models/ict-face.bin by default). Throws `VoxfaceError('MODEL_ERROR')`.
+ *
+ * ```ts
+ * const prior = await loadShapePrior();
+ * ```
+ */
+export async function loadShapePrior(file = defaultPriorPath()): Promise<ShapePrior> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new VoxfaceError('MODEL_ERROR', `cannot read the shape prior ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return createShapePrior(bytes);
+}
 
 /** The repository's default model (models/vrn-compact.onnx). */
 export function defaultModelPath(): string {
@@ -47,6 +71,8 @@ export interface VoxfaceOptions {
   model?: string;
   /** onnxruntime intra-op threads. */
   threads?: number;
+  /** The shape prior file (default models/ict-face.bin). */
+  prior?: string;
   /** A detector to use instead of the default multi-pass one. */
   detector?: FaceDetector;
   /** Byte and pixel limits for decoding. */
@@ -82,11 +108,12 @@ export const MAX_FRAMES_TRIED = 10;
 /** Loads the model and the detectors (once; reuse the returned object for every photo). */
 export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
   const modelPath = options.model ?? defaultModelPath();
-  const [{ session, info }, detector] = await Promise.all([
+  const [{ session, info }, detector, prior] = await Promise.all([
     loadModel(modelPath, { threads: options.threads }),
     options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
+    loadShapePrior(options.prior),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector };
+  const deps: PipelineDeps = { session, model: info, detector, prior };
   const vox: Voxface = {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),
