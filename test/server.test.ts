@@ -1,18 +1,23 @@
 /**
- * The HTTP server: its parts (multipart parser, result store, limiter, static files) and the API over a
- * real socket with the real model: the happy paths (raw body, multipart, inline, GLB by Accept, links) and
- * every bad input (415, 400, 413, 422, 405, 404, 503 + Retry-After, 504).
+ * The HTTP server (fastify): its parts (request parsing, result store, limiter), the plugins' work over a real
+ * socket with a stand-in pipeline (multipart uploads in memory, static files and their allow-lists, CORS, the
+ * per-client rate limit), and the API with the real model: the happy paths (raw body, multipart, inline, GLB by
+ * Accept, links) and every bad input (415, 400, 413, 422, 405, 404, 429, 503 + Retry-After, 504).
+ *
+ * Where fastify's answers could differ from the node:http server's, the server keeps the old ones: a wrong method
+ * on an API path is still 405 with Allow (a route per method answers it; fastify alone would say 404), a
+ * conditional GET is still 304 although fetch() adds `Cache-Control: no-cache`. A CORS preflight from an origin
+ * not on the allow-list gets no CORS headers (404), one from a listed origin 204.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import path from 'node:path';
-import { parseMultipart, multipartBoundary } from '../src/server/multipart.ts';
 import { ResultStore } from '../src/server/results.ts';
 import { BusyError, Limiter } from '../src/server/limiter.ts';
-import { StaticFiles } from '../src/server/static.ts';
 import { baseName, parseReconstructRequest } from '../src/server/reconstruct.ts';
 import { HttpError } from '../src/server/errors.ts';
-import { startServer, staticMounts } from '../src/server/index.ts';
+import { mountAllows, startServer, staticMounts } from '../src/server/index.ts';
+import { VoxfaceError } from '../src/types.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
 import type { Voxface } from '../src/node/index.ts';
 import { GROUP_PHOTO, gltfValidator, needsPhotosAndModel, noisePNG, pngBomb, readPhoto, ROOT, MODEL } from './_server.ts';
@@ -32,31 +37,6 @@ function multipartBody(boundary: string, parts: { name: string; filename?: strin
 }
 
 describe('server parts', () => {
-  test('multipart: fields and a binary file with CRLFs and boundary-like bytes inside', () => {
-    const file = Buffer.from([0xff, 0xd8, 0x0d, 0x0a, 0x2d, 0x2d, 0x41, 0x0d, 0x0a, 0xff, 0xd9]);
-    const body = multipartBody('XyZ', [
-      { name: 'formats', data: 'glb,obj' },
-      { name: 'image', filename: 'my photo.jpg', type: 'image/jpeg', data: file },
-    ]);
-    const boundary = multipartBoundary('multipart/form-data; boundary=XyZ');
-    assert.equal(boundary, 'XyZ');
-    assert.equal(multipartBoundary('multipart/form-data; boundary="a b"'), 'a b');
-    assert.equal(multipartBoundary('image/jpeg'), undefined);
-    const parts = parseMultipart(body, boundary!);
-    assert.equal(parts.length, 2);
-    assert.deepEqual([parts[0].name, parts[0].data.toString()], ['formats', 'glb,obj']);
-    assert.equal(parts[1].filename, 'my photo.jpg');
-    assert.equal(parts[1].contentType, 'image/jpeg');
-    assert.deepEqual([...parts[1].data], [...file]);
-  });
-
-  test('multipart: malformed bodies are 400', () => {
-    for (const body of ['no boundary here', '--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nnever closed', '--XyZ\r\nX: y\r\n\r\nv\r\n--XyZ--']) {
-      assert.throws(() => parseMultipart(Buffer.from(body), 'XyZ'), (e: unknown) => e instanceof HttpError && e.status === 400, body);
-    }
-    assert.throws(() => multipartBoundary('multipart/form-data'), (e: unknown) => e instanceof HttpError && e.status === 400);
-  });
-
   test('request parsing: parameters, content types, base names', () => {
     const jpeg = Buffer.from([0xff, 0xd8, 0xff]);
     const q = (s: string) => new URLSearchParams(s);
@@ -139,15 +119,18 @@ describe('server parts', () => {
     assert.equal(ran, false);
   });
 
-  test('static files: mounts, allow-lists and no way out of a folder', () => {
-    const files = new StaticFiles(staticMounts(path.join(ROOT, 'web'), MODEL));
-    assert.ok(files.resolve('/')?.file.endsWith(path.join('web', 'index.html')));
-    assert.ok(files.resolve('/style.css'));
-    assert.ok(files.resolve('/models/model.onnx')?.file.endsWith('vrn-compact.onnx'));
-    assert.ok(files.resolve('/models/model.json')?.file.endsWith('vrn-compact.json'));
-    assert.ok(files.resolve('/vendor/ort/ort-wasm-simd-threaded.wasm'));
-    assert.ok(files.resolve('/vendor/tfjs-wasm/tfjs-backend-wasm-simd.wasm'));
-    assert.ok(files.resolve('/vendor/human-models/facemesh.json'));
+  test('static mounts: allow-lists and no way out of a folder', () => {
+    const mounts = staticMounts(path.join(ROOT, 'web'), MODEL);
+    const find = (url: string) => {
+      const m = [...mounts].sort((x, y) => y.prefix.length - x.prefix.length).find((x) => url.startsWith(x.prefix));
+      return m && mountAllows(m, url.slice(m.prefix.length)) ? path.join(m.dir, decodeURIComponent(url.slice(m.prefix.length))) : undefined;
+    };
+    assert.ok(find('/style.css')?.endsWith(path.join('web', 'style.css')));
+    assert.ok(find('/models/vrn-compact.onnx')?.endsWith('vrn-compact.onnx'));
+    assert.ok(find('/models/vrn-compact.json')?.endsWith('vrn-compact.json'));
+    assert.ok(find('/vendor/ort/ort-wasm-simd-threaded.wasm'));
+    assert.ok(find('/vendor/tfjs-wasm/tfjs-backend-wasm-simd.wasm'));
+    assert.ok(find('/vendor/human-models/facemesh.json'));
     for (const bad of [
       '/vendor/human-models/age.json', // a model the page does not need
       '/vendor/ort/ort.node.min.js',
@@ -159,7 +142,113 @@ describe('server parts', () => {
       '/models/../package.json',
       '/dist/%00.js',
     ]) {
-      assert.equal(files.resolve(bad), undefined, bad);
+      assert.equal(find(bad), undefined, bad);
+    }
+  });
+});
+
+/** A stand-in for the pipeline: records the bytes it is given, finds no face (422). */
+function recordingVoxface(seen: Uint8Array[]): Voxface {
+  return {
+    deps: { model: { name: 'stand-in' } },
+    async reconstructBytes(bytes: Uint8Array) {
+      seen.push(new Uint8Array(bytes));
+      throw new VoxfaceError('NO_FACE', 'no face found');
+    },
+  } as unknown as Voxface;
+}
+
+describe('server plugins (a stand-in pipeline)', () => {
+  let app: VoxfaceServer;
+  const seen: Uint8Array[] = [];
+  before(async () => {
+    app = await startServer({ port: 0, voxface: recordingVoxface(seen), model: MODEL, maxBodyBytes: 64 * 1024, corsOrigins: ['https://app.example'], rateLimit: { max: 1000, windowMs: 60_000 } });
+  });
+  after(() => app?.close());
+
+  test('multipart: a binary file with CRLFs and boundary-like bytes arrives intact, fields are read, malformed bodies are 400', async () => {
+    const file = Buffer.from([0xff, 0xd8, 0x0d, 0x0a, 0x2d, 0x2d, 0x41, 0x0d, 0x0a, 0xff, 0xd9]);
+    const body = multipartBody('XyZ', [
+      { name: 'formats', data: 'glb,fbx' },
+      { name: 'image', filename: 'my photo.jpg', type: 'image/jpeg', data: file },
+    ]);
+    const post = (b: string | Buffer, type: string) => fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: b as BodyInit, headers: { 'Content-Type': type } });
+    // the form field is a parameter: its bad format is named before any reconstruction
+    const bad = await post(body, 'multipart/form-data; boundary=XyZ');
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /unknown format "fbx"/);
+    const good = await post(multipartBody('a b', [{ name: 'image', filename: 'my photo.jpg', type: 'image/jpeg', data: file }]), 'multipart/form-data; boundary="a b"');
+    assert.equal(good.status, 422, await good.clone().text());
+    assert.deepEqual([...seen.at(-1)!], [...file]);
+    for (const [b, type] of [
+      ['no boundary here', 'multipart/form-data; boundary=XyZ'],
+      ['--XyZ\r\nContent-Disposition: form-data; name="a"\r\n\r\nnever closed', 'multipart/form-data; boundary=XyZ'],
+      ['--XyZ\r\nX: y\r\n\r\nv\r\n--XyZ--', 'multipart/form-data; boundary=XyZ'],
+      ['--XyZ--', 'multipart/form-data'],
+    ]) {
+      const res = await post(b, type);
+      assert.equal(res.status, 400, `${JSON.stringify(b)}: ${await res.clone().text()}`);
+    }
+    // a file over the limit inside a form: 413, like a raw body
+    const big = await post(multipartBody('B', [{ name: 'image', filename: 'x.jpg', type: 'image/jpeg', data: new Uint8Array(65 * 1024) }]), 'multipart/form-data; boundary=B');
+    assert.equal(big.status, 413);
+    // two photos
+    const two = await post(multipartBody('B', [{ name: 'image', filename: 'a.jpg', data: file }, { name: 'photo', filename: 'b.jpg', data: file }]), 'multipart/form-data; boundary=B');
+    assert.equal(two.status, 400);
+    assert.match(((await two.json()) as { error: string }).error, /one photo per request/);
+  });
+
+  test('static files: served where mounted, 404 elsewhere and outside every folder', async () => {
+    assert.equal((await fetch(`${app.url}/style.css`)).status, 200);
+    for (const bad of ['/vendor/human-models/age.json', '/vendor/ort/ort.node.min.js', '/dist/%2e%2e/%2e%2e/package.json', '/dist/..%2f..%2fpackage.json', '/src/main.ts', '/.git/config', '/dist/%00.js', '/package.json']) {
+      const res = await fetch(`${app.url}${bad}`);
+      assert.equal(res.status, 404, bad);
+      assert.ok(!(await res.text()).includes('"dependencies"'), bad);
+    }
+  });
+
+  test('CORS: same origin by default, listed origins allowed (preflight and answer), others get no CORS headers', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${app.url}/api/v1/reconstruct`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+    const ok = await preflight('https://app.example');
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.match(ok.headers.get('access-control-allow-methods') ?? '', /POST/);
+    const other = await preflight('https://elsewhere.example');
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    // the answer itself carries the header for a listed origin (and exposes Retry-After), not for another
+    const answer = await fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: 'x', headers: { 'Content-Type': 'text/plain', Origin: 'https://app.example' } });
+    assert.equal(answer.status, 415);
+    assert.equal(answer.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.match(answer.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+    const foreign = await fetch(`${app.url}/healthz`, { headers: { Origin: 'https://elsewhere.example' } });
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+    // the default server: no origin but its own
+    const plain = await startServer({ port: 0, voxface: recordingVoxface([]), model: MODEL });
+    try {
+      const p = await fetch(`${plain.url}/api/v1/reconstruct`, { method: 'OPTIONS', headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' } });
+      assert.equal(p.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test('rate limit: a client over its rate gets 429 with Retry-After (a full server is 503, below)', async () => {
+    const limited = await startServer({ port: 0, voxface: recordingVoxface([]), model: MODEL, rateLimit: { max: 2, windowMs: 60_000 } });
+    try {
+      const send = () => fetch(`${limited.url}/api/v1/reconstruct`, { method: 'POST', body: new Uint8Array([0xff, 0xd8]), headers: { 'Content-Type': 'image/jpeg' } });
+      assert.equal((await send()).status, 422);
+      assert.equal((await send()).status, 422);
+      const third = await send();
+      assert.equal(third.status, 429);
+      assert.ok(Number(third.headers.get('retry-after')) >= 1, `Retry-After: ${third.headers.get('retry-after')}`);
+      const body = (await third.json()) as { error: string; code: string };
+      assert.equal(body.code, 'RATE_LIMITED');
+      assert.match(body.error, /too many/);
+      // the page and other routes are not counted
+      assert.equal((await fetch(`${limited.url}/style.css`)).status, 200);
+    } finally {
+      await limited.close();
     }
   });
 });

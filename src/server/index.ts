@@ -1,6 +1,9 @@
 /**
- * The voxface HTTP server: the reconstruction API, the result links, and the web page with the files it
- * needs to run the pipeline in the browser. Node's `http` only. Photos and results stay in memory.
+ * The voxface HTTP server on fastify: the reconstruction API, the result links, and the web page with the files
+ * it needs to run the pipeline in the browser. Plugins: @fastify/multipart (uploads, in memory), @fastify/cors
+ * (same origin by default, plus an allow-list), @fastify/rate-limit (per client: 429), @fastify/static (the page,
+ * the model, the vendor files), @fastify/swagger (the OpenAPI document, from the route schemas). Our own limiter
+ * queues reconstructions (a full server: 503 + Retry-After). Photos and results stay in memory.
  *
  * ```ts
  * import { startServer } from './server/index.ts';
@@ -10,25 +13,29 @@
  * ```
  * Endpoints: see docs/api.md and `GET /api/v1/openapi.json`.
  */
+import { defaultModelDir } from '../node/detectors.ts';
+import { defaultModelPath, loadVoxface } from '../node/index.ts';
+import type { Voxface, VoxfaceOptions } from '../node/index.ts';
 import { existsSync } from 'node:fs';
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
 import { BLAZE_SPECS } from '../detect/blazeface.ts';
-import { defaultModelDir } from '../node/detectors.ts';
-import { defaultModelPath, loadVoxface } from '../node/index.ts';
-import type { Voxface, VoxfaceOptions } from '../node/index.ts';
-import { readBody } from './body.ts';
 import { errorResponse, HttpError } from './errors.ts';
 import { Limiter } from './limiter.ts';
-import { parseReconstructRequest, reconstructRequest, SERVER_OPTIONS } from './reconstruct.ts';
-import { openapiParameters, optionsObjectSchema } from '../options.ts';
+import { isImageContentType, parseReconstructRequest, reconstructRequest } from './reconstruct.ts';
+import type { Upload } from './reconstruct.ts';
 import { ResultStore } from './results.ts';
-import { contentType, StaticFiles } from './static.ts';
-import type { Mount } from './static.ts';
-import openapiSpec from './openapi.json' with { type: 'json' };
+import { apiComponents, healthSchema, openapiInfo, openapiRouteSchema, reconstructSchema, resultFileSchema } from './schemas.ts';
 
 export interface ServerOptions {
   /** TCP port (default 8080; 0 = any free port). */
@@ -53,14 +60,34 @@ export interface ServerOptions {
   /** Result links live this long (default 10 min) within this many bytes (default 256 MiB, LRU). */
   resultTtlMs?: number;
   resultMaxBytes?: number;
+  /**
+   * Origins besides the server's own that may call the API from a browser (CORS), e.g.
+   * `['https://app.example.com']`; `'*'` allows any. Default: none (same origin only).
+   */
+  corsOrigins?: readonly string[];
+  /**
+   * Reconstructions one client (IP address) may ask for per window (default 60 per minute); more get 429 +
+   * Retry-After. `false`: no per-client limit.
+   */
+  rateLimit?: { max: number; windowMs: number } | false;
   /** The page's folder (default web/; its bundle in web/dist/). */
   webRoot?: string;
   /** Request log, one line each (default: none). */
   log?: (line: string) => void;
 }
 
+/** The parts of an OpenAPI 3 document the tests and tools read. */
+export interface OpenAPIDocument {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: Record<string, unknown>; description?: string }[]; requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }; responses: Record<string, unknown> }>>;
+  components?: Record<string, unknown>;
+}
+
 /** A running server. */
 export interface VoxfaceServer {
+  /** The fastify instance (routes, plugins, `inject()`). */
+  app: FastifyInstance;
   server: http.Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
@@ -87,24 +114,31 @@ function packageDir(name: string): string {
   return dir;
 }
 
-/** URL mounts of the page, the model and the vendor files. */
+/** One folder served under a URL prefix: only the listed files, or only files with the listed endings. */
+export interface Mount {
+  /** URL prefix ending in '/'. */
+  prefix: string;
+  dir: string;
+  /** Only these file names (relative to `dir`). */
+  allow?: readonly string[];
+  /** Only files with these extensions (e.g. ['.html', '.css']). */
+  exts?: readonly string[];
+  /** Cache-Control (default 'no-cache': revalidate with the ETag). */
+  cache?: string;
+}
+
+/** URL mounts of the page, the model and the vendor files (each served by @fastify/static). */
 export function staticMounts(webRoot: string, modelPath: string): Mount[] {
-  const ortDist = path.join(packageDir('onnxruntime-web'), 'dist');
-  const tfWasmDist = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
-  const sidecar = modelPath.replace(/\.onnx$/i, '') + '.json';
   const vendor = 'public, max-age=86400';
+  const sidecar = modelPath.replace(/\.onnx$/i, '') + '.json';
   return [
-    { prefix: '/', file: path.join(webRoot, 'index.html') },
-    { prefix: '/dist/', dir: path.join(webRoot, 'dist'), exts: ['.js', '.css', '.map'] },
     { prefix: '/', dir: webRoot, exts: ['.html', '.css', '.svg', '.png', '.ico', '.webmanifest'] },
-    { prefix: '/models/model.onnx', file: modelPath },
-    { prefix: '/models/model.json', file: sidecar },
-    { prefix: `/models/${path.basename(modelPath)}`, file: modelPath },
-    { prefix: `/models/${path.basename(sidecar)}`, file: sidecar },
-    { prefix: '/vendor/ort/', dir: ortDist, allow: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'], cache: vendor },
+    { prefix: '/dist/', dir: path.join(webRoot, 'dist'), exts: ['.js', '.css', '.map'] },
+    { prefix: '/models/', dir: path.dirname(modelPath), allow: [path.basename(modelPath), path.basename(sidecar)] },
+    { prefix: '/vendor/ort/', dir: path.join(packageDir('onnxruntime-web'), 'dist'), allow: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'], cache: vendor },
     {
       prefix: '/vendor/tfjs-wasm/',
-      dir: tfWasmDist,
+      dir: path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist'),
       allow: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
       cache: vendor,
     },
@@ -113,16 +147,20 @@ export function staticMounts(webRoot: string, modelPath: string): Mount[] {
 }
 
 /**
- * The OpenAPI document: openapi.json with the reconstruct parameters (query and form fields) generated from the
- * options table.
+ * Whether a mount serves a relative path: inside its folder (no '..', no dotfiles, no NUL), on its allow-list and
+ * with an allowed extension. Everything else is a 404.
  */
-export function openapiDocument(): typeof openapiSpec {
-  const doc = structuredClone(openapiSpec);
-  const post = doc.paths['/api/v1/reconstruct'].post as { parameters: unknown[]; requestBody: { content: Record<string, { schema: { properties?: object } }> } };
-  post.parameters = openapiParameters('server', SERVER_OPTIONS);
-  const form = post.requestBody.content['multipart/form-data'].schema;
-  form.properties = { ...form.properties, ...optionsObjectSchema('server', SERVER_OPTIONS).properties };
-  return doc;
+export function mountAllows(mount: Mount, rel: string): boolean {
+  let p = rel;
+  try {
+    p = decodeURIComponent(rel);
+  } catch {
+    return false;
+  }
+  if (!p || p.includes('\0') || p.includes('\\') || p.split('/').some((s) => s === '' || s.startsWith('.'))) return false;
+  if (mount.allow && !mount.allow.includes(p)) return false;
+  if (mount.exts && !mount.exts.includes(path.extname(p).toLowerCase())) return false;
+  return true;
 }
 
 /** Headers on every answer: no sniffing, cross-origin isolation (threads in wasm), no referrer. */
@@ -153,10 +191,37 @@ function memoryMB(): { rssMB: number; heapMB: number; arrayBuffersMB: number } {
   return { rssMB: Math.round(m.rss / MB), heapMB: Math.round(m.heapUsed / MB), arrayBuffersMB: Math.round(m.arrayBuffers / MB) };
 }
 
-function sendJSON(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, 'Cache-Control': 'no-store', ...headers });
-  res.end(data);
+/** Human-readable size, e.g. "20 MB". */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} kB`;
+  return `${n} bytes`;
+}
+
+/** Our HTTP error for a fastify or plugin error (body limit, media type, multipart, bad URL…). */
+function fromFastify(e: FastifyError, maxBody: number): unknown {
+  if (e instanceof HttpError) return e;
+  const tooLarge = () => new HttpError(413, 'IMAGE_TOO_LARGE', `the upload is larger than the limit of ${formatBytes(maxBody)}`);
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return tooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'unsupported Content-Type: send the photo as image/* or application/octet-stream, or as multipart/form-data');
+    case 'FST_FILES_LIMIT':
+      return new HttpError(400, 'BAD_ARGUMENT', 'send one photo per request');
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PROTO_VIOLATION':
+      return new HttpError(400, 'BAD_MULTIPART', `malformed multipart/form-data body: ${e.message.replace(/^.*?:\s*/, '')}`);
+  }
+  // busboy's own errors on a broken body ("Unexpected end of form", "Malformed part header", "Boundary not found")
+  if (!e.statusCode && /form|part|boundary|multipart/i.test(e.message)) return new HttpError(400, 'BAD_MULTIPART', `malformed multipart/form-data body: ${e.message}`);
+  if (e.code === 'ECONNRESET' || e.message === 'aborted') return new HttpError(400, 'ABORTED', 'the upload was aborted');
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new HttpError(e.statusCode, e.code?.replace(/^FST_ERR_/, '') || 'BAD_REQUEST', e.message);
+  return e;
 }
 
 /**
@@ -165,141 +230,247 @@ function sendJSON(res: http.ServerResponse, status: number, body: unknown, heade
 export async function startServer(options: ServerOptions = {}): Promise<VoxfaceServer> {
   const modelPath = path.resolve(options.model ?? defaultModelPath());
   const voxface = await (options.voxface ?? loadVoxface({ model: modelPath, threads: options.threads, limits: options.limits }));
+  const built = await createApp({ ...options, voxface, model: modelPath });
+  const { app } = built;
+  await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { ...built, server: app.server, url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}` };
+}
+
+/**
+ * The OpenAPI document of the server, as `GET /api/v1/openapi.json` answers it (an app with every route, no
+ * model loaded, not listening).
+ *
+ * ```ts
+ * const doc = await openapiDocument();
+ * doc.paths['/api/v1/reconstruct'].post.parameters; // the options table's rows exposed to the server
+ * ```
+ */
+export async function openapiDocument(): Promise<OpenAPIDocument> {
+  const { app, close } = await createApp({ voxface: { deps: { model: { name: 'none' } } } as unknown as Voxface });
+  try {
+    await app.ready();
+    return app.swagger() as unknown as OpenAPIDocument;
+  } finally {
+    await close();
+  }
+}
+
+/** The fastify app with every route and plugin, not listening yet (`startServer` listens). */
+export async function createApp(options: ServerOptions & { voxface: Voxface }): Promise<Omit<VoxfaceServer, 'server' | 'url'>> {
+  const modelPath = path.resolve(options.model ?? defaultModelPath());
+  const { voxface } = options;
   const webRoot = path.resolve(options.webRoot ?? path.join(here, '..', '..', 'web'));
   const limiter = new Limiter({ concurrency: options.concurrency, queue: options.queue });
   const store = new ResultStore({ ttlMs: options.resultTtlMs, maxBytes: options.resultMaxBytes });
-  const files = new StaticFiles(staticMounts(webRoot, modelPath));
   if (!existsSync(path.join(webRoot, 'dist', 'main.js'))) {
     options.log?.('warning: the page is not built (web/dist/main.js is missing): run node --import tsx scripts/build-web.ts');
   }
   const maxBody = options.maxBodyBytes ?? 20 * MB;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const openapi = Buffer.from(JSON.stringify(openapiDocument(), null, 1));
   const started = Date.now();
   const sweeper = setInterval(() => store.sweep(), 30_000);
   sweeper.unref();
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const p = url.pathname;
-    const method = req.method ?? 'GET';
-    const only = (...allowed: string[]) => {
-      if (!allowed.includes(method)) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here (use ${allowed.join(' or ')})`, { Allow: allowed.join(', ') });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: maxBody,
+    requestTimeout: Math.max(timeoutMs + 30_000, 120_000),
+    // '/api/v1/results/x/a.glb?download' and '/api//x' stay distinct; a %-broken URL is a 400 from fastify
+    routerOptions: { ignoreTrailingSlash: false },
+    exposeHeadRoutes: true,
+    forceCloseConnections: true,
+  });
+  // Route schemas document the API (OpenAPI via @fastify/swagger); the checks and their messages are ours (the
+  // options table names the parameter), so fastify neither validates with them nor serializes with them.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // --- every answer: common headers, the page's CSP, one log line, our JSON errors
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(COMMON_HEADERS);
+    // A conditional GET is answered 304 when the ETag matches, whatever the request's Cache-Control says (RFC 9110
+    // §13.2: an origin evaluates the precondition; `no-cache` is an instruction to caches). fetch() adds
+    // `Cache-Control: no-cache` to every request with If-None-Match, which @fastify/send would take as a reload.
+    if (req.headers['if-none-match'] && (req.method === 'GET' || req.method === 'HEAD')) {
+      delete req.headers['cache-control'];
+      delete req.headers.pragma;
+    }
+    const p = req.url.split('?')[0];
+    if (p === '/' || p.endsWith('.html')) reply.header('Content-Security-Policy', CSP);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    options.log?.(`${req.method} ${req.url.split('?')[0]} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`);
+  });
+  const sendError = (e: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const err = fromFastify(e as FastifyError, maxBody);
+    const { status, headers, body } = errorResponse(err);
+    if (status >= 500 && !(err instanceof HttpError)) options.log?.(`error ${req.method} ${req.url.split('?')[0]}: ${(e as Error)?.stack ?? e}`);
+    reply.removeHeader('Content-Security-Policy');
+    return reply.code(status).headers(headers).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(body);
+  };
+  app.setErrorHandler((e, req, reply) => sendError(e, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    const p = req.url.split('?')[0];
+    return sendError(new HttpError(404, 'NOT_FOUND', p.startsWith('/api/') ? `no endpoint ${p}` : `not found: ${p}`), req, reply);
+  });
+
+  // --- plugins
+  await app.register(swagger, {
+    // openapi.json's texts and shared schemas (typed loosely: it is checked by the OpenAPI test, not by tsc)
+    openapi: { openapi: '3.0.3', info: openapiInfo(), components: apiComponents() } as never,
+    hideUntagged: false,
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  const allowed = new Set(options.corsOrigins ?? []);
+  await app.register(cors, {
+    // same origin needs no CORS; other origins only when listed ('*': any)
+    origin: (origin, cb) => cb(null, origin !== undefined && (allowed.has('*') || allowed.has(origin))),
+    methods: ['GET', 'HEAD', 'POST'],
+    exposedHeaders: ['Retry-After', 'Content-Disposition', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(multipart, {
+    // in memory only: file parts are read with toBuffer(), never saved
+    limits: { fileSize: maxBody, files: 1, fields: 32, parts: 33, fieldSize: 64 * 1024, headerPairs: 100 },
+  });
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
+  app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer', bodyLimit: maxBody }, raw);
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxBody }, raw);
+
+  // --- the API
+  const onlyAllowed = (url: string, allowedMethods: string[]) =>
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allowedMethods.includes(m)),
+      url,
+      schema: { hide: true },
+      handler: async (req) => {
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed here (use ${allowedMethods.join(' or ')})`, { Allow: allowedMethods.join(', ') });
+      },
+    });
+
+  app.get('/healthz', { schema: healthSchema() }, async (_req, reply) => {
+    const tf = await import('@tensorflow/tfjs');
+    reply.header('Cache-Control', 'no-store');
+    return {
+      ok: true,
+      model: voxface.deps.model.name,
+      uptimeS: Math.round((Date.now() - started) / 1000),
+      jobs: limiter.stats,
+      results: store.stats,
+      tensors: tf.memory().numTensors,
+      ...memoryMB(),
     };
-    if (p === '/healthz') {
-      only('GET', 'HEAD');
-      const tf = await import('@tensorflow/tfjs');
-      sendJSON(res, 200, {
-        ok: true,
-        model: voxface.deps.model.name,
-        uptimeS: Math.round((Date.now() - started) / 1000),
-        jobs: limiter.stats,
-        results: store.stats,
-        tensors: tf.memory().numTensors,
-        ...memoryMB(),
-      });
-      return;
-    }
-    if (p === '/api/v1/openapi.json') {
-      only('GET', 'HEAD');
-      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': openapi.length, 'Cache-Control': 'no-cache' });
-      res.end(method === 'HEAD' ? undefined : openapi);
-      return;
-    }
-    if (p === '/api/v1/reconstruct') {
-      only('POST');
-      const body = await readBody(req, maxBody);
-      const request = parseReconstructRequest(req.headers, url.searchParams, body);
+  });
+  onlyAllowed('/healthz', ['GET', 'HEAD']);
+
+  app.get('/api/v1/openapi.json', { schema: openapiRouteSchema() }, async (_req, reply) => {
+    reply.header('Cache-Control', 'no-cache');
+    return app.swagger() as unknown as OpenAPIDocument;
+  });
+  onlyAllowed('/api/v1/openapi.json', ['GET', 'HEAD']);
+
+  const rate = options.rateLimit === undefined ? { max: 60, windowMs: 60_000 } : options.rateLimit;
+  app.post(
+    '/api/v1/reconstruct',
+    {
+      schema: reconstructSchema(maxBody),
+      config: rate ? { rateLimit: { max: rate.max, timeWindow: rate.windowMs, errorResponseBuilder: (_req, ctx) => tooMany(ctx.after) } } : {},
+    },
+    async (req, reply) => {
+      const query = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '');
+      let body: Buffer | { fields: Map<string, string>; files: Upload[] };
+      if (req.isMultipart()) {
+        const fields = new Map<string, string>();
+        const files: Upload[] = [];
+        for await (const part of req.parts()) {
+          if (part.type === 'file') files.push({ name: part.fieldname, filename: part.filename, contentType: part.mimetype, data: await part.toBuffer() });
+          else fields.set(part.fieldname, String(part.value).trim());
+        }
+        body = { fields, files };
+      } else {
+        const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        body = isImageContentType(type) && Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      }
+      const request = parseReconstructRequest(req.headers, query, body);
       const left = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) left.abort(new HttpError(499, 'CLIENT_LEFT', 'the client closed the connection'));
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) left.abort(new HttpError(499, 'CLIENT_LEFT', 'the client closed the connection'));
       });
       const out = await reconstructRequest(request, { voxface, limiter, store, timeoutMs }, left.signal);
+      reply.header('Cache-Control', 'no-store');
       if (out.kind === 'glb') {
-        res.writeHead(200, {
-          'Content-Type': 'model/gltf-binary',
-          'Content-Length': out.bytes.byteLength,
-          'Content-Disposition': `attachment; filename="${out.name}"`,
-          'Cache-Control': 'no-store',
-        });
-        res.end(out.bytes);
-      } else sendJSON(res, 200, out.body);
-      return;
-    }
-    const m = /^\/api\/v1\/results\/([\w-]+)\/([^/]+)$/.exec(p);
-    if (m) {
-      only('GET', 'HEAD');
-      let name: string;
-      try {
-        name = decodeURIComponent(m[2]);
-      } catch {
-        throw new HttpError(404, 'NOT_FOUND', 'no such result file');
+        return reply.type('model/gltf-binary').header('Content-Disposition', `attachment; filename="${out.name}"`).send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
       }
-      const bytes = store.get(m[1], name);
-      if (!bytes) {
-        const why = store.has(m[1]) ? `result ${m[1]} has no file "${name}"` : `no result ${m[1]} (unknown or expired)`;
-        throw new HttpError(404, 'NOT_FOUND', why);
-      }
-      res.writeHead(200, {
-        'Content-Type': name.endsWith('.glb') ? 'model/gltf-binary' : name.endsWith('.stl') ? 'model/stl' : contentType(name),
-        'Content-Length': bytes.byteLength,
-        'Content-Disposition': `attachment; filename="${name.replace(/"/g, '')}"`,
-        'Cache-Control': 'private, no-store',
-      });
-      res.end(method === 'HEAD' ? undefined : bytes);
-      return;
-    }
-    if (p.startsWith('/api/')) throw new HttpError(404, 'NOT_FOUND', `no endpoint ${p}`);
-    if (method === 'GET' || method === 'HEAD') {
-      if (p === '/' || p.endsWith('.html')) res.setHeader('Content-Security-Policy', CSP);
-      if (await files.serve(req, res, p)) return;
-      throw new HttpError(404, 'NOT_FOUND', `not found: ${p}`);
-    }
-    throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, { Allow: 'GET, HEAD' });
-  }
+      return reply.type('application/json; charset=utf-8').send(out.body);
+    },
+  );
+  onlyAllowed('/api/v1/reconstruct', ['POST']);
 
-  const server = http.createServer((req, res) => {
-    const t0 = performance.now();
-    for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      url = new URL('http://localhost/400');
-    }
-    res.on('finish', () => options.log?.(`${req.method} ${url.pathname} ${res.statusCode} ${Math.round(performance.now() - t0)}ms`));
-    handle(req, res, url).catch((e: unknown) => {
-      const { status, headers, body } = errorResponse(e);
-      if (status >= 500 && !(e instanceof HttpError)) options.log?.(`error ${req.method} ${url.pathname}: ${(e as Error)?.stack ?? e}`);
-      if (res.headersSent || res.destroyed) {
-        res.destroy();
-        return;
-      }
-      res.removeHeader('Content-Security-Policy');
-      sendJSON(res, status, body, headers);
-    });
+  app.get<{ Params: { id: string; file: string } }>('/api/v1/results/:id/:file', { schema: resultFileSchema() }, async (req, reply) => {
+    const { id, file: name } = req.params;
+    if (!/^[\w-]+$/.test(id)) throw new HttpError(404, 'NOT_FOUND', `no result ${id} (unknown or expired)`);
+    const bytes = store.get(id, name);
+    if (!bytes) throw new HttpError(404, 'NOT_FOUND', store.has(id) ? `result ${id} has no file "${name}"` : `no result ${id} (unknown or expired)`);
+    const type = name.endsWith('.glb') ? 'model/gltf-binary' : name.endsWith('.stl') ? 'model/stl' : contentType(name);
+    return reply
+      .type(type)
+      .header('Content-Disposition', `attachment; filename="${name.replace(/["\\\r\n]/g, '')}"`)
+      .header('Cache-Control', 'private, no-store')
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
-  server.requestTimeout = Math.max(timeoutMs + 30_000, 120_000);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  onlyAllowed('/api/v1/results/:id/:file', ['GET', 'HEAD']);
+
+  // --- the page, the model and the vendor files
+  const mounts = staticMounts(webRoot, modelPath);
+  for (const mount of mounts) {
+    if (!existsSync(mount.dir)) continue;
+    await app.register(fastifyStatic, {
+      root: mount.dir,
+      prefix: mount.prefix,
+      decorateReply: false,
+      index: mount.prefix === '/' ? ['index.html'] : false,
+      wildcard: true,
+      dotfiles: 'deny',
+      cacheControl: false,
+      etag: true,
+      lastModified: false,
+      allowedPath: (pathName) => mountAllows(mount, pathName.replace(/^\/+/, '')) || (mount.prefix === '/' && pathName === '/'),
+      setHeaders: (res) => res.setHeader('Cache-Control', mount.cache ?? 'no-cache'),
     });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  }
+  // the model under fixed names for the page (it may be any file name on disk): reply.sendFile from the model's folder
+  await app.register(fastifyStatic, { root: path.dirname(modelPath), serve: false, cacheControl: false, lastModified: false, setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache') });
+  const sidecar = modelPath.replace(/\.onnx$/i, '') + '.json';
+  app.get('/models/model.onnx', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(modelPath)));
+  app.get('/models/model.json', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(sidecar)));
+
   return {
-    server,
-    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`,
+    app,
     voxface,
     limiter,
     store,
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearInterval(sweeper);
-        store.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      clearInterval(sweeper);
+      store.clear();
+      await app.close();
+    },
   };
+}
+
+/** The 429 answer's error (the plugin adds Retry-After and the X-RateLimit headers). */
+function tooMany(after: string): HttpError {
+  return new HttpError(429, 'RATE_LIMITED', `too many reconstructions from this client: try again in ${after}`);
+}
+
+const TYPES: Record<string, string> = {
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+};
+/** The Content-Type of a result file (application/octet-stream when nothing more specific applies). */
+export function contentType(file: string): string {
+  return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }

@@ -6,7 +6,8 @@
  * ```
  * Environment: PORT (8080), HOST (127.0.0.1), VOXFACE_MODEL (models/vrn-compact.onnx), VOXFACE_THREADS,
  * VOXFACE_CONCURRENCY (2), VOXFACE_QUEUE (8), VOXFACE_TIMEOUT_S (60), VOXFACE_MAX_BODY_MB (20),
- * VOXFACE_RESULT_TTL_S (600), VOXFACE_RESULT_MB (256).
+ * VOXFACE_RESULT_TTL_S (600), VOXFACE_RESULT_MB (256), VOXFACE_CORS_ORIGINS (none: same origin only; a comma list of
+ * origins, or *), VOXFACE_RATE_PER_MIN (60 reconstructions per client and minute; 0: no limit).
  */
 import { startServer } from './index.ts';
 
@@ -32,6 +33,12 @@ const megabytes = (name: string) => {
   return m === undefined ? undefined : Math.round(m * MB);
 };
 
+const corsOrigins = (process.env.VOXFACE_CORS_ORIGINS ?? '')
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
+const ratePerMin = envNumber('VOXFACE_RATE_PER_MIN');
+
 const t0 = performance.now();
 try {
   const app = await startServer({
@@ -45,6 +52,8 @@ try {
     maxBodyBytes: megabytes('VOXFACE_MAX_BODY_MB'),
     resultTtlMs: seconds('VOXFACE_RESULT_TTL_S'),
     resultMaxBytes: megabytes('VOXFACE_RESULT_MB'),
+    corsOrigins,
+    rateLimit: ratePerMin === undefined ? undefined : ratePerMin === 0 ? false : { max: ratePerMin, windowMs: 60_000 },
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
   console.log(`voxface: model ${app.voxface.deps.model.name} loaded in ${Math.round(performance.now() - t0)} ms; listening on ${app.url}`);

@@ -1,5 +1,6 @@
 /**
- * `POST /api/v1/reconstruct`: request parsing (raw image body or multipart form), the reconstruction
+ * `POST /api/v1/reconstruct`: request parsing (raw image body, or the parts of a multipart form as
+ * @fastify/multipart reads them), the reconstruction
  * itself (decode → pipeline → export, inside the concurrency limit, under a timeout) and the answer
  * (the CLI's JSON plus links or inline files, or the GLB itself for `Accept: model/gltf-binary`).
  *
@@ -18,13 +19,23 @@ import type { ResultJSON } from '../export/json.ts';
 import type { Voxface } from '../node/index.ts';
 import { HttpError } from './errors.ts';
 import { BusyError, Limiter } from './limiter.ts';
-import { parseMultipart, multipartBoundary } from './multipart.ts';
 import type { ResultStore } from './results.ts';
 
 /** The server's own parameters (the rest come from the options table, src/options.ts, rows exposed to 'server'). */
 export const SERVER_OPTIONS = {
   inline: option.boolean({ default: false, metavar: '0|1', help: '1: the files in the answer as base64 instead of links (nothing is kept on the server)' }),
 };
+
+/** An uploaded file of a multipart form (in memory). */
+export interface Upload {
+  /** The form field's name. */
+  name: string;
+  /** The client's file name. */
+  filename?: string;
+  /** The part's Content-Type. */
+  contentType?: string;
+  data: Buffer;
+}
 
 /** What a client asked for, validated. */
 export interface ReconstructRequest {
@@ -80,22 +91,22 @@ export { baseName };
  * `texture-size`, `landmarks`, … as in the OpenAPI document) and `inline`, from the query string or from form
  * fields, which win. Throws HttpError 400 (naming the parameter) / 415.
  */
-export function parseReconstructRequest(headers: IncomingHttpHeaders, query: URLSearchParams, body: Buffer): ReconstructRequest {
+export function parseReconstructRequest(
+  headers: IncomingHttpHeaders,
+  query: URLSearchParams,
+  body: Buffer | { fields: Map<string, string>; files: Upload[] },
+): ReconstructRequest {
   const type = String(headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const params = new Map<string, string>();
   for (const [k, v] of query) params.set(k, v);
   let image: Uint8Array | undefined;
   let filename: string | undefined;
-  const boundary = multipartBoundary(headers['content-type']);
-  if (boundary) {
-    const files = [];
-    for (const part of parseMultipart(body, boundary)) {
-      if (part.filename !== undefined || ['image', 'file', 'photo'].includes(part.name)) files.push(part);
-      else params.set(part.name, part.data.toString('utf8').trim());
-    }
+  if (!Buffer.isBuffer(body)) {
+    for (const [k, v] of body.fields) params.set(k, v);
+    const { files } = body;
     if (files.length === 0) throw new HttpError(400, 'BAD_ARGUMENT', 'the form has no file field (send the photo in a field named "image")');
     if (files.length > 1) throw new HttpError(400, 'BAD_ARGUMENT', 'send one photo per request');
-    if (files[0].contentType && !isImageContentType(files[0].contentType)) {
+    if (files[0].contentType && !isImageContentType(files[0].contentType.toLowerCase())) {
       throw new HttpError(415, 'NOT_AN_IMAGE', `the file's type ${files[0].contentType} is not an image`);
     }
     image = files[0].data;
