@@ -197,10 +197,14 @@ export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBen
   ];
   const busy = Math.max(...rows.map((r) => r.otherCores ?? 0));
   if (busy > 0.2) {
+    // with autogroup, the scheduler shares the CPU between sessions first: our processes (one session) get one
+    // share however many they are, so on a busy machine more jobs cannot get more CPU
+    const autogroup = existsSync('/proc/sys/kernel/sched_autogroup_enabled') && readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
     lines.push(
       '',
       `Other programs kept up to ${busy.toFixed(2)} cores busy during the timed phases: the wall-clock ratios measure the shared machine as ` +
-        'much as the batch; re-run on a quiet machine (the CPU-time ratio is the estimate for free cores).',
+        'much as the batch; re-run on a quiet machine (the CPU-time ratio is the estimate for free cores).' +
+        (autogroup ? ' Linux autogroup is on: every process of this bench shares one session\'s CPU share, so more jobs get no more CPU while other sessions are busy.' : ''),
     );
   }
   return { rows, loadavgBefore, loadavgAfter, markdown: lines.join('\n') };
