@@ -1,6 +1,6 @@
 /**
- * Bundles the page (web/src/main.ts, with device mode as a lazily loaded chunk) into the git-ignored
- * web/dist/ with esbuild. The server serves web/ and web/dist/.
+ * Bundles the page (web/src/main.ts) and device mode's Web Worker (web/src/worker.ts: the models and the
+ * pipeline) into the git-ignored web/dist/ with esbuild. The server serves web/ and web/dist/.
  *
  * ```sh
  * node --import tsx scripts/build-web.ts            # minified, with source maps
@@ -19,7 +19,8 @@ const outdir = path.join(root, 'web', 'dist');
 export function webBuildOptions(options: { minify?: boolean } = {}): esbuild.BuildOptions {
   return {
     absWorkingDir: root,
-    entryPoints: { main: 'web/src/main.ts' },
+    // the page, and device mode's worker (the models and the pipeline run there: web/src/worker.ts)
+    entryPoints: { main: 'web/src/main.ts', worker: 'web/src/worker.ts' },
     outdir,
     bundle: true,
     splitting: true,

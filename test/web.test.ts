@@ -1,7 +1,9 @@
 /**
  * The web page in Debian's Chromium (playwright-core), against the real server and model:
  * server mode (viewer shows the face, the overlay lands on the photo frame, the GLB download validates,
- * keyboard and phone layout, error messages) and device mode with every /api/ request blocked.
+ * keyboard and phone layout, error messages) and device mode with every /api/ request blocked: the pipeline runs in
+ * a Web Worker that reports progress while it works, and the page itself compiles no WebAssembly and creates no
+ * TF.js engine (the frame gaps are measured by scripts/frame-gaps.ts, not here).
  * Skips without Chromium, the photos or the model.
  */
 import assert from 'node:assert/strict';
@@ -48,6 +50,33 @@ function glbBounds(glb: Uint8Array): { min: number[]; max: number[] } {
   const accessor = gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION];
   return { min: accessor.min, max: accessor.max };
 }
+
+/**
+ * An init script (plain JavaScript: tsx would add helpers the page lacks) that logs, on the page's own thread only,
+ * every WebAssembly compile, every fetch, every message from a worker and the progress line's texts, in `__log`.
+ */
+const PAGE_THREAD_LOG = `(() => {
+  const log = { wasm: [], fetches: [], messages: [], texts: [] };
+  globalThis.__log = log;
+  for (const k of ['instantiate', 'instantiateStreaming', 'compile', 'compileStreaming']) {
+    const f = WebAssembly[k];
+    WebAssembly[k] = function (...a) { log.wasm.push(k); return f.apply(this, a); };
+  }
+  WebAssembly.Module = new Proxy(WebAssembly.Module, { construct(target, a) { log.wasm.push('Module'); return new target(...a); } });
+  const fetch0 = globalThis.fetch;
+  globalThis.fetch = function (input, init) { log.fetches.push(String(input instanceof Request ? input.url : input)); return fetch0.call(this, input, init); };
+  const Worker0 = globalThis.Worker;
+  globalThis.Worker = class extends Worker0 {
+    constructor(url, options) {
+      super(url, options);
+      this.addEventListener('message', (e) => log.messages.push({ t: performance.now(), type: e.data?.type, stage: e.data?.stage, text: e.data?.text }));
+    }
+  };
+  document.addEventListener('DOMContentLoaded', () => {
+    const el = document.getElementById('progress-text');
+    new MutationObserver(() => log.texts.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+  });
+})();`;
 
 async function waitDone(page: Page): Promise<string> {
   await page.waitForFunction(
@@ -155,7 +184,9 @@ describe('web page', { skip }, () => {
     // clear messages for a text file and for a photo without a face
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
     await page.waitForSelector('#error:not([hidden])');
-    assert.match((await page.locator('#error').textContent()) ?? '', /not a photo/i);
+    const notPhoto = (await page.locator('#error').textContent()) ?? '';
+    assert.match(notPhoto, /not a photo/i);
+    assert.equal(notPhoto.match(/expected|not an image|not a photo/gi)?.length, 2, `each thing said once: ${notPhoto}`);
     await page.setInputFiles('#file', { name: 'noise.png', mimeType: 'image/png', buffer: Buffer.from(noisePNG(320, 240)) });
     await page.waitForFunction(() => /No face/.test(document.getElementById('error')?.textContent ?? ''), null, { timeout: 60_000 });
     assert.deepEqual(errors, []);
@@ -204,8 +235,11 @@ describe('web page', { skip }, () => {
     }
   });
 
-  test('device mode: the pipeline runs in the page with every /api/ request blocked', async () => {
+  test('device mode: the pipeline runs in a worker with every /api/ request blocked; progress arrives while it works', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    // the page's own thread (init scripts do not run in workers): every WebAssembly compile, fetch and worker
+    // message is logged, and the progress line's texts as they change
+    await page.addInitScript({ content: PAGE_THREAD_LOG });
     const apiCalls: string[] = [];
     await page.route('**/api/**', (route) => {
       apiCalls.push(route.request().url());
@@ -213,11 +247,30 @@ describe('web page', { skip }, () => {
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${app.url}/?mode=device`);
-    await page.setInputFiles('#file', PHOTO);
-    assert.match(await waitDone(page), /on this device/);
+    // shape=network: the browser does not load the shape prior (models/ict-face.bin) yet, the default shape
+    await page.goto(`${app.url}/?mode=device&shape=network`);
+    await page.setInputFiles('#file', GROUP_PHOTO);
+    const status = await waitDone(page);
+    assert.match(status, /^Done in \d+\.\d s.*: 2 faces, on this device\.$/);
     assert.match((await page.locator('#result-mode').textContent()) ?? '', /this device/);
     assert.deepEqual(apiCalls, [], 'nothing was sent to the API');
+
+    const log = await page.evaluate(() => (globalThis as unknown as { __log: { wasm: string[]; fetches: string[]; messages: { t: number; type?: string; stage?: string; text?: string }[]; texts: string[] } }).__log);
+    assert.deepEqual(log.wasm, [], 'the page thread compiled no WebAssembly (onnxruntime-web and TF.js run in the worker)');
+    assert.equal(await page.evaluate(() => '_tfengine' in globalThis), false, 'no TF.js engine on the page thread');
+    assert.deepEqual(log.fetches.filter((u) => /\/models\/|\/vendor\//.test(u)), [], 'the page thread fetched no model');
+    const types = log.messages.map((m) => m.type);
+    assert.ok(types.includes('ready'), `the worker loaded the models: ${types.join(' ')}`);
+    const resultAt = log.messages.findIndex((m) => m.type === 'result');
+    assert.ok(resultAt > 0, 'the worker sent the result');
+    const before = log.messages.slice(0, resultAt).filter((m) => m.type === 'progress');
+    const stages = before.map((m) => m.stage);
+    for (const s of ['decode', 'detect', 'face', 'export']) assert.ok(stages.includes(s), `progress for ${s} before the result: ${stages.join(' ')}`);
+    const faceTexts = before.filter((m) => m.stage === 'face').map((m) => m.text);
+    assert.ok(faceTexts.includes('Reconstructing face 1 of 2…') && faceTexts.includes('Reconstructing face 2 of 2…'), faceTexts.join(' | '));
+    const [f1, f2] = ['Reconstructing face 1 of 2…', 'Reconstructing face 2 of 2…'].map((t) => before.find((m) => m.text === t)!.t);
+    assert.ok(f2 > f1 && log.messages[resultAt].t > f2, 'face 2 starts after face 1 and before the result: messages arrive as the worker goes');
+    assert.ok(log.texts.includes('Reconstructing face 2 of 2…'), `the page showed the progress: ${log.texts.join(' | ')}`);
     await page.waitForTimeout(300);
     const view = await paintedPixels(page, '#viewer');
     assert.ok(view.fraction > 0.03, `viewer: ${(view.fraction * 100).toFixed(1)}% painted`);
@@ -226,6 +279,12 @@ describe('web page', { skip }, () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#downloads a[data-format="glb"]').click()]);
     const { issues } = await gltfValidator.validateBytes(new Uint8Array(readFileSync((await download.path())!)));
     assert.equal(issues.numErrors, 0);
+
+    // a 1×1 image: the worker's message says why there is no face, once
+    const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#808080' } }).png().toBuffer();
+    await page.setInputFiles('#file', { name: 'dot.png', mimeType: 'image/png', buffer: tiny });
+    await page.waitForFunction(() => /too small/.test(document.getElementById('error')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.equal(await page.locator('#error').textContent(), 'The image is too small to hold a face (1×1). Try a photo where the face is clearly visible.');
     assert.deepEqual(errors, []);
     await page.close();
   });

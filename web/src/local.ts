@@ -1,82 +1,126 @@
 /**
- * Device mode (loaded on demand as its own chunk): the whole pipeline in the page, the files made with the
- * same `exportResult` as the CLI, offered as blob: downloads. Nothing is uploaded.
+ * Device mode, the page's side: the pipeline and the models run in a Web Worker (web/src/worker.ts, bundled as
+ * /dist/worker.js); this module only starts it, forwards its progress, and hands on its files (blob: URLs made there).
+ * Nothing is uploaded, and the page keeps painting while the worker computes.
  *
  * ```ts
  * const local = await import('./local.ts');
- * await local.prepare(onProgress);                 // downloads and compiles the models once
+ * await local.prepare(onProgress);                 // starts the worker; it downloads and compiles the models once
  * const result = await local.reconstructOnDevice(file, 'selfie', onProgress);
  * ```
  */
-import { browserSupport, loadBrowserVoxface } from '../../src/browser/index.ts';
-import type { BrowserVoxface } from '../../src/browser/index.ts';
-import { exportResult, FORMATS } from '../../src/export/files.ts';
-import type { ExportedFile } from '../../src/export/files.ts';
-import { toJSON } from '../../src/export/json.ts';
-import { VoxfaceError } from '../../src/types.ts';
+import type { OptionsInput } from '../../src/options.ts';
 import type { Progress } from './api.ts';
+import type { DeviceFile, FromWorker, ToWorker } from './protocol.ts';
 import { PageError } from './result.ts';
 import type { PageFile, PageResult } from './result.ts';
 
-let loading: Promise<BrowserVoxface> | undefined;
+/** Where the worker's bundle is served (scripts/build-web.ts writes it beside main.js). */
+export const WORKER_URL = '/dist/worker.js';
 
-export { browserSupport };
+let worker: Worker | undefined;
+let ready: Promise<number> | undefined;
+let nextId = 1;
+const waiting = new Map<number, { resolve: (m: FromWorker & { type: 'result' }) => void; reject: (e: PageError) => void; onProgress: Progress }>();
+let loadProgress: Progress | undefined;
+/** Rejects the pending prepare() when the worker fails before it is ready. */
+let failPrepare: ((e: PageError) => void) | undefined;
 
-/** Loads the network and detectors once (later calls reuse them). */
-export function prepare(onProgress?: Progress): Promise<BrowserVoxface> {
-  if (!loading) {
-    loading = loadBrowserVoxface({
-      modelUrl: '/models/model.onnx',
-      limits: { maxBytes: 20 * 1024 * 1024, maxPixels: 40e6 },
-      onProgress: (f) => onProgress?.(f, `Loading the model on this device… ${Math.round(f * 100)}%`),
-    });
-    loading.catch(() => (loading = undefined));
-  }
-  return loading;
+function send(m: ToWorker): void {
+  worker!.postMessage(m);
 }
 
-/** Reconstructs a photo on this device. Rejects with a PageError. */
-export async function reconstructOnDevice(file: Blob, base: string, onProgress: Progress): Promise<PageResult> {
-  const t0 = performance.now();
-  try {
-    const vox = await prepare(onProgress);
-    onProgress(undefined, 'Finding faces and reconstructing on this device…');
-    await new Promise((r) => setTimeout(r, 30)); // let the status paint before the CPU-heavy part
-    const { result, bitmap } = await vox.reconstructBlob(file, { faces: 'all' });
-    bitmap.close();
-    onProgress(undefined, 'Making the files…');
-    await new Promise((r) => setTimeout(r, 0));
-    const files = exportResult(result, base, { formats: [...FORMATS] });
-    const json = toJSON(result);
-    const urls: string[] = [];
-    const bytesOf = new Map(files.map((f) => [f.name, f.bytes]));
-    const entry = (f: ExportedFile): PageFile => {
-      const href = URL.createObjectURL(new Blob([f.bytes as Uint8Array<ArrayBuffer>]));
-      urls.push(href);
-      return { name: f.name, format: f.format, role: f.role, bytes: f.bytes.byteLength, href };
-    };
-    const faces: PageFile[][] = json.faces.map(() => []);
-    const photoFiles: PageFile[] = [];
-    for (const f of files) (f.face === null ? photoFiles : faces[f.face]).push(entry(f));
-    return {
-      mode: 'device',
-      json,
-      faces,
-      photoFiles,
-      ms: performance.now() - t0,
-      async glb(i) {
-        const f = faces[i]?.find((x) => x.format === 'glb');
-        const bytes = f && bytesOf.get(f.name);
-        if (!bytes) throw new PageError('NO_GLB', 'no GLB for this face');
-        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-      },
-      dispose() {
-        for (const u of urls) URL.revokeObjectURL(u);
-      },
-    };
-  } catch (e) {
-    if (e instanceof PageError) throw e;
-    if (e instanceof VoxfaceError) throw new PageError(e.code, e.message);
-    throw new PageError('DEVICE_FAILED', `this browser could not run the reconstruction: ${(e as Error)?.message ?? e}`);
+function onMessage(m: FromWorker): void {
+  if (m.type === 'progress') {
+    const w = m.id === undefined ? undefined : waiting.get(m.id);
+    (w?.onProgress ?? loadProgress)?.(m.fraction, m.text);
+  } else if (m.type === 'result') {
+    waiting.get(m.id)?.resolve(m);
+    waiting.delete(m.id);
+  } else if (m.type === 'error') {
+    const err = new PageError(m.code, m.message);
+    if (m.id === undefined) failPrepare?.(err);
+    else {
+      waiting.get(m.id)?.reject(err);
+      waiting.delete(m.id);
+    }
   }
+}
+
+/** The worker died (a load error of its script, or out of memory): everything pending fails, the next call starts a new one. */
+function onCrash(message: string): void {
+  const err = new PageError('DEVICE_FAILED', `this browser could not run the reconstruction: ${message}`);
+  failPrepare?.(err);
+  for (const w of waiting.values()) w.reject(err);
+  waiting.clear();
+  worker?.terminate();
+  worker = undefined;
+  ready = undefined;
+}
+
+/** Starts the worker and has it load the network and detectors (later calls reuse them). Resolves with the load time in ms. */
+export function prepare(onProgress?: Progress): Promise<number> {
+  loadProgress = onProgress;
+  if (!ready) {
+    ready = new Promise<number>((resolve, reject) => {
+      try {
+        worker = new Worker(WORKER_URL, { type: 'module', name: 'voxface' });
+      } catch (e) {
+        reject(new PageError('DEVICE_FAILED', `this browser cannot start a worker: ${(e as Error).message}`));
+        return;
+      }
+      failPrepare = reject;
+      worker.addEventListener('message', (e: MessageEvent<FromWorker>) => {
+        if (e.data.type === 'ready') {
+          failPrepare = undefined;
+          resolve(e.data.loadMs);
+        } else onMessage(e.data);
+      });
+      worker.addEventListener('error', (e) => {
+        e.preventDefault();
+        onCrash(e.message || 'the worker could not start');
+      });
+      worker.addEventListener('messageerror', () => onCrash('a message from the worker could not be read'));
+      send({ type: 'prepare' });
+    });
+    ready.catch(() => {
+      worker?.terminate();
+      worker = undefined;
+      ready = undefined;
+    });
+  }
+  return ready;
+}
+
+/** Reconstructs a photo in the worker. Rejects with a PageError. */
+export async function reconstructOnDevice(file: Blob, base: string, onProgress: Progress, options: OptionsInput = {}): Promise<PageResult> {
+  const t0 = performance.now();
+  await prepare(onProgress);
+  const id = nextId++;
+  const answer = await new Promise<FromWorker & { type: 'result' }>((resolve, reject) => {
+    waiting.set(id, { resolve, reject, onProgress });
+    send({ type: 'reconstruct', id, file, base, options });
+  });
+  const entry = (f: DeviceFile): PageFile => ({ name: f.name, format: f.format, role: f.role, bytes: f.bytes, href: f.href });
+  const faces = answer.faces.map((list) => list.map(entry));
+  const photoFiles = answer.photoFiles.map(entry);
+  const w = worker;
+  return {
+    mode: 'device',
+    json: answer.json,
+    faces,
+    photoFiles,
+    ms: performance.now() - t0,
+    async glb(i) {
+      const f = faces[i]?.find((x) => x.format === 'glb');
+      if (!f) throw new PageError('NO_GLB', 'no GLB for this face');
+      const res = await fetch(f.href).catch(() => undefined);
+      if (!res?.ok) throw new PageError('EXPIRED', 'this result is gone (the page restarted its worker); reconstruct the photo again');
+      return res.arrayBuffer();
+    },
+    dispose() {
+      // the URLs belong to the worker that made them
+      w?.postMessage({ type: 'release', hrefs: [...faces.flat(), ...photoFiles].map((f) => f.href) } satisfies ToWorker);
+    },
+  };
 }

@@ -7,6 +7,9 @@
  * `?mode=server` or `?mode=device` in the URL preselects the mode.
  */
 import type * as THREE from 'three';
+import { browserSupport } from '../../src/browser/support.ts';
+import { baseName } from '../../src/export/names.ts';
+import type { OptionsInput } from '../../src/options.ts';
 import { reconstructOnServer } from './api.ts';
 import type { Progress } from './api.ts';
 import { cameraAvailable, openCamera } from './camera.ts';
@@ -14,6 +17,7 @@ import type { Camera } from './camera.ts';
 import { Overlay } from './overlay.ts';
 import { explain, formatBytes, PageError } from './result.ts';
 import type { PageResult } from './result.ts';
+import { pageOptions as readPageOptions } from './options.ts';
 import { disposeObject, parseGLB, Viewer } from './viewer.ts';
 import type { Surface } from './viewer.ts';
 
@@ -34,6 +38,7 @@ const ui = {
   progress: $<HTMLDivElement>('progress'),
   progressBar: $<HTMLProgressElement>('progress-bar'),
   progressText: $<HTMLSpanElement>('progress-text'),
+  progressElapsed: $<HTMLSpanElement>('progress-elapsed'),
   status: $<HTMLParagraphElement>('status'),
   error: $<HTMLParagraphElement>('error'),
   result: $<HTMLElement>('result'),
@@ -69,9 +74,8 @@ function setMode(m: Mode, note?: string): void {
 
 /** Why this browser cannot run the pipeline itself (undefined when it can). */
 function deviceUnsupported(): string | undefined {
-  if (typeof WebAssembly !== 'object') return 'this browser has no WebAssembly';
-  if (typeof createImageBitmap !== 'function') return 'this browser cannot decode images off-screen';
-  return undefined;
+  if (typeof Worker !== 'function') return 'Web Workers are not available';
+  return browserSupport().why;
 }
 
 let preparing: Promise<unknown> | undefined;
@@ -99,6 +103,13 @@ function prepareDevice(): Promise<unknown> {
 }
 
 const wanted = new URLSearchParams(location.search).get('mode');
+/** Pipeline options from the page's URL (`?landmarks=network&flip=off`, web/src/options.ts); a bad one is said and ignored. */
+let pageOptions: OptionsInput = {};
+try {
+  pageOptions = readPageOptions(location.search);
+} catch (e) {
+  showError(`The page address has a bad option, so none are used: ${(e as Error).message}`);
+}
 const unsupported = deviceUnsupported();
 if (unsupported) {
   deviceInput.disabled = true;
@@ -175,6 +186,15 @@ document.addEventListener('keydown', (e) => {
 
 // ---- running ------------------------------------------------------------------------------------
 
+/** When the running reconstruction started (the user's action), for the elapsed time shown while it runs. */
+let startedAt = 0;
+let ticker: ReturnType<typeof setInterval> | undefined;
+/** The last step announced in the status line. */
+let lastText = '';
+/** Whether the running reconstruction reached the screen (then the page scrolls to it). */
+let shown = false;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 function setBusy(on: boolean): void {
   busy = on;
   document.body.classList.toggle('busy', on);
@@ -182,13 +202,24 @@ function setBusy(on: boolean): void {
   ui.cameraOpen.disabled = on;
   ui.progress.hidden = !on;
   document.body.setAttribute('aria-busy', String(on));
+  clearInterval(ticker);
+  ticker = undefined;
+  lastText = '';
+  ui.progressElapsed.textContent = '';
+  if (on) {
+    startedAt = performance.now();
+    // the worker computes, the page paints: the clock keeps running (a frozen clock means a frozen page)
+    ticker = setInterval(() => (ui.progressElapsed.textContent = seconds(performance.now() - startedAt)), 100);
+  }
 }
 
 const progress: Progress = (fraction, text) => {
   if (fraction === undefined) ui.progressBar.removeAttribute('value');
   else ui.progressBar.value = fraction;
   ui.progressText.textContent = text;
-  ui.status.textContent = text;
+  // the live region hears each step once, not every percent of a download
+  const step = text.replace(/\s*\d+%$/, '');
+  if (step !== lastText) ui.status.textContent = lastText = step;
 };
 
 function clearError(): void {
@@ -221,21 +252,29 @@ async function run(file: File, forced?: Mode): Promise<void> {
   const m = forced ?? mode();
   setBusy(true);
   progress(undefined, m === 'device' ? 'Preparing…' : 'Uploading…');
-  const base = file.name.replace(/\.[^.]*$/, '').replace(/[^\w-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64) || 'face';
+  const base = baseName(file.name);
   try {
     let result: PageResult;
+    let loadingMs = 0;
+    shown = false;
     if (m === 'device') {
       progressSink = progress;
+      const t = performance.now();
       await prepareDevice();
+      loadingMs = performance.now() - t;
       const local = await import('./local.ts');
-      result = await local.reconstructOnDevice(file, base, progress);
+      result = await local.reconstructOnDevice(file, base, progress, pageOptions);
     } else {
-      result = await reconstructOnServer(file, file.name || 'photo.jpg', progress);
+      result = await reconstructOnServer(file, file.name || 'photo.jpg', progress, undefined, pageOptions);
     }
     progress(undefined, 'Showing the model…');
     await show(result, file);
+    shown = true;
     const faces = result.json.faces.length;
-    ui.status.textContent = `Done in ${(result.ms / 1000).toFixed(1)} s: ${faces} face${faces === 1 ? '' : 's'}, ${m === 'device' ? 'on this device' : 'on the server'}.`;
+    // the time the user waited: from their action until the model is on screen, model loading included
+    const waited = performance.now() - startedAt;
+    const loading = loadingMs >= 100 ? ` (${seconds(loadingMs)} of it loading the model)` : '';
+    ui.status.textContent = `Done in ${seconds(waited)}${loading}: ${faces} face${faces === 1 ? '' : 's'}, ${m === 'device' ? 'on this device' : 'on the server'}.`;
   } catch (e) {
     const err = e instanceof PageError ? e : new PageError('UNKNOWN', (e as Error)?.message ?? String(e));
     if (err.code === 'DEVICE_UNAVAILABLE' && lastFile) {
@@ -247,10 +286,20 @@ async function run(file: File, forced?: Mode): Promise<void> {
   } finally {
     progressSink = undefined;
     setBusy(false);
+    // after the progress bar is gone (it shifts the page): the result's top at the top of the screen
+    if (shown) revealResult();
   }
 }
 
 // ---- showing a result ---------------------------------------------------------------------------
+
+/** Scrolls the result into view when it starts below the fold (phones: it sits under the input). */
+function revealResult(): void {
+  const top = ui.result.getBoundingClientRect().top;
+  if (top >= 0 && top < window.innerHeight * 0.5) return;
+  const smooth = !window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+  ui.result.scrollIntoView({ behavior: smooth ? 'smooth' : 'auto', block: 'start' });
+}
 
 async function show(result: PageResult, file: File): Promise<void> {
   current?.result.dispose();
@@ -299,6 +348,11 @@ async function selectFace(i: number): Promise<void> {
     }
     if (current !== c || c.selected !== i) return;
     viewer.show(model, face.landmarks68);
+    applyControls();
+    // the overlay's mesh a frame later: two first WebGL draws in one frame would hold the page twice as long
+    // (software WebGL, no GPU: scripts/frame-gaps.ts)
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    if (current !== c || c.selected !== i) return;
     overlay.setMesh(model.clone());
     applyControls();
   } catch (e) {

@@ -1,0 +1,64 @@
+/**
+ * Messages between the page and the device-mode worker (web/src/worker.ts). The worker holds the models and runs
+ * the whole pipeline; the page only sends photos and draws what comes back. Types only: importing this module
+ * from the page pulls in no model code.
+ *
+ * ```ts
+ * worker.postMessage({ type: 'reconstruct', id: 1, file, base: 'selfie' } satisfies ToWorker);
+ * worker.onmessage = (e: MessageEvent<FromWorker>) => e.data.type === 'progress' && show(e.data.text);
+ * ```
+ */
+import type { ResultJSON } from '../../src/export/json.ts';
+import type { OptionsInput } from '../../src/options.ts';
+
+/** Where the worker is: loading the models, reading the photo, finding faces, reconstructing a face, making files. */
+export type DeviceStage = 'load' | 'decode' | 'detect' | 'face' | 'export';
+
+export type ToWorker =
+  /** Load the network and the detectors (once; answered with 'ready' or an 'error' without id). */
+  | { type: 'prepare' }
+  /** Reconstruct every face of a photo (answered with 'result' or 'error' with the same id). */
+  | { type: 'reconstruct'; id: number; file: Blob; base: string; options?: OptionsInput }
+  /** Free the blob: URLs of a result the page no longer shows. */
+  | { type: 'release'; hrefs: string[] };
+
+/**
+ * One file made in the worker, as a blob: URL made there too (same origin: the page links and fetches it), so the
+ * page thread never copies the bytes; a 24-face photo has some 300 files.
+ */
+export interface DeviceFile {
+  name: string;
+  format: string;
+  /** The export manifest's role (model, mesh, material, texture, …). */
+  role: string;
+  /** Its size in bytes. */
+  bytes: number;
+  href: string;
+}
+
+export type FromWorker =
+  | {
+      type: 'progress';
+      /** The request this belongs to (none while preparing). */
+      id?: number;
+      stage: DeviceStage;
+      /** 0..1 where known. */
+      fraction?: number;
+      /** While stage is 'face': the face being reconstructed (0-based) and how many there are. */
+      face?: number;
+      faces?: number;
+      text: string;
+    }
+  | { type: 'ready'; loadMs: number }
+  | {
+      type: 'result';
+      id: number;
+      json: ResultJSON;
+      /** Files per face, largest face first. */
+      faces: DeviceFile[][];
+      /** Files of the whole photo (the JSON). */
+      photoFiles: DeviceFile[];
+      /** Milliseconds in the worker: decode to the last file. */
+      ms: number;
+    }
+  | { type: 'error'; id?: number; code: string; message: string };

@@ -1,0 +1,125 @@
+/**
+ * Device mode's Web Worker: the models (onnxruntime-web, TF.js WebAssembly) and the whole pipeline live here,
+ * so the page stays responsive while a photo is reconstructed. It answers the messages of web/src/protocol.ts:
+ * progress while loading and for every stage (face i of n), then the result's JSON and its files as blob: URLs.
+ * Bundled by scripts/build-web.ts as web/dist/worker.js (an ES module worker).
+ *
+ * ```ts
+ * const worker = new Worker('/dist/worker.js', { type: 'module' });
+ * worker.postMessage({ type: 'prepare' });
+ * worker.postMessage({ type: 'reconstruct', id: 1, file, base: 'selfie' });
+ * ```
+ */
+import { loadBrowserVoxface } from '../../src/browser/index.ts';
+import type { BrowserVoxface } from '../../src/browser/index.ts';
+import { exportResult, FORMATS } from '../../src/export/files.ts';
+import { toJSON } from '../../src/export/json.ts';
+import type { OptionsInput } from '../../src/options.ts';
+import type { ReconstructProgress } from '../../src/pipeline.ts';
+import { sniffImage } from '../../src/decode/sniff.ts';
+import { VoxfaceError } from '../../src/types.ts';
+import type { DeviceFile, FromWorker, ToWorker } from './protocol.ts';
+
+interface WorkerScope {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (e: MessageEvent<ToWorker>) => void): void;
+}
+const scope = self as unknown as WorkerScope;
+const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+
+let loading: Promise<BrowserVoxface> | undefined;
+
+/** Loads the network and the detectors once (a failed load is retried by the next request). */
+function prepare(id?: number): Promise<BrowserVoxface> {
+  if (!loading) {
+    const t0 = performance.now();
+    loading = loadBrowserVoxface({
+      modelUrl: '/models/model.onnx',
+      limits: { maxBytes: 20 * 1024 * 1024, maxPixels: 40e6 },
+      onProgress: (f) => post({ type: 'progress', id, stage: 'load', fraction: f, text: `Loading the model on this device… ${Math.round(f * 100)}%` }),
+    });
+    loading.then(
+      () => post({ type: 'ready', loadMs: performance.now() - t0 }),
+      () => (loading = undefined),
+    );
+  }
+  return loading;
+}
+
+/** The progress line for a pipeline event. */
+function progressOf(id: number, p: ReconstructProgress): FromWorker {
+  if (p.stage === 'detect') return { type: 'progress', id, stage: 'detect', text: 'Finding faces…' };
+  const n = p.total;
+  const i = Math.min(p.done, n - 1);
+  return {
+    type: 'progress',
+    id,
+    stage: 'face',
+    face: i,
+    faces: n,
+    fraction: p.done / n,
+    text: n === 1 ? 'Reconstructing the face…' : `Reconstructing face ${i + 1} of ${n}…`,
+  };
+}
+
+async function reconstruct(id: number, file: Blob, base: string, options: OptionsInput = {}): Promise<void> {
+  const vox = await prepare(id);
+  const t0 = performance.now();
+  post({ type: 'progress', id, stage: 'decode', text: 'Reading the photo…' });
+  const { result, bitmap } = await vox.reconstructBlob(file, { faces: 'all', ...options, onProgress: (p) => post(progressOf(id, p)) });
+  bitmap.close();
+  post({ type: 'progress', id, stage: 'export', fraction: 1, text: 'Making the files…' });
+  const files = exportResult(result, base, { ...options, formats: [...FORMATS] });
+  const json = toJSON(result);
+  const faces: DeviceFile[][] = json.faces.map(() => []);
+  const photoFiles: DeviceFile[] = [];
+  for (const { name, format, role, face, bytes } of files) {
+    const href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+    (face === null ? photoFiles : faces[face]).push({ name, format, role, bytes: bytes.byteLength, href });
+  }
+  post({ type: 'result', id, json, faces, photoFiles, ms: performance.now() - t0 });
+}
+
+/** The WebCodecs ImageDecoder, where this browser has it (Chromium, Firefox): it can count an animation's frames. */
+interface FrameCounter {
+  isTypeSupported(type: string): Promise<boolean>;
+  new (init: { data: ReadableStream<Uint8Array>; type: string }): { completed: Promise<void>; tracks: { selectedTrack: { frameCount: number } | null }; close(): void };
+}
+const MIME: Partial<Record<string, string>> = { gif: 'image/gif', webp: 'image/webp', png: 'image/png', avif: 'image/avif' };
+
+/** How many frames an animated image has (1 for a still one, or where the browser cannot tell). */
+async function frameCount(file: Blob): Promise<number> {
+  const Decoder = (globalThis as { ImageDecoder?: FrameCounter }).ImageDecoder;
+  try {
+    const type = MIME[sniffImage(new Uint8Array(await file.arrayBuffer())).format];
+    if (!Decoder || !type || !(await Decoder.isTypeSupported(type))) return 1;
+    const decoder = new Decoder({ data: file.stream(), type });
+    await decoder.completed;
+    const n = decoder.tracks.selectedTrack?.frameCount ?? 1;
+    decoder.close();
+    return n;
+  } catch {
+    return 1;
+  }
+}
+
+function errorOf(e: unknown, id?: number): FromWorker {
+  if (e instanceof VoxfaceError) return { type: 'error', id, code: e.code, message: e.message };
+  return { type: 'error', id, code: 'DEVICE_FAILED', message: (e as Error)?.message ?? String(e) };
+}
+
+scope.addEventListener('message', (e) => {
+  const m = e.data;
+  if (m.type === 'prepare') prepare().catch((err: unknown) => post(errorOf(err)));
+  else if (m.type === 'release') for (const href of m.hrefs) URL.revokeObjectURL(href);
+  else if (m.type === 'reconstruct') {
+    reconstruct(m.id, m.file, m.base, m.options).catch(async (err: unknown) => {
+      // the browser decodes an animation's first frame only: say so when that frame had no face
+      if (err instanceof VoxfaceError && err.code === 'NO_FACE') {
+        const n = await frameCount(m.file);
+        if (n > 1) err = new VoxfaceError('NO_FACE', `${err.message} in the first of its ${n} frames (this browser reads only the first; the server tries the others)`);
+      }
+      post(errorOf(err, m.id));
+    });
+  }
+});
