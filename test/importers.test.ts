@@ -11,6 +11,12 @@ import { join } from 'node:path';
 import { textureMesh } from '../src/texture/index.ts';
 import { glb, obj, ply, stl, texturePNG } from '../src/export/index.ts';
 import { closedSphere, ellipsoidSheet, gradientPhoto } from './_meshes.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { rotationFromAngles } from '../src/landmarks/pose.ts';
+import { createShapePrior, priorMesh } from '../src/prior/index.ts';
+import type { PriorFit } from '../src/prior/index.ts';
+import { priorSolid } from '../src/prior/solid.ts'; 
 
 const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).status === 0;
 const assimp = has('assimp', ['version']);
@@ -24,6 +30,25 @@ const NT = mesh.indices.length / 3;
 const SPHERE_NV = sphere.positions.length / 3;
 const SPHERE_NT = sphere.indices.length / 3;
 
+// the shape prior's meshes (ICT topology and atlas): the face turned 30°, and the whole head (a 2:1 texture)
+const prior = createShapePrior(readFileSync(fileURLToPath(new URL('../models/ict-face.bin', import.meta.url))));
+const fit = {
+  identity: new Float32Array(100).map((_, i) => (i < 5 ? 0.5 : 0)),
+  expression: new Float32Array(53),
+  rotation: rotationFromAngles({ yaw: 30, pitch: 5, roll: 0 }),
+  scale: 8,
+  translation: [128, -120, 0],
+  source: 'facemesh',
+  pose: { yaw: 30, pitch: 5, roll: 0 },
+  rms: 0,
+} as PriorFit;
+const priorFace = textureMesh(priorMesh(prior.basis, fit, 'face'), gradientPhoto(256, 240), { size: 64, atlas: { aspect: 1, mirrorTiles: 1 } });
+const priorHead = textureMesh(priorMesh(prior.basis, fit, 'head'), gradientPhoto(256, 240), { size: 64, atlas: { aspect: 2, mirrorTiles: 2 } });
+const priorStl = priorSolid(priorFace, { ...fit, region: 'face' });
+const P_NV = priorFace.positions.length / 3;
+const P_NT = priorFace.indices.length / 3;
+const uniquePositions = (p: Float32Array) => new Set(Array.from({ length: p.length / 3 }, (_, i) => `${p[3 * i]},${p[3 * i + 1]},${p[3 * i + 2]}`)).size;
+
 const dir = mkdtempSync(join(tmpdir(), 'voxface-import-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'face.glb'), glb.parse(textured));
@@ -32,6 +57,13 @@ writeFileSync(join(dir, 'face.mtl'), obj.parseMaterial({ textureFile: 'face.png'
 writeFileSync(join(dir, 'face.png'), texturePNG(textured)!);
 writeFileSync(join(dir, 'face.ply'), ply.parse(textured, { textureFile: 'face.png' }));
 writeFileSync(join(dir, 'sphere.stl'), stl.parse(sphere));
+writeFileSync(join(dir, 'prior.glb'), glb.parse(priorFace));
+writeFileSync(join(dir, 'prior.obj'), obj.parse(priorFace, { materialFile: 'prior.mtl' }));
+writeFileSync(join(dir, 'prior.mtl'), obj.parseMaterial({ textureFile: 'prior.png' }));
+writeFileSync(join(dir, 'prior.png'), texturePNG(priorFace)!);
+writeFileSync(join(dir, 'prior.ply'), ply.parse(priorFace, { textureFile: 'prior.png' }));
+writeFileSync(join(dir, 'prior-solid.stl'), stl.parse(priorStl));
+writeFileSync(join(dir, 'head.glb'), glb.parse(priorHead));
 
 /** `assimp info -r -v` (raw: no post-processing) → counts, embedded textures, texture references. */
 function assimpInfo(file: string): { vertices: number; faces: number; embedded: number; textureRefs: string[]; text: string } {
@@ -64,6 +96,18 @@ test('assimp reads the OBJ: faces, per-corner vertices, material with face.png',
   assert.equal(info.faces, NT);
   assert.equal(info.vertices, 3 * NT); // assimp's OBJ reader stores one vertex per face corner
   assert.deepEqual(info.textureRefs, ['face.png']);
+});
+
+test('assimp reads the shape prior in every format (ICT topology, its atlas, the closed solid, the head)', { skip: noAssimp }, () => {
+  const g = assimpInfo('prior.glb');
+  assert.deepEqual([g.vertices, g.faces, g.embedded], [P_NV, P_NT, 1]);
+  assert.equal(assimpInfo('prior.obj').faces, P_NT);
+  assert.deepEqual(assimpInfo('prior.obj').textureRefs, ['prior.png']);
+  const p = assimpInfo('prior.ply');
+  assert.deepEqual([p.vertices, p.faces], [P_NV, P_NT]);
+  assert.equal(assimpInfo('prior-solid.stl').faces, priorStl.indices.length / 3);
+  const h = assimpInfo('head.glb');
+  assert.deepEqual([h.vertices, h.faces, h.embedded], [priorHead.positions.length / 3, priorHead.indices.length / 3, 1]);
 });
 
 test('assimp reads the PLY and the STL', { skip: noAssimp }, () => {
@@ -112,7 +156,7 @@ for path in sys.argv[sys.argv.index('--') + 1:]:
 
 test('Blender imports GLB, OBJ, PLY and STL (one process)', { skip: blender ? false : 'blender is not installed' }, async (t) => {
   const version = spawnSync('blender', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0];
-  const files = ['face.glb', 'face.obj', 'face.ply', 'sphere.stl'].map((f) => join(dir, f));
+  const files = ['face.glb', 'face.obj', 'face.ply', 'sphere.stl', 'prior.glb', 'prior.obj', 'prior.ply', 'prior-solid.stl', 'head.glb'].map((f) => join(dir, f));
   const r = spawnSync('blender', ['-b', '--factory-startup', '--python-expr', BLENDER_SCRIPT, '--', ...files], {
     encoding: 'utf8',
     timeout: 120_000,
@@ -124,7 +168,7 @@ test('Blender imports GLB, OBJ, PLY and STL (one process)', { skip: blender ? fa
       results.set(o.file, o);
     }
   }
-  assert.equal(results.size, 4, `${version}: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);
+  assert.equal(results.size, files.length, `${version}: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);
   const get = (file: string) => {
     const o = results.get(file)!;
     assert.equal(o.error, undefined, `${version} ${o.operator}: ${o.error}`);
@@ -150,5 +194,16 @@ test('Blender imports GLB, OBJ, PLY and STL (one process)', { skip: blender ? fa
   await t.test('STL: the closed sphere (Blender merges the shared corners)', () => {
     const o = get('sphere.stl');
     assert.deepEqual([o.vertices, o.faces], [SPHERE_NV, SPHERE_NT]);
+  });
+  await t.test('the shape prior: GLB, OBJ and PLY with its atlas, the closed STL, the head with a 2:1 texture', () => {
+    for (const f of ['prior.glb', 'prior.obj', 'prior.ply']) {
+      const o = get(f);
+      assert.deepEqual([o.vertices, o.faces, o.uvLayers], [P_NV, P_NT, 1], f);
+    }
+    assert.deepEqual(get('prior.obj').images.map((i) => i[0]), ['prior.png']);
+    const s = get('prior-solid.stl');
+    assert.deepEqual([s.vertices, s.faces], [uniquePositions(priorStl.positions), priorStl.indices.length / 3]);
+    const h = get('head.glb');
+    assert.deepEqual(h.images[0][1], [128, 64]);
   });
 });

@@ -102,3 +102,28 @@ test('a group photo gives several faces, largest first', { skip, timeout: 120_00
   assert.deepEqual(areas, [...areas].sort((a, b) => b - a));
   for (const f of result.faces) assert.ok(f.mesh.indices.length > 0);
 });
+
+/** The interior depth error this test holds the default shape (the fitted prior) to on the dev photos (measured 2.76%). */
+const MAX_DEV_INTERIOR_DEPTH = 0.035;
+
+test('shapes: the prior is the ICT face over the photo (interior depth error on the dev photos), the network shape still meshes its volume', { skip, timeout: 300_000 }, async () => {
+  const { surfaceDepthError, INTERIOR_68 } = await import('../src/metrics/index.ts');
+  const gt = JSON.parse(readFileSync(join(dev, 'ground_truth.json'), 'utf8')) as Record<string, { landmarks68_3d: Vec3[] }>;
+  const depth = { prior: [] as number[], network: [] as number[] };
+  for (const [name, g] of Object.entries(gt)) {
+    for (const shape of ['prior', 'network'] as const) {
+      const face = (await vox.reconstructFile(join(dev, `${name}.jpg`), { textureSize: 32, shape })).result.faces[0];
+      assert.equal(face.shape, shape);
+      if (shape === 'prior') {
+        // ICT's topology and atlas: the template's triangles, uvs in [0, 1], the fit's pose beside the result
+        assert.equal(face.mesh.indices.length, vox.deps.prior!.basis.meshes.face.index.length);
+        assert.ok(face.prior && face.prior.scale > 0 && face.mesh.uvs.every((u) => u >= 0 && u <= 1));
+        assert.deepEqual(face.pose, face.prior.pose);
+      }
+      depth[shape].push(surfaceDepthError(face.mesh, g.landmarks68_3d, INTERIOR_68).error);
+    }
+  }
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  assert.ok(mean(depth.prior) < MAX_DEV_INTERIOR_DEPTH, `prior interior depth ${(mean(depth.prior) * 100).toFixed(2)}%`);
+  assert.ok(mean(depth.prior) < mean(depth.network), `prior ${mean(depth.prior)} vs network ${mean(depth.network)}`);
+});

@@ -228,3 +228,41 @@ function poseAll(face: ReturnType<typeof knownFace>): Float32Array {
   }
   return all;
 }
+
+test('solid: the posed prior closed by walls and a flat back (face) or caps (head) is watertight and outward', async () => {
+  const { priorSolid } = await import('../src/prior/solid.ts');
+  const { edgeReport, signedVolume } = await import('../src/mesh/index.ts');
+  const face = knownFace(9, { yaw: 40, pitch: 10, roll: -5 });
+  for (const region of ['face', 'head'] as const) {
+    const fit = { ...face.fit, identity: face.w, expression: face.e, region } as PriorFit & { region: typeof region };
+    const solid = priorSolid(priorMesh(basis, fit, region), fit);
+    const report = edgeReport(solid);
+    assert.ok(report.watertight && report.nonManifold === 0 && report.misoriented === 0, `${region}: ${JSON.stringify(report)}`);
+    assert.ok(signedVolume(solid) > 0, `${region}: inside out`);
+  }
+});
+
+test('volume from the prior mesh: occupancy 1 behind the surface, its 0.5 level on the surface', async () => {
+  const { volumeFromMesh } = await import('../src/volume/from-mesh.ts');
+  const { depthMap } = await import('../src/volume/index.ts');
+  const face = knownFace(2, { yaw: 0, pitch: 0, roll: 0 });
+  const fit = { ...face.fit, identity: face.w, expression: face.e } as PriorFit;
+  // the landmarks' mean depth at 0, as the fit puts it (the volume's depth origin)
+  const zMean = priorLandmarks(basis, fit).reduce((a, p) => a + p[2], 0) / 68;
+  fit.translation = [fit.translation[0], fit.translation[1], -zMean];
+  const mesh = priorMesh(basis, fit);
+  // a crop over the face, 64³ voxels of 2 crop pixels, 1.5 photo pixels per crop pixel
+  const crop = { size: 128, scale: 1.5, offset: [320 - 96, 240 - 96] as [number, number] };
+  const vol = volumeFromMesh(mesh, crop, { width: 64, height: 64, depth: 64, voxelSize: 2 });
+  const d = depthMap(vol);
+  // the nose tip's column: the volume's surface depth matches the mesh's z within a voxel
+  const nose = basis.meshes.face.vertex.indexOf(basis.landmarks68[30]);
+  const [x, y, z] = [mesh.positions[3 * nose], mesh.positions[3 * nose + 1], mesh.positions[3 * nose + 2]];
+  const c = Math.floor((x - crop.offset[0]) / crop.scale / 2), r = Math.floor((y - crop.offset[1]) / crop.scale / 2);
+  assert.ok(Math.abs(d[r * 64 + c] * crop.scale - z) < 2 * crop.scale * 1.5, `volume z ${d[r * 64 + c] * crop.scale} vs mesh ${z}`);
+  // behind the surface full, in front empty; outside the face empty
+  const slice = (dd: number) => vol.data[(dd * 64 + r) * 64 + c];
+  assert.equal(slice(0), 1);
+  assert.equal(slice(63), 0);
+  assert.equal(vol.data[(0 * 64 + 0) * 64 + 0], 0);
+});

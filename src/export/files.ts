@@ -16,6 +16,8 @@
  */
 import { estimatePose } from '../landmarks/pose.ts';
 import { closedSolid, transformMesh } from '../mesh/index.ts';
+import { priorSolid } from '../prior/solid.ts';
+import { volumeFromMesh } from '../volume/from-mesh.ts';
 import { optionRows, resolveOptions } from '../options.ts';
 import type { ExportSettings } from '../options.ts';
 import { VoxfaceError } from '../types.ts';
@@ -129,6 +131,10 @@ export function exportFace(
   let mpp: number | undefined;
   const scale = () => (mpp ??= metresPerPixel(face));
   const textured = textureOf(face.mesh) !== undefined;
+  // where the mesh is the fitted prior, the volume formats also carry its surface voxelised in the network's grid
+  let pv: ReturnType<typeof volumeFromMesh> | undefined;
+  const priorVolume = () => (pv ??= volumeFromMesh(face.mesh, face.crop, face.volume));
+  const fromPrior = face.shape === 'prior' && face.prior !== undefined;
   const inner = safeBase(base); // object / material names inside the files
   let textureFor: Format | undefined; // the first format that needs the PNG beside it
   for (const f of formats) {
@@ -146,16 +152,22 @@ export function exportFace(
         if (textured) textureFor ??= 'ply';
         break;
       case 'stl': {
-        const mesh = solidSTL ? transformMesh(closedSolid(face.volume), face.crop) : face.mesh;
+        const mesh = !solidSTL
+          ? face.mesh
+          : face.shape === 'prior' && face.prior
+            ? priorSolid(face.mesh, face.prior)
+            : transformMesh(closedSolid(face.volume), face.crop);
         add('stl', stl.parse(mesh, { frame }));
         break;
       }
       case 'volume':
         add('npy', npy.parse(face.volume));
-        add('npy-info', npy.parseSidecar(face.volume, { crop: face.crop, file: name('npy') }));
+        if (fromPrior) add('prior-npy', npy.parse(priorVolume()));
+        add('npy-info', npy.parseSidecar(face.volume, { crop: face.crop, file: name('npy'), priorFile: fromPrior ? name('prior-npy') : undefined }));
         break;
       case 'nrrd':
         add('nrrd', nrrd.parse(face.volume, { crop: face.crop, metresPerPixel: scale() }));
+        if (fromPrior) add('prior-nrrd', nrrd.parse(priorVolume(), { crop: face.crop, metresPerPixel: scale() }));
         break;
       case 'depth': {
         const d = depth.depthFromMesh(face.mesh, image.width, image.height);

@@ -13,7 +13,7 @@
 import type { Format } from './formats.ts';
 
 /** What a file is within its format. */
-export type FileRole = 'result' | 'model' | 'mesh' | 'material' | 'texture' | 'volume' | 'volume-info' | 'depth';
+export type FileRole = 'result' | 'model' | 'mesh' | 'material' | 'texture' | 'volume' | 'volume-info' | 'prior-volume' | 'depth';
 
 /** Every kind of output file: its format, role and ending. */
 export const FILE_KINDS = {
@@ -27,7 +27,10 @@ export const FILE_KINDS = {
   stl: { format: 'stl', role: 'mesh', ext: '.stl' },
   npy: { format: 'volume', role: 'volume', ext: '.volume.npy' },
   'npy-info': { format: 'volume', role: 'volume-info', ext: '.volume.json' },
+  /** The fitted prior's surface voxelised in the network volume's grid (faces whose mesh is the prior). */
+  'prior-npy': { format: 'volume', role: 'prior-volume', ext: '.prior.volume.npy' },
   nrrd: { format: 'nrrd', role: 'volume', ext: '.nrrd' },
+  'prior-nrrd': { format: 'nrrd', role: 'prior-volume', ext: '.prior.nrrd' },
   depth: { format: 'depth', role: 'depth', ext: '.depth.png' },
 } as const satisfies Record<string, { format: Format; role: FileRole; ext: string }>;
 export type FileKind = keyof typeof FILE_KINDS;

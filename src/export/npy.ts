@@ -20,6 +20,11 @@ export interface SidecarOptions {
   crop?: Crop;
   /** The .npy file the sidecar describes (its `file` field; default 'volume.npy'). */
   file?: string;
+  /**
+   * The .npy of the fitted prior's surface voxelised in the same grid, where the face's mesh is the prior (its
+   * `prior.file` field; the same shape, axes and matrix).
+   */
+  priorFile?: string;
 }
 
 /**
@@ -41,6 +46,9 @@ export function parse(volume: Volume): Uint8Array {
 export function parseSidecar(volume: Volume, options: SidecarOptions = {}): Uint8Array {
   const file = options.file ?? 'volume.npy';
   if (/[\0\n]/.test(file) || file.length === 0) throw new VoxfaceError('BAD_ARGUMENT', `volume file name must be a plain file name, got "${file}"`);
+  if (options.priorFile !== undefined && (/[\0\n]/.test(options.priorFile) || options.priorFile.length === 0)) {
+    throw new VoxfaceError('BAD_ARGUMENT', `prior volume file name must be a plain file name, got "${options.priorFile}"`);
+  }
   const { spacing, origin } = volumeGeometry(volume, options.crop);
   const sidecar = {
     file,
@@ -58,6 +66,15 @@ export function parseSidecar(volume: Volume, options: SidecarOptions = {}): Uint
       [0, 0, 0, 1],
     ],
     ...(options.crop ? { crop: options.crop, cropVoxelSize: volume.voxelSize } : {}),
+    ...(options.priorFile
+      ? {
+          prior: {
+            file: options.priorFile,
+            values: "the fitted ICT face (the face's mesh files) voxelised in this grid: occupancy × 255, same shape, axes and matrix",
+          },
+          note: `${file} is the network's volume; ${options.priorFile} the shape prior's surface, which the mesh files show`,
+        }
+      : {}),
   };
   return new TextEncoder().encode(JSON.stringify(sidecar, null, 2) + '\n');
 }
