@@ -2,7 +2,7 @@
  * The voxface HTTP server on fastify: the reconstruction API, the result links, and the web page with the files
  * it needs to run the pipeline in the browser. Plugins: @fastify/multipart (uploads, in memory), @fastify/cors
  * (same origin by default, plus an allow-list), @fastify/rate-limit (per client: 429), @fastify/static (the page,
- * the model, the vendor files), @fastify/swagger (the OpenAPI document, from the route schemas). Our own limiter
+ * the model, the vendor files), @fastify/compress (gzip for text and wasm), @fastify/swagger (the OpenAPI document, from the route schemas). Our own limiter
  * queues reconstructions (a full server: 503 + Retry-After). Photos and results stay in memory.
  *
  * ```ts
@@ -24,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -332,6 +333,12 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
     maxAge: 600,
   });
   await app.register(rateLimit, { global: false });
+  // gzip for text and wasm (the page's scripts, the runtimes' wasm, JSON answers); not for GLB, PNG, NPY…
+  await app.register(compress, {
+    encodings: ['gzip'],
+    threshold: 1024,
+    customTypes: /^(text\/|application\/(json|javascript|wasm|manifest\+json)|image\/svg\+xml)/,
+  });
   await app.register(multipart, {
     // in memory only: file parts are read with toBuffer(), never saved
     limits: { fileSize: maxBody, files: 1, fields: 32, parts: 33, fieldSize: 64 * 1024, headerPairs: 100 },
