@@ -1,6 +1,6 @@
 /**
  * One photo of a batch, start to end, in a worker: read the file (or fetch the URL), reconstruct, export, write
- * the files atomically. The same function serves the local pool and the queue workers, so an output does not
+ * its files all or nothing (src/node/write.ts). The same function serves the local pool and the queue workers, so an output does not
  * depend on which of them made it.
  *
  * ```ts
@@ -21,7 +21,7 @@ import type { DecodeLimits } from '../decode/sniff.ts';
 import { DEFAULT_LIMITS } from '../decode/sniff.ts';
 import type { Voxface } from '../node/index.ts';
 import { VoxfaceError } from '../types.ts';
-import { prepareOutputFolder, writeError, writeFileAtomic } from '../node/write.ts';
+import { prepareOutputFolder, writeError, writeFilesAtomic } from '../node/write.ts';
 import { isUrl } from './plan.ts';
 import type { JobSettings } from './plan.ts';
 
@@ -156,11 +156,9 @@ export async function runTask(vox: Voxface, spec: TaskSpec, env: TaskEnv): Promi
         await prepareOutputFolder(dir);
         prepared.add(dir);
       }
-      for (const f of files) {
-        await writeFileAtomic(path.join(dir, f.name), f.bytes);
-        written.push(relDir === '.' ? f.name : `${relDir}/${f.name}`);
-        total += f.bytes.byteLength;
-      }
+      // all or nothing: every file to its temporary file, then the renames
+      total = await writeFilesAtomic(dir, files);
+      for (const f of files) written.push(relDir === '.' ? f.name : `${relDir}/${f.name}`);
     } catch (e) {
       const w = writeError(e, dir);
       // a full disk or a flaky one may pass later; a read-only or forbidden folder will not
