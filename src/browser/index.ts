@@ -20,10 +20,13 @@
 import { reconstruct } from '../pipeline.ts';
 import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
 import type { ReconstructionResult, RGBImage } from '../types.ts';
+import { VoxfaceError } from '../types.ts';
 import { decodeBlob } from './decode.ts';
 import type { DecodeLimits } from './decode.ts';
 import { loadBrowserDetector } from './detector.ts';
 import { loadWebModel } from './session.ts';
+import { createShapePrior } from '../prior/index.ts';
+import type { ShapePrior } from '../prior/index.ts';
 
 export { decodeBlob, bitmapToRGB } from './decode.ts';
 export { loadWebModel, wrapWebSession } from './session.ts';
@@ -37,6 +40,8 @@ export interface BrowserVoxfaceOptions {
   ortWasmPaths?: string;
   /** TF.js wasm backend files (default '/vendor/tfjs-wasm/'). */
   tfWasmUrl?: string;
+  /** The shape prior, models/ict-face.bin (default '/models/ict-face.bin'). */
+  priorUrl?: string;
   /** Detector graph models (default '/vendor/human-models'). */
   detectorModelsUrl?: string;
   limits?: DecodeLimits;
@@ -54,11 +59,12 @@ export interface BrowserVoxface {
 
 /** Loads the network and the detectors (once; reuse the returned object for every photo). */
 export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
-  const [{ session, info }, detector] = await Promise.all([
+  const [{ session, info }, detector, prior] = await Promise.all([
     loadWebModel(options.modelUrl ?? '/models/model.onnx', { wasmPaths: options.ortWasmPaths, onProgress: options.onProgress }),
     loadBrowserDetector({ modelsUrl: options.detectorModelsUrl, wasmUrl: options.tfWasmUrl }),
+    loadWebPrior(options.priorUrl ?? '/models/ict-face.bin'),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector };
+  const deps: PipelineDeps = { session, model: info, detector, prior };
   return {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),
@@ -76,4 +82,23 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
       }
     },
   };
+}
+
+/**
+ * Fetches and parses the shape prior (the ICT basis file). Throws `VoxfaceError('MODEL_ERROR')` when it cannot.
+ *
+ * ```ts
+ * const prior = await loadWebPrior('/models/ict-face.bin');
+ * ```
+ */
+export async function loadWebPrior(url: string): Promise<ShapePrior> {
+  let bytes: Uint8Array;
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw new VoxfaceError('MODEL_ERROR', `cannot load the shape prior ${url}: ${(e as Error).message}`);
+  }
+  return createShapePrior(bytes);
 }
