@@ -321,7 +321,8 @@ test('JSON contract: faces largest first, rounded numbers, mesh counts', () => {
   assert.deepEqual(out.image, { width: 640, height: 480 });
   assert.deepEqual(out.faces.map((f: { box: number[] }) => f.box), [[100, 80, 120, 150.56], [0, 0, 50, 60]]);
   const f0 = out.faces[0];
-  assert.deepEqual(Object.keys(f0), ['box', 'score', 'landmarks68', 'pose', 'detector', 'crop', 'mesh', 'timings']);
+  assert.deepEqual(Object.keys(f0), ['box', 'score', 'landmarks68', 'pose', 'detector', 'crop', 'shape', 'mesh', 'timings']);
+  assert.equal(f0.shape, 'network');
   assert.equal(f0.score, 0.988);
   assert.equal(f0.landmarks68.length, 68);
   assert.deepEqual(f0.landmarks68[3], [3.12, 6.5, -1]);
@@ -330,6 +331,15 @@ test('JSON contract: faces largest first, rounded numbers, mesh counts', () => {
   assert.deepEqual(f0.mesh, { vertices: nv, triangles: nt });
   assert.deepEqual(f0.timings, { network: 123.46, mesh: 7.89 });
   assert.throws(() => json.parse({} as ReconstructionResult), VoxfaceError);
+  // a face whose mesh is the fitted prior says what was fitted: identity to its last non-zero weight, named expressions
+  const identity = new Float32Array(100);
+  identity.set([0.51234, -1.2, 0.3]);
+  const expression = new Float32Array(53);
+  expression[26] = 0.4567; // jawOpen
+  const withPrior = { ...result.faces[0], shape: 'prior' as const, prior: { source: 'facemesh' as const, region: 'face' as const, identity, expression, rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], scale: 12.345678, translation: [0, 0, 0] as [number, number, number], pose: result.faces[0].pose, rms: 1.234 } };
+  const p = JSON.parse(new TextDecoder().decode(json.parse({ ...result, faces: [withPrior] }))).faces[0];
+  assert.equal(p.shape, 'prior');
+  assert.deepEqual(p.prior, { source: 'facemesh', region: 'face', scale: 12.3457, rms: 1.23, identity: [0.512, -1.2, 0.3], expression: { jawOpen: 0.457 } });
 });
 
 test('exporters reject broken meshes with VoxfaceError', () => {

@@ -50,6 +50,18 @@ export interface IctBasis {
   meshes: { face: TemplateMesh; head: TemplateMesh };
 }
 
+/** The 53 expression blendshapes of the ICT Face Model, in its order (its manifest's names; the basis file must agree). */
+export const ICT_EXPRESSIONS: readonly string[] = [
+  'browDown_L', 'browDown_R', 'browInnerUp_L', 'browInnerUp_R', 'browOuterUp_L', 'browOuterUp_R', 'cheekPuff_L',
+  'cheekPuff_R', 'cheekSquint_L', 'cheekSquint_R', 'eyeBlink_L', 'eyeBlink_R', 'eyeLookDown_L', 'eyeLookDown_R',
+  'eyeLookIn_L', 'eyeLookIn_R', 'eyeLookOut_L', 'eyeLookOut_R', 'eyeLookUp_L', 'eyeLookUp_R', 'eyeSquint_L',
+  'eyeSquint_R', 'eyeWide_L', 'eyeWide_R', 'jawForward', 'jawLeft', 'jawOpen', 'jawRight', 'mouthClose',
+  'mouthDimple_L', 'mouthDimple_R', 'mouthFrown_L', 'mouthFrown_R', 'mouthFunnel', 'mouthLeft', 'mouthLowerDown_L',
+  'mouthLowerDown_R', 'mouthPress_L', 'mouthPress_R', 'mouthPucker', 'mouthRight', 'mouthRollLower', 'mouthRollUpper',
+  'mouthShrugLower', 'mouthShrugUpper', 'mouthSmile_L', 'mouthSmile_R', 'mouthStretch_L', 'mouthStretch_R',
+  'mouthUpperUp_L', 'mouthUpperUp_R', 'noseSneer_L', 'noseSneer_R',
+];
+
 const MAGIC = [0x56, 0x58, 0x49, 0x43, 0x54, 0x00, 0x01, 0x00]; // "VXICT\0\1\0"
 
 interface BufferSpec {
@@ -131,6 +143,9 @@ export function parseIctBasis(bytes: Uint8Array): IctBasis {
     mirror: u32('mirror'),
     meshes: { face: mesh('face', 1), head: mesh('head', 2) },
   };
+  if (basis.expressionNames.length !== ICT_EXPRESSIONS.length || basis.expressionNames.some((n, i) => n !== ICT_EXPRESSIONS[i])) {
+    throw new VoxfaceError('MODEL_ERROR', 'ICT basis file: its expressions are not the ICT Face Model\'s 53');
+  }
   if (basis.neutral.length !== basis.vertexCount * 3 || basis.identity.length !== basis.identityModes * basis.vertexCount * 3) {
     throw new VoxfaceError('MODEL_ERROR', 'ICT basis file: array sizes do not match its header');
   }
