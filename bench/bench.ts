@@ -11,9 +11,10 @@
  * with a message. `--photos` replaces them (every image in that folder, repeatable).
  *
  * Per face (with `--faces largest`, the default: one face per photo) the stages are decode and detect
- * (of its photo), align, network, mesh, landmarks + pose, texture, export GLB + JSON (the default CLI
- * output) and, measured apart, export of every format; "total" = decode + detect + align + network +
- * mesh + landmarks/pose + texture + export GLB+JSON, the number the speed bar is about. With
+ * (of its photo), align, network, prior fit (the ICT fit; 0 with `--shape network`), mesh, landmarks + pose,
+ * texture, export GLB + JSON (the default CLI output) and, measured apart, export of every format; "total" =
+ * decode + detect + align + network + prior fit + mesh + landmarks/pose + texture + export GLB+JSON, the number the
+ * speed bar is about. With
  * `--faces all` photo-level stages (decode, detect) are shared by its faces and the face stages are
  * summed: rows are then per photo. Also the marching-cubes time on a 192×192×200 face-like volume
  * (VRN's size). The machine's load average goes with the table: medians are the numbers to compare
@@ -135,7 +136,7 @@ function timeIt<T>(f: () => T): [T, number] {
   return [r, now() - t0];
 }
 
-const STAGES = ['decode', 'detect', 'align', 'network', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
+const STAGES = ['decode', 'detect', 'align', 'network', 'prior fit', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
 const EXTRA = ['export all formats', ...FORMATS.map((f) => `  export ${f}`)];
 
 interface PhotoRow {
@@ -258,6 +259,7 @@ async function runPhoto(
     detect: result.timings.detect,
     align: sum('align'),
     network: sum('network'),
+    'prior fit': sum('prior'),
     mesh: sum('mesh'),
     'landmarks+pose': sum('landmarks') + sum('pose'),
     texture: sum('texture'),
