@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, JOURNAL_NAME } from '../src/batch/journal.ts';
@@ -16,7 +17,9 @@ import type { JobSettings } from '../src/batch/plan.ts';
 import { WorkerPool } from '../src/batch/pool.ts';
 import { defaultModel, runBatch } from '../src/batch/run.ts';
 import { modelDigest } from '../src/batch/plan.ts';
-import { assertGLB, items, makePhotos, readJournal } from './_batch.ts';
+import { isTempName } from '../src/node/write.ts';
+import { assertGLB, items, makePhotos, readJournal, root } from './_batch.ts';
+import { mountsUnavailable } from './_mounts.ts';
 
 // flip off and a small texture: the same pipeline, faster (these tests are about the batch, not the mesh)
 const SETTINGS: JobSettings = jobSettings({ flip: false, textureSize: 128 });
@@ -227,4 +230,47 @@ test('batch and worker subcommands: help, usage errors, an unreachable queue; ./
   r = await run(['./batch', '-o', join(tmpdir(), 'voxface-none')]);
   assert.equal(r.code, 1);
   assert.match(r.err, /\.\/batch: no such file/);
+});
+
+test('full disk: the batch stops without marking the photo failed; with room again the same command goes on', { skip: mountsUnavailable(), timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-full-'));
+  try {
+    await makePhotos(join(dir, 'in'), 3);
+    const out = join(dir, 'out');
+    mkdirSync(out);
+    const cli = [process.execPath, '--import', 'tsx', join(root, 'scripts', 'voxface.ts'), 'batch', '--jobs', '1', '--flip', 'off', '--texture-size', '128', '-o', out];
+    const q = (a: string[]) => a.map((x) => JSON.stringify(x)).join(' ');
+    // one photo on a roomy tmpfs, then the tmpfs shrunk to what is used + half a photo, the folder run, then room again
+    const script = [
+      `mount -t tmpfs -o size=16m tmpfs ${q([out])}`,
+      `${q([...cli, join(dir, 'in', 'p00.jpg')])} >/dev/null 2>&1 || exit 90`,
+      `used=$(df -k --output=used ${q([out])} | tail -1)`,
+      `mount -o remount,size=$(( (used + used / 2) / 4 * 4 + 4 ))k ${q([out])}`,
+      `${q([...cli, join(dir, 'in')])}; echo "rc1=$?"`,
+      `mount -o remount,size=16m ${q([out])}`,
+      `${q([...cli, join(dir, 'in')])}; echo "rc2=$?"`,
+      `echo '--- ls'; ls -A ${q([out])}; echo '--- journal'; cat ${q([join(out, JOURNAL_NAME)])}`,
+    ].join(' && ');
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script], { cwd: root, encoding: 'utf8' });
+    const text = r.stdout + r.stderr;
+    assert.equal(r.status, 0, text);
+    assert.match(text, /rc1=4/, 'exit 4: stopped on the full disk');
+    assert.match(text, /stopping: cannot write to .*the disk is full/);
+    assert.match(text, /rc2=0/, 'with room again the same command finishes');
+    const [, ls, journal] = r.stdout.split(/--- ls\n|--- journal\n/);
+    assert.deepEqual(
+      ls.trim().split('\n').filter((f) => isTempName(f)),
+      [],
+      'no temporary file left',
+    );
+    const recs = journal.trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'item');
+    assert.deepEqual(
+      recs.filter((x) => x.state === 'failed'),
+      [],
+      'the photo that met the full disk is not marked failed',
+    );
+    assert.deepEqual(recs.map((x) => x.name).sort(), ['p00', 'p01', 'p02'], 'one done record each');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -18,15 +18,16 @@
  * are retried with exponential backoff, the others fail at once with their reason. A worker whose model differs
  * from the producer's refuses the job (MODEL_MISMATCH), so every output was made with the same model and options.
  */
+import path from 'node:path';
 import { Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BATCH_DEFAULTS, formatSummary, itemRecord, prepareBatch } from './run.ts';
+import { writeError } from '../node/write.ts';
+import { BATCH_DEFAULTS, BatchModelError, finishJournal, formatSummary, itemRecord, prepareBatch } from './run.ts';
 import type { BatchIO, BatchOptions, BatchSummary } from './run.ts';
 import { BatchProgress } from './progress.ts';
 import { PoolStartError, WorkerPool } from './pool.ts';
 import type { TaskOutcome, TaskSpec } from './task.ts';
-import { BatchModelError } from './run.ts';
 
 export interface QueueOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS). */
@@ -131,6 +132,7 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
   let lastEvent = Date.now();
   let wake: () => void = () => undefined;
   const writes: Promise<void>[] = [];
+  let journalError: string | undefined;
   const settle = (id: string, outcome: TaskOutcome & { attempts?: number }) => {
     const spec = pending.get(id);
     if (!spec) return;
@@ -145,7 +147,13 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
       else io.stderr(line);
     }
     bar?.tick(outcome.ok, outcome.ok ? outcome.faces : 0);
-    writes.push(journal.append(itemRecord(spec, outcome, outcome.attempts ?? 1)));
+    writes.push(
+      journal.append(itemRecord(spec, outcome, outcome.attempts ?? 1)).catch((e: unknown) => {
+        // the journal cannot take records (a full disk): stop waiting; the jobs stay in Redis for the next run
+        journalError ??= `cannot write the journal ${journal.file}: ${writeError(e, path.dirname(journal.file)).message}`;
+        wake();
+      }),
+    );
     if (pending.size === 0) wake();
   };
   const failedOutcome = (id: string, reason: string | undefined, job?: Job): TaskOutcome & { attempts?: number } => ({
@@ -221,7 +229,7 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
     for (let i = 0; i < all.length && !io.signal?.aborted; i += 500) await add(all.slice(i, i + 500));
     // Jobs already finished (a run interrupted before, the same inputs enqueued by someone else) give no event.
     if (!io.signal?.aborted) await reconcile(all.map((s) => s.id), options.retryFailed === true);
-    while (pending.size > 0 && !io.signal?.aborted) {
+    while (pending.size > 0 && !io.signal?.aborted && !journalError) {
       await new Promise<void>((resolve) => {
         wake = resolve;
         const t = setTimeout(resolve, q.pollMs);
@@ -236,11 +244,15 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
   } finally {
     bar?.stop();
     await Promise.all(writes);
+    if (journalError) {
+      summary.stopped = journalError;
+      summary.interrupted = true;
+      io.stderr(`voxface: stopping: ${journalError}\n`);
+    }
     await events.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     summary.ms = Math.round(performance.now() - t0);
-    await journal.append({ type: 'summary', ...summary });
-    await journal.close();
+    await finishJournal(journal, summary, io);
   }
   if (!io.quiet) io.stdout(formatSummary(summary, journal.file));
   return summary;

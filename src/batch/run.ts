@@ -14,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareOutputFolder } from '../node/write.ts';
+import { prepareOutputFolder, writeError } from '../node/write.ts';
 import { Journal } from './journal.ts';
 import type { ItemRecord, SummaryRecord } from './journal.ts';
 import { itemId, modelDigest, optionsHash, packageVersion, planInputs } from './plan.ts';
@@ -216,16 +216,24 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
           await sleep(backoffMs * 2 ** (tries - 1), stop.signal);
         }
         if (!outcome.ok && outcome.code === 'INTERRUPTED') continue; // still pending: not recorded
+        const halt = (why: string) => {
+          if (stop.signal.aborted) return;
+          summary.stopped = why;
+          (bar ? (s: string) => bar.log(s) : io.stderr)(`voxface: stopping: ${why}\n`);
+          onAbort();
+        };
         if (!outcome.ok && outcome.fatal) {
           // not recorded either: the photo is fine, the run cannot go on; the same command goes on later
-          if (!stop.signal.aborted) {
-            summary.stopped = outcome.message;
-            (bar ? (s: string) => bar.log(s) : io.stderr)(`voxface: stopping: ${outcome.message}\n`);
-            onAbort();
-          }
+          halt(outcome.message);
           continue;
         }
-        await journal.append(itemRecord(spec, outcome, tries));
+        try {
+          await journal.append(itemRecord(spec, outcome, tries));
+        } catch (e) {
+          // without its record the photo counts as pending: it is made again (the same files) next time
+          halt(`cannot write the journal ${journal.file}: ${writeError(e, path.dirname(journal.file)).message}`);
+          continue;
+        }
         if (outcome.ok) {
           summary.done++;
           summary.faces += outcome.faces;
@@ -246,9 +254,18 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
   } finally {
     await pool?.close(true);
     summary.ms = Math.round(performance.now() - t0);
-    await journal.append({ type: 'summary', ...summary });
-    await journal.close();
+    await finishJournal(journal, summary, io);
   }
   if (!io.quiet) io.stdout(formatSummary(summary, journal.file));
   return summary;
+}
+
+/** Appends the summary and closes the journal; a journal that cannot take it any more (a full disk) is said so. */
+export async function finishJournal(journal: Journal, summary: BatchSummary, io: Pick<BatchIO, 'stderr'>): Promise<void> {
+  try {
+    await journal.append({ type: 'summary', ...summary });
+  } catch (e) {
+    io.stderr(`voxface: the summary is not in the journal: ${writeError(e, path.dirname(journal.file)).message}\n`);
+  }
+  await journal.close().catch(() => undefined);
 }
