@@ -25,7 +25,10 @@ import torch.nn.functional as F
 import ict
 import raster
 
-# Regions (inclusive vertex ranges) that make up the target surface: the face area, no ears/neck/scalp.
+# Regions (inclusive vertex ranges) that make up the target surface. ICT's `face` region is more than the face: it
+# holds the ears, the front of the scalp and the front of the neck down to ~9 cm below the chin (so the shipped
+# network's chins run into the collar). The runtime prior's face mesh cuts the neck off (models/ict-face.bin,
+# scripts/ict-basis.py); the guided network's target should use that cut.
 TARGET_REGIONS = ["face", "mouth_socket", "eye_socket_left", "eye_socket_right", "gums_and_tongue", "teeth",
                   "eyeball_left", "eyeball_right"]
 
