@@ -5,12 +5,12 @@
  * paths on a filesystem every machine sees (or http(s) URLs for inputs).
  *
  * ```ts
- * import { enqueueBatch, runQueueWorker } from 'voxface/batch';
+ * import { enqueueBatch, runQueueWorker } from './queue.ts';
  * const queue = { url: 'redis://127.0.0.1:6379' };
- * // on each worker machine (resolves when `signal` aborts):
- * await runQueueWorker({ queue, jobs: 2 }, io);
+ * // on each worker machine (resolves when io.signal aborts):
+ * await runQueueWorker({ queue, jobs: 2 }, { ...io, signal });
  * // on one machine:
- * const summary = await enqueueBatch(['/shared/photos/'], { out: '/shared/out/', settings, queue }, io);
+ * const summary = await enqueueBatch(['/shared/photos/'], { out: '/shared/out/', settings: jobSettings(), queue }, io);
  * ```
  * Guarantees: a job's id is its input's id (input path + options hash), so enqueueing the same inputs again adds
  * nothing (while Redis keeps the finished jobs: `keepS`). A job whose worker dies is taken over by another one when

@@ -3,8 +3,10 @@
  * of worker processes with a progress bar, records every outcome in the journal, and ends with a summary.
  *
  * ```ts
- * import { runBatch } from 'voxface/batch';
- * const summary = await runBatch(['photos/'], { out: 'out/', jobs: 2, settings: DEFAULT_SETTINGS });
+ * import { runBatch } from './run.ts';
+ * import { jobSettings } from './plan.ts';
+ * const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) };
+ * const summary = await runBatch(['photos/'], { out: 'out/', jobs: 2, settings: jobSettings({ flip: false }) }, io);
  * // { done: 118, failed: { NO_FACE: 2 }, skipped: 0, faces: 121, ms: 61230, loadMs: 910, interrupted: false }
  * ```
  * Running it again skips the inputs done before (their files still there) and the ones that failed before;
