@@ -7,7 +7,8 @@
  *
  * Panels: the photo | the meshes, grey Lambert, frontal | the same turned 45° about each head's centre |
  * the meshes over the photo (50% blend, in the photo frame) with the 68 landmarks as dots. `--textured`
- * adds the textured mesh turned 45°. The photos (default: 12 from ../shared/faces, frontal, turned and
+ * adds the textured mesh turned 45°. Unless `--shape` is given, the other shape (the network's isosurface beside
+ * the default prior) follows, frontal and turned, so the two read side by side. The photos (default: 12 from ../shared/faces, frontal, turned and
  * group pictures; `VOXFACE_SHARED` overrides ../shared) never leave `--out` (git-ignored `gallery/`).
  * `--docs <dir>` also writes mesh-only pictures (frontal and turned, no photo pixels) for 4 photos (the
  * first that succeed, or `--docs-only` by base name): those may be committed.
@@ -73,6 +74,8 @@ interface Entry {
   photo: string;
   file?: string;
   faces: FaceResult[];
+  /** The other shape's faces (side by side), when no --shape was given. */
+  others?: FaceResult[];
   ms: number;
   error?: string;
 }
@@ -157,7 +160,7 @@ function indexHtml(entries: Entry[]): string {
 <style>body{background:#1b1b1d;color:#ddd;font:14px system-ui,sans-serif;margin:24px}figure{margin:0 0 28px}img{max-width:100%;display:block}figcaption{margin-top:6px;line-height:1.5}</style>
 </head><body>
 <h1>voxface gallery</h1>
-<p>Per photo: the photo | the meshes (grey, frontal) | turned 45° about each head's centre | the meshes at 50% over the photo with the 68 landmarks${args.textured ? ' | the textured mesh turned 45°' : ''}. Generated ${new Date().toISOString()} by scripts/gallery.ts.</p>
+<p>Per photo: the photo | the meshes (grey, frontal) | turned 45° about each head's centre | the meshes at 50% over the photo with the 68 landmarks${args.textured ? ' | the textured mesh turned 45°' : ''}${entries.some((e) => e.others) ? ' | the other shape (the network\'s isosurface), frontal and turned 45°' : ''}. Generated ${new Date().toISOString()} by scripts/gallery.ts.</p>
 ${rows}
 </body></html>
 `;
@@ -205,6 +208,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const ms = performance.now() - t0;
     const entry: Entry = { name, photo, faces: result?.faces ?? [], ms, error };
+    if (result && parsed.given.shape === undefined) {
+      const other = options.shape === 'prior' ? 'network' : 'prior';
+      entry.others = (await vox.reconstructFile(photo, { ...options, faces: 'all', shape: other })).result.faces;
+    }
     // no face: still show the photo (when it decodes at all)
     image ??= await decodeImage(await readFile(photo)).catch(() => undefined);
     if (image) {
@@ -214,10 +221,19 @@ async function main(argv: string[]): Promise<number> {
         const { frontal, turned } = meshPanels(entry.faces, P);
         panels.push(frontal, turned, overlayPanel(panel, scale, entry.faces));
         if (args.textured) panels.push(meshPanels(entry.faces, P, 'texture').turned);
+        if (entry.others?.length) {
+          const o = meshPanels(entry.others, P);
+          panels.push(o.frontal, o.turned);
+        }
         if (args.docs && (docsWanted ? docsWanted.includes(name) : docsWritten < 4)) {
           mkdirSync(args.docs, { recursive: true });
           const small = meshPanels(entry.faces, 224);
-          writeFileSync(path.join(args.docs, `${name}.png`), encodePNG(hstack([small.frontal, small.turned], { gap: 4, background: BG8 }), { level: 9 }));
+          const row = [small.frontal, small.turned];
+          if (entry.others?.length) {
+            const o = meshPanels(entry.others, 224);
+            row.push(o.frontal, o.turned);
+          }
+          writeFileSync(path.join(args.docs, `${name}.png`), encodePNG(hstack(row, { gap: 4, background: BG8 }), { level: 9 }));
           docsWritten++;
         }
       }
