@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseCommandLine } from '../src/cli/args.ts';
+import { isImageFile } from '../src/decode/extensions.ts';
 import { FORMATS, exportResult } from '../src/export/files.ts';
 import type { Format } from '../src/export/files.ts';
 import { marchingCubes } from '../src/mesh/index.ts';
@@ -39,7 +40,6 @@ import { voxelizeFaceLike } from '../src/volume/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(ROOT, '..', 'shared');
-const IMAGE = /\.(jpe?g|png|webp|bmp)$/i;
 
 /** The bench's own flags; the pipeline's and the model's come from the options table (src/options.ts). */
 export const BENCH_OPTIONS = {
@@ -84,7 +84,7 @@ function imagesUnder(dir: string): string[] {
   for (const name of readdirSync(dir).sort()) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) out.push(...imagesUnder(p));
-    else if (IMAGE.test(name)) out.push(p);
+    else if (isImageFile(name)) out.push(p);
   }
   return out;
 }

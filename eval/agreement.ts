@@ -17,13 +17,13 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseCommandLine } from '../src/cli/args.ts';
+import { isImageFile } from '../src/decode/extensions.ts';
 import { defaultModelPath, loadVoxface } from '../src/node/index.ts';
 import { commandLineHelp, option } from '../src/options.ts';
 import type { OptionsInput } from '../src/options.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { Vec3 } from '../src/types.ts';
 
-const IMAGE = /\.(jpe?g|png|webp|bmp|tiff?)$/i;
 const BINS: [number, number][] = [[0, 15], [15, 30], [30, 45]];
 
 export interface AgreementOptions {
@@ -63,7 +63,7 @@ async function listImages(paths: string[]): Promise<string[]> {
   const walk = async (p: string): Promise<void> => {
     if ((await stat(p)).isDirectory()) {
       for (const e of (await readdir(p)).sort()) await walk(path.join(p, e));
-    } else if (IMAGE.test(p)) out.push(p);
+    } else if (isImageFile(p)) out.push(p);
   };
   for (const p of paths) await walk(p);
   return out;

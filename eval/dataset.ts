@@ -11,6 +11,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isImageFile } from '../src/decode/extensions.ts';
 import { groundTruthFromAflwMat, parseGroundTruthJson, readMat } from '../src/metrics/index.ts';
 import type { GroundTruth, YawConvention } from '../src/metrics/index.ts';
 import { VoxfaceError } from '../src/types.ts';
@@ -32,7 +33,6 @@ export interface Dataset {
   missing: string[];
 }
 
-const IMAGE_EXT = ['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.JPG', '.JPEG', '.PNG'];
 
 /**
  * Reads a dataset folder. Throws `VoxfaceError` when the folder is unreadable or holds neither layout.
@@ -51,7 +51,7 @@ export async function loadDataset(dir: string): Promise<Dataset> {
   const images = new Map<string, string>();
   for (const f of files.sort()) {
     const ext = path.extname(f);
-    if (IMAGE_EXT.includes(ext) && !images.has(path.basename(f, ext))) images.set(path.basename(f, ext), path.join(dir, f));
+    if (isImageFile(f) && !images.has(path.basename(f, ext))) images.set(path.basename(f, ext), path.join(dir, f));
   }
   let gts: GroundTruth[];
   let format: Dataset['format'];

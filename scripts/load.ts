@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isImageFile } from '../src/decode/extensions.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `Usage: npm run load -- [--clients=4] [--requests=5] [--photos=<folder>] [--formats=glb]
@@ -52,7 +53,7 @@ if (!existsSync(photoDir)) {
   process.exit(2);
 }
 const photos = readdirSync(photoDir)
-  .filter((f) => /\.(jpe?g|png)$/i.test(f))
+  .filter((f) => isImageFile(f))
   .sort()
   .slice(0, 12)
   .map((f) => ({ name: f, bytes: readFileSync(path.join(photoDir, f)) }));

@@ -13,6 +13,7 @@
  */
 import type { Mesh, RGBImage, Vec3 } from '../../src/types.ts';
 import { VoxfaceError } from '../../src/types.ts';
+import { TriangleSpans } from '../../src/raster/triangle.ts';
 import { fitView, rotationMatrix, type Rotation, type View } from './camera.ts';
 
 /** One mesh in the scene. */
@@ -186,29 +187,22 @@ function drawItem(
   const fixed = Array.isArray(albedo) ? albedo : GREY;
   const s = view.scale, [ox, oy] = view.offset;
   const rgb = [0, 0, 0];
+  const spans = new TriangleSpans();
   for (let f = 0; f < t.length; f += 3) {
     const a = t[f], b = t[f + 1], c = t[f + 2];
     const x0 = s * p[3 * a] + ox, y0 = s * p[3 * a + 1] + oy;
     const x1 = s * p[3 * b] + ox, y1 = s * p[3 * b + 1] + oy;
     const x2 = s * p[3 * c] + ox, y2 = s * p[3 * c + 1] + oy;
-    const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
-    if (!(Math.abs(area) > 1e-12)) continue;
-    const inv = 1 / area;
-    const iMin = Math.max(0, Math.ceil(Math.min(x0, x1, x2) - 0.5));
-    const iMax = Math.min(W - 1, Math.floor(Math.max(x0, x1, x2) - 0.5));
-    const jMin = Math.max(0, Math.ceil(Math.min(y0, y1, y2) - 0.5));
-    const jMax = Math.min(H - 1, Math.floor(Math.max(y0, y1, y2) - 0.5));
+    const n = spans.set(x0, y0, x1, y1, x2, y2, W, H);
+    const { rows, b0, b1 } = spans;
     const za = p[3 * a + 2], zb = p[3 * b + 2], zc = p[3 * c + 2];
-    for (let j = jMin; j <= jMax; j++) {
-      const py = j + 0.5;
-      for (let i = iMin; i <= iMax; i++) {
-        const px = i + 0.5;
-        const w0 = ((x1 - px) * (y2 - py) - (x2 - px) * (y1 - py)) * inv;
-        if (w0 < -1e-7) continue;
-        const w1 = ((x2 - px) * (y0 - py) - (x0 - px) * (y2 - py)) * inv;
-        if (w1 < -1e-7) continue;
+    for (let r = 0; r < n; r++) {
+      const j = rows[5 * r];
+      const ra0 = rows[5 * r + 3], ra1 = rows[5 * r + 4];
+      for (let i = rows[5 * r + 1], i1 = rows[5 * r + 2]; i <= i1; i++) {
+        const w0 = ra0 + b0 * i;
+        const w1 = ra1 + b1 * i;
         const w2 = 1 - w0 - w1;
-        if (w2 < -1e-7) continue;
         const z = w0 * za + w1 * zb + w2 * zc;
         const k = j * W + i;
         if (!(z > zbuf[k])) continue;

@@ -19,12 +19,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isImageFile } from '../decode/extensions.ts';
 import { baseName, safeBase } from '../export/names.ts';
 import { isOptionKey, optionRows, resolveOptions } from '../options.ts';
 import type { ExportSettings, OptionsInput, ReconstructSettings } from '../options.ts';
-
-/** Image file extensions looked for in folders. */
-export const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
 
 export interface PlannedInput {
   /** As given on the command line or found in a folder (shown in messages and the journal). */
@@ -82,7 +80,7 @@ export function urlName(url: string): string {
 }
 
 /**
- * Expands files, folders (searched recursively for IMAGE_EXT) and URLs into the photos of a batch. Photos inside
+ * Expands files, folders (searched recursively for image files: src/decode/extensions.ts) and URLs into the photos of a batch. Photos inside
  * `exclude` (the output folder: its texture PNGs are not inputs) are left out of folder searches.
  */
 export async function planInputs(
@@ -119,7 +117,7 @@ export async function planInputs(
     }
     if (s.isDirectory()) {
       const found = (await readdir(source, { recursive: true }))
-        .filter((f) => IMAGE_EXT.test(f) && !(exclude && path.join(source, f).startsWith(exclude)))
+        .filter((f) => isImageFile(f) && !(exclude && path.join(source, f).startsWith(exclude)))
         .sort();
       if (found.length === 0) notes.push(`${input}: no images in this folder`);
       for (const rel of found) {

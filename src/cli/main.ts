@@ -14,6 +14,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { baseName, exportResult } from '../export/files.ts';
 import type { ExportedFile } from '../export/files.ts';
+import { isImageFile } from '../decode/extensions.ts';
 import { commandLineHelp, option } from '../options.ts';
 import type { Options } from '../options.ts';
 import { prepareOutputFolder, writeFilesAtomic, WriteError } from '../node/write.ts';
@@ -23,7 +24,6 @@ import { createProgress } from './progress.ts';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, MODEL: 3, WRITE: 4 } as const;
 
-const IMAGE_EXT = /\.(jpe?g|png|webp|avif|heic|heif|tiff?|gif|bmp|ppm|pgm|pnm)$/i;
 
 /** The CLI's own options (the rest come from the options table, src/options.ts). */
 export const CLI_OPTIONS = {
@@ -218,7 +218,7 @@ async function expandInputs(inputs: string[], io: { stderr: (s: string) => void 
     }
     if (s.isDirectory()) {
       const found = (await readdir(input, { recursive: true }))
-        .filter((f) => IMAGE_EXT.test(f))
+        .filter((f) => isImageFile(f))
         .map((f) => path.join(input, f))
         .sort();
       if (found.length === 0) io.stderr(`voxface: ${input}: no images in this folder\n`);

@@ -1,3 +1,4 @@
+import { TriangleSpans } from '../raster/triangle.ts';
 import { VoxfaceError } from '../types.ts';
 import type { Mesh, Volume } from '../types.ts';
 import { submesh } from './adjacency.ts';
@@ -77,6 +78,7 @@ export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mes
   if (!(gw * gh <= 1e8)) throw new VoxfaceError('BAD_ARGUMENT', 'frontSurface: mesh too large for its voxelSize');
   const zbuf = new Float32Array(gw * gh).fill(-Infinity);
   const nz = new Float32Array(nT);
+  const spans = new TriangleSpans();
   for (let f = 0; f < nT; f++) {
     const a = t[3 * f] * 3, b = t[3 * f + 1] * 3, c = t[3 * f + 2] * 3;
     const ax = (p[a] - x0) / h, ay = (p[a + 1] - y0) / h, az = p[a + 2];
@@ -89,20 +91,17 @@ export function frontSurface(mesh: Mesh, options: FrontSurfaceOptions = {}): Mes
     const len = Math.sqrt(nx * nx + ny * ny + nzz * nzz);
     nz[f] = len > 0 ? nzz / len : 0;
     if (!(nz[f] > minNz)) continue; // walls and back plates do not occlude
-    // rasterise (inclusive edges, either winding)
-    const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-    if (Math.abs(area) < 1e-12) continue;
-    const i0 = Math.max(0, Math.ceil(Math.min(ax, bx, cx) - 1e-6)), i1 = Math.min(gw - 1, Math.floor(Math.max(ax, bx, cx) + 1e-6));
-    const j0 = Math.max(0, Math.ceil(Math.min(ay, by, cy) - 1e-6)), j1 = Math.min(gh - 1, Math.floor(Math.max(ay, by, cy) + 1e-6));
-    const eps = -1e-6 * Math.abs(area);
-    for (let j = j0; j <= j1; j++) {
-      for (let i = i0; i <= i1; i++) {
-        const w0 = ((bx - i) * (cy - j) - (by - j) * (cx - i)) / area;
-        const w1 = ((cx - i) * (ay - j) - (cy - j) * (ax - i)) / area;
-        const w2 = 1 - w0 - w1;
-        if (w0 * Math.abs(area) < eps || w1 * Math.abs(area) < eps || w2 * Math.abs(area) < eps) continue;
-        const z = w0 * az + w1 * bz + w2 * cz;
-        const k = j * gw + i;
+    // rasterise at the grid points (i, j): the rasteriser samples pixel centres, so shift by half a cell
+    const n = spans.set(ax + 0.5, ay + 0.5, bx + 0.5, by + 0.5, cx + 0.5, cy + 0.5, gw, gh);
+    const { rows, b0, b1 } = spans;
+    for (let r = 0; r < n; r++) {
+      const row = rows[5 * r] * gw;
+      const ra0 = rows[5 * r + 3], ra1 = rows[5 * r + 4];
+      for (let i = rows[5 * r + 1], i1 = rows[5 * r + 2]; i <= i1; i++) {
+        const w0 = ra0 + b0 * i;
+        const w1 = ra1 + b1 * i;
+        const z = w0 * az + w1 * bz + (1 - w0 - w1) * cz;
+        const k = row + i;
         if (z > zbuf[k]) zbuf[k] = z;
       }
     }

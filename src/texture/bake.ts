@@ -1,4 +1,5 @@
 import type { RGBImage } from '../types.ts';
+import { TriangleSpans } from '../raster/triangle.ts';
 import { rasterizeDepth } from './raster.ts';
 
 /** A texture being baked: linear RGB in [0,1] and a confidence in [0,1] per texel (colour 0 where the confidence is 0). */
@@ -35,8 +36,8 @@ const NZ_SEEN = 0.45;
  * Rasterises every triangle in UV space; for each covered texel interpolates its 3D point and normal,
  * samples the photo at the point's (x, y) and weights the sample by visibility: the normal's z
  * (grazing → 0) times a z-buffer test (occluded by a nearer part of the mesh → 0).
- * Same texel coverage as `rasterizeTriangle` (texel centres, edges inclusive), inlined: no call or
- * allocation per texel.
+ * Texels from the triangle rasteriser's row spans (src/raster/triangle.ts: texel centres, edges inclusive):
+ * no call or allocation per texel.
  *
  * @example
  * const baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, 1024);
@@ -49,7 +50,7 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
   const covered = new Uint8Array(width * height);
   const zb = occlusionBuffer(p, indices, photo);
   const { width: pw, height: ph, data: px } = photo;
-  const eps = -1e-7;
+  const spans = new TriangleSpans();
   for (let t = 0; t < indices.length; t += 3) {
     const a = indices[t];
     const b = indices[t + 1];
@@ -62,30 +63,22 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
     const x0 = uvs[2 * a] * width, y0 = uvs[2 * a + 1] * height;
     const x1 = uvs[2 * b] * width, y1 = uvs[2 * b + 1] * height;
     const x2 = uvs[2 * c] * width, y2 = uvs[2 * c + 1] * height;
-    const area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
-    if (!(Math.abs(area) > 1e-12)) continue;
-    const inv = 1 / area;
-    const iMin = Math.max(0, Math.ceil(Math.min(x0, x1, x2) - 0.5));
-    const iMax = Math.min(width - 1, Math.floor(Math.max(x0, x1, x2) - 0.5));
-    const jMin = Math.max(0, Math.ceil(Math.min(y0, y1, y2) - 0.5));
-    const jMax = Math.min(height - 1, Math.floor(Math.max(y0, y1, y2) - 0.5));
-    if (iMin > iMax || jMin > jMax) continue;
+    const n = spans.set(x0, y0, x1, y1, x2, y2, width, height);
+    if (n === 0) continue;
+    const { rows, b0, b1 } = spans;
     const pax = p[3 * a], pay = p[3 * a + 1], paz = p[3 * a + 2];
     const pbx = p[3 * b], pby = p[3 * b + 1], pbz = p[3 * b + 2];
     const pcx = p[3 * c], pcy = p[3 * c + 1], pcz = p[3 * c + 2];
     const nax = nrm[3 * a], nay = nrm[3 * a + 1], naz = nrm[3 * a + 2];
     const nbx = nrm[3 * b], nby = nrm[3 * b + 1], nbz = nrm[3 * b + 2];
     const ncx = nrm[3 * c], ncy = nrm[3 * c + 1], ncz = nrm[3 * c + 2];
-    for (let j = jMin; j <= jMax; j++) {
-      const py = j + 0.5;
-      for (let i = iMin; i <= iMax; i++) {
-        const qx = i + 0.5;
-        const w0 = ((x1 - qx) * (y2 - py) - (x2 - qx) * (y1 - py)) * inv;
-        if (w0 < eps) continue;
-        const w1 = ((x2 - qx) * (y0 - py) - (x0 - qx) * (y2 - py)) * inv;
-        if (w1 < eps) continue;
+    for (let r = 0; r < n; r++) {
+      const j = rows[5 * r];
+      const ra0 = rows[5 * r + 3], ra1 = rows[5 * r + 4];
+      for (let i = rows[5 * r + 1], i1 = rows[5 * r + 2]; i <= i1; i++) {
+        const w0 = ra0 + b0 * i;
+        const w1 = ra1 + b1 * i;
         const w2 = 1 - w0 - w1;
-        if (w2 < eps) continue;
         const x = w0 * pax + w1 * pbx + w2 * pcx;
         const y = w0 * pay + w1 * pby + w2 * pcy;
         const z = w0 * paz + w1 * pbz + w2 * pcz;
