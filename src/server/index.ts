@@ -14,7 +14,7 @@
  * Endpoints: see docs/api.md and `GET /api/v1/openapi.json`.
  */
 import { defaultModelDir } from '../node/detectors.ts';
-import { defaultModelPath, loadVoxface } from '../node/index.ts';
+import { defaultModelPath, defaultPriorPath, loadVoxface } from '../node/index.ts';
 import type { Voxface, VoxfaceOptions } from '../node/index.ts';
 import { existsSync } from 'node:fs';
 import type http from 'node:http';
@@ -454,6 +454,9 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
   const sidecar = modelPath.replace(/\.onnx$/i, '') + '.json';
   app.get('/models/model.onnx', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(modelPath)));
   app.get('/models/model.json', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(sidecar)));
+  // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
+  const priorFile = defaultPriorPath();
+  app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
 
   return {
     app,
