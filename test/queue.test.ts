@@ -149,6 +149,7 @@ test('queue: two workers, one killed mid-photo; producer interrupted and run aga
     assert.deepEqual(
       (byInput.get(join(dir, 'in', 'bad.jpg')) ?? []).map((r) => r.code),
       ['NOT_AN_IMAGE'],
+      JSON.stringify(byInput.get(join(dir, 'in', 'bad.jpg'))),
     );
     const gone = byInput.get(`${base}/gone.jpg`) ?? [];
     assert.deepEqual(
@@ -193,6 +194,10 @@ test('queue: two workers, one killed mid-photo; producer interrupted and run aga
       compared++;
     }
     assert.ok(compared >= 1, 'at least one picture made by both workers');
+  } catch (e) {
+    // the processes' own words, for a failure in CI
+    for (const [i, p] of procs.entries()) console.error(`--- process ${i}: ${p.proc.spawnargs.slice(3, 5).join(' ')}\n${[...p.out, ...p.err].join('\n')}`);
+    throw e;
   } finally {
     for (const p of procs) killGroup(p, 'SIGKILL');
     await Promise.all(procs.map((p) => p.exit));

@@ -172,15 +172,18 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
     for (let i = 0; i < ids.length; i += CHUNK) {
       await Promise.all(
         ids.slice(i, i + CHUNK).map(async (id) => {
-          const job = await queue.getJob(id);
           const spec = pending.get(id);
           if (!spec) return;
-          if (!job) {
+          // the state first, then the job: a job read before its state could predate its result
+          const state = await queue.getJobState(id);
+          if (state === 'unknown') {
             await add([spec]); // removed from Redis (kept too short, or flushed): enqueue it again
             return;
           }
-          const state = await job.getState();
-          if (state === 'completed') settle(id, job.returnvalue as TaskOutcome);
+          if (state !== 'completed' && state !== 'failed') return;
+          const job = await queue.getJob(id);
+          if (!job) return; // removed just now: the next look re-adds it
+          if (state === 'completed' && job.returnvalue) settle(id, job.returnvalue as TaskOutcome);
           else if (state === 'failed') {
             if (retry && !retried.has(id)) {
               retried.add(id);
@@ -209,8 +212,8 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
   try {
     events.on('completed', ({ jobId, returnvalue }) => {
       lastEvent = Date.now();
-      const v = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as TaskOutcome;
-      settle(jobId, v);
+      const v = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as TaskOutcome | null;
+      if (v && typeof v.ok === 'boolean') settle(jobId, v); // anything else: the next look at Redis decides
     });
     events.on('failed', ({ jobId, failedReason }) => {
       lastEvent = Date.now();
