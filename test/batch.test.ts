@@ -1,12 +1,12 @@
 /**
  * The local batch: the journal (torn lines, last record wins), planning (names, ids), and real runs on a pool of
- * worker processes: outcomes recorded, a second run skips what is done, a deleted output is made again,
- * --retry-failed retries failures, an interrupted run resumes without redoing work, a worker process killed
- * mid-photo is replaced and the photo retried.
+ * worker processes: outcomes recorded, a killed (SIGKILL) and an interrupted run resume without redoing work, a run
+ * with nothing left starts no worker, a deleted output is made again, --retry-failed retries failures, a worker
+ * process killed mid-photo is replaced and the photo retried, a full disk stops the batch and it goes on later.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,16 +94,33 @@ test('planning: names from files, folders and URLs; taken names; ids depend on t
   }
 });
 
-test('local batch: outcomes in the journal, resume skips what is done, --retry-failed, an interrupted run goes on', { timeout: 300_000 }, async () => {
+test('local batch: outcomes in the journal; a killed and an interrupted run resume without redoing work; --retry-failed', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxface-batch-'));
   const out = join(dir, 'out');
   try {
-    const N = 4;
+    const N = 6;
     const photos = await makePhotos(join(dir, 'in'), N);
     writeFileSync(join(dir, 'in', 'bad.jpg'), 'this is not an image\n');
     const input = [join(dir, 'in')];
 
-    // 1. interrupted after the first photo finishes
+    // 0. the command killed (SIGKILL, its whole process group) once a photo is recorded: the records stay
+    const doneCount = () => (existsSync(join(out, JOURNAL_NAME)) ? items(readJournal(out)).filter((r) => r.state === 'done').length : 0);
+    const killed = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts', 'voxface.ts'), 'batch', ...input, '-o', out, '--jobs', '2', '--flip', 'off', '--texture-size', '128', '-q'],
+      { cwd: root, detached: true, stdio: 'ignore' },
+    );
+    const killedExit = new Promise<string | null>((res) => killed.once('exit', (_code, sig) => res(sig)));
+    for (let t = 0; doneCount() < 1; t++) {
+      assert.ok(t < 4000 && killed.exitCode === null, 'the batch to record a photo');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    process.kill(-killed.pid!, 'SIGKILL');
+    assert.equal(await killedExit, 'SIGKILL');
+    const doneKilled = doneCount();
+    assert.ok(doneKilled >= 1 && doneKilled < N, `done before the kill: ${doneKilled}`);
+
+    // 1. interrupted (Ctrl-C: an abort signal) after one more photo finishes
     const ac = new AbortController();
     let c = capture();
     const io = {
@@ -112,12 +129,13 @@ test('local batch: outcomes in the journal, resume skips what is done, --retry-f
       signal: ac.signal,
     };
     const watcher = setInterval(() => {
-      if (existsSync(join(out, JOURNAL_NAME)) && readFileSync(join(out, JOURNAL_NAME), 'utf8').includes('"state":"done"')) ac.abort();
+      if (doneCount() > doneKilled) ac.abort();
     }, 20);
     let s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, io);
     clearInterval(watcher);
     assert.equal(s.interrupted, true);
-    assert.ok(s.done >= 1 && s.done < N, `done ${s.done}`);
+    assert.equal(s.skipped >= doneKilled, true, 'what the killed run recorded is skipped');
+    assert.ok(s.done >= 1 && doneKilled + s.done < N, `done ${s.done}`);
     const firstDone = items(readJournal(out)).filter((r) => r.state === 'done').map((r) => r.id);
     const badBefore = items(readJournal(out)).some((r) => r.state === 'failed');
 
