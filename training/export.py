@@ -27,8 +27,8 @@ class Exported(torch.nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, image):
-        vol, lm = self.net(image)
+    def forward(self, image, prior=None):
+        vol, lm = self.net(image, prior)
         return vol, lm
 
 
@@ -65,7 +65,8 @@ def sidecar(cfg: M.NetConfig, name: str, extra: dict | None = None) -> dict:
                    "voxelSize": cfg.size / cfg.vol_res},
         "crop": {"scale": r.crop_scale, "shiftY": r.crop_shift_y},
         "landmarks": cfg.landmarks,
-        "inputs": {"image": [1, 3, cfg.size, cfg.size]},
+        "inputs": {"image": [1, 3, cfg.size, cfg.size], **({"prior": [1, 2, cfg.size, cfg.size]} if cfg.guided else {})},
+        **({"guided": {"baseSlope": M.BASE_SLOPE, "baseClamp": M.BASE_CLAMP}} if cfg.guided else {}),
         "outputs": {"volume": [1, cfg.vol_depth, cfg.vol_res, cfg.vol_res], "landmarks": [1, cfg.landmarks, 3]},
         **(extra or {}),
     }
@@ -76,19 +77,28 @@ def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None
     # a private copy: the exporter may fold batch norms into the weights in place
     wrapped = Exported(copy.deepcopy(net).float().eval().cpu())
     x = sample if sample is not None else torch.rand(1, 3, cfg.size, cfg.size, generator=torch.Generator().manual_seed(0))
+    # the guided network's second input: a disc of prior surface in the middle of the crop (a check input that
+    # exercises the base logits and the mask)
+    pr = None
+    if cfg.guided:
+        yy, xx = torch.meshgrid(torch.arange(cfg.size) + 0.5, torch.arange(cfg.size) + 0.5, indexing="ij")
+        r2 = ((xx - cfg.size / 2) ** 2 + (yy - cfg.size / 2) ** 2) / (cfg.size * 0.35) ** 2
+        mask = (r2 < 1).float()
+        pr = torch.stack([(0.4 * (1 - r2)).clamp(min=0) * mask, mask])[None]
+    args = (x,) if pr is None else (x, pr)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    kwargs = dict(input_names=["image"], output_names=["volume", "landmarks"], opset_version=17,
-                  do_constant_folding=True)
+    kwargs = dict(input_names=["image"] + (["prior"] if pr is not None else []), output_names=["volume", "landmarks"],
+                  opset_version=17, do_constant_folding=True)
     with torch.no_grad():
-        vol, lm = wrapped(x)
+        vol, lm = wrapped(*args)
         vol, lm = vol.clone(), lm.clone()
     try:
-        torch.onnx.export(wrapped, (x,), path, dynamo=False, **kwargs)
+        torch.onnx.export(wrapped, args, path, dynamo=False, **kwargs)
     except TypeError:  # torch < 2.5 has no dynamo flag
-        torch.onnx.export(wrapped, (x,), path, **kwargs)
+        torch.onnx.export(wrapped, args, path, **kwargs)
     except Exception as e:  # a torch without the TorchScript exporter: the dynamo one (needs onnxscript)
         print(f"TorchScript export failed ({e}); trying dynamo=True", flush=True)
-        torch.onnx.export(wrapped, (x,), path, dynamo=True, external_data=False, **kwargs)
+        torch.onnx.export(wrapped, args, path, dynamo=True, external_data=False, **kwargs)
     if fp16:
         weights_to_fp16(path)
     meta = sidecar(cfg, name or os.path.splitext(os.path.basename(path))[0], {**(extra or {}), "weights": "float16" if fp16 else "float32"})
@@ -97,7 +107,7 @@ def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None
         import onnxruntime as ort
 
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        ov, ol = sess.run(None, {"image": x.numpy()})
+        ov, ol = sess.run(None, {"image": x.numpy(), **({"prior": pr.numpy()} if pr is not None else {})})
         check = {"checked": True, "max_abs_diff_volume": float(np.abs(ov - vol.numpy()).max()),
                  "max_abs_diff_landmarks": float(np.abs(ol - lm.numpy()).max())}
         print("onnxruntime check:", check, flush=True)
@@ -109,6 +119,8 @@ def export_onnx(net: M.VRN, cfg: M.NetConfig, path: str, name: str | None = None
         print(f"exported {path} ({os.path.getsize(path) / 1e6:.2f} MB)", flush=True)
         return check
     np.save(os.path.splitext(path)[0] + ".check-input.npy", x.numpy())
+    if pr is not None:
+        np.save(os.path.splitext(path)[0] + ".check-prior.npy", pr.numpy())
     np.save(os.path.splitext(path)[0] + ".check-landmarks.npy", lm.numpy())
     np.save(os.path.splitext(path)[0] + ".check-volume.npy", vol.numpy())
     print(f"exported {path} ({os.path.getsize(path) / 1e6:.2f} MB)", flush=True)

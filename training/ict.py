@@ -259,3 +259,58 @@ def degrees_to_matrix_np(yaw: float, pitch: float, roll: float) -> np.ndarray:
 
 
 __all__ = ["ICTModel", "FaceBatch", "sample_faces", "sample_poses", "rotation_matrix", "shared_dir", "PARTS"]
+
+
+def repo_dir() -> str:
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+@dataclass
+class PriorMesh:
+    """The runtime prior's face mesh (models/ict-face.bin), on ICT's vertices plus derived ones.
+
+    Vertex ids < 11248 are ICT's; id 11248 + k is derived vertex k = Σ weights · ICT vertices (the neck cut's edge
+    points, the eye and mouth cap centres). `triangles` index that extended set with the derived ones renumbered
+    to `V + k` (V = ICT's full vertex count), so they can follow ICT's posed vertices.
+    """
+    triangles: torch.Tensor  # (T, 3) long, ids in [0, V + n_derived)
+    cap: torch.Tensor  # (T,) bool: a cap triangle (eyes, mouth), not a surface of the real face
+    derived_owner: torch.Tensor  # (E,) long: the derived vertex each (id, weight) entry belongs to
+    derived_ids: torch.Tensor  # (E,) long ICT vertex ids
+    derived_weights: torch.Tensor  # (E,) float
+    n_derived: int
+
+    @staticmethod
+    def load(V: int, path: str | None = None, device="cpu") -> "PriorMesh":
+        import struct
+
+        path = path or os.path.join(repo_dir(), "models", "ict-face.bin")
+        raw = open(path, "rb").read()
+        n = struct.unpack("<I", raw[8:12])[0]
+        head = json.loads(raw[12 : 12 + n])
+        base = 12 + n
+
+        def arr(name):
+            spec = head["buffers"][name]
+            dt = np.dtype(spec["dtype"])
+            return np.frombuffer(raw, dt, int(np.prod(spec["shape"])), base + spec["offset"]).reshape(spec["shape"])
+
+        M0 = head["modelVertices"]
+        counts = arr("derivedCount").astype(np.int64)
+        owner = np.repeat(np.arange(len(counts)), counts)
+        vid = arr("face.vertex").astype(np.int64)
+        tri = vid[arr("face.index").astype(np.int64).reshape(-1, 3)]
+        is_cap_vertex = np.zeros(M0 + len(counts), bool)
+        is_cap_vertex[M0:] = counts >= 3
+        cap = is_cap_vertex[tri].any(1)
+        tri = np.where(tri >= M0, tri - M0 + V, tri)
+        t = lambda a, dt=torch.long: torch.as_tensor(np.array(a, dtype=np.int64 if dt == torch.long else None), dtype=dt, device=device)  # noqa: E731
+        return PriorMesh(triangles=t(tri), cap=t(cap, torch.bool), derived_owner=t(owner), derived_ids=t(arr("derivedIds")),
+                         derived_weights=t(arr("derivedWeights"), torch.float32), n_derived=len(counts))
+
+    def extend(self, verts: torch.Tensor) -> torch.Tensor:
+        """(B, V, 3) → (B, V + n_derived, 3): the derived vertices appended."""
+        B = verts.shape[0]
+        d = torch.zeros(B, self.n_derived, verts.shape[-1], device=verts.device, dtype=verts.dtype)
+        d.index_add_(1, self.derived_owner, verts[:, self.derived_ids] * self.derived_weights[None, :, None])
+        return torch.cat([verts, d], 1)

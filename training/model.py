@@ -2,6 +2,7 @@
 
     net = VRN(CONFIGS['compact'])
     logits, landmarks = net(images)      # images (B, 3, S, S) in [0, 1]
+    logits, landmarks = guided(images, prior)   # CONFIGS['compact-guided']: prior (B, 2, S, S) = depth, mask
     logits     # (B, D, R, R) per-voxel occupancy logits (models/README.md: slice d increases toward the camera)
     landmarks  # (B, 68, 3) crop pixels, z in the volume's frame
 
@@ -10,6 +11,11 @@ intermediate supervision after each hourglass. Differences: the volume is decode
 learned upsampling and a skip from the stem (sharper surfaces than nearest-neighbour upsampling), and a
 landmark head reads 68 heatmaps (soft-argmax for x, y) and 68 depth maps (z averaged under each heatmap), so
 landmarks on the far side of a turned face get a z too.
+
+The guided network (VRN-Guided's idea, with the fitted ICT face as the guide instead of landmarks): the prior's
+depth map and mask in the crop are two more input channels, and the volume is `prior_base_logits(prior)` — a fixed
+function of each voxel's distance to the prior's surface — plus the network's residual, whose last layer starts at
+zero, so the network only learns what the prior misses.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ class NetConfig:
     hg_depth: int = 3  # poolings inside each hourglass (S/4 / 2**hg_depth = smallest map)
     decoder: tuple = (64,)  # channels of each ×2 upsampling step from S/4 to R
     landmarks: int = 68
+    guided: bool = False  # the prior's depth and mask as 2 more input channels; the volume = base(prior) + residual
 
 
 CONFIGS = {
@@ -39,7 +46,28 @@ CONFIGS = {
     "paper": NetConfig(size=192, vol_res=192, vol_depth=200, features=256, stacks=2, hg_depth=4, decoder=(128, 64)),
     # for smoke tests
     "tiny": NetConfig(size=64, vol_res=32, vol_depth=32, features=16, stacks=1, hg_depth=2, decoder=(16,)),
+    # the guided network (the prior as input, residual volume): compact and tiny sizes
+    "compact-guided": NetConfig(guided=True),
+    "tiny-guided": NetConfig(size=64, vol_res=32, vol_depth=32, features=16, stacks=1, hg_depth=2, decoder=(16,), guided=True),
 }
+
+# the base logits of the guided volume (models/README.md, the model contract): BASE_SLOPE logits per voxel of
+# signed distance to the prior's surface along z (positive behind it), clamped to ±BASE_CLAMP; −BASE_CLAMP where the
+# prior does not cover a column (or there is no prior)
+BASE_SLOPE = 2.0
+BASE_CLAMP = 6.0
+
+
+def prior_base_logits(prior: torch.Tensor, depth: int, res: int, size: int) -> torch.Tensor:
+    """(B, 2, S, S) prior (depth ÷ half the volume's depth, mask) → (B, D, R, R) base logits."""
+    k = size // res
+    depth_map, mask = prior[:, :1], prior[:, 1:2]
+    m = F.avg_pool2d(mask, k)
+    z = F.avg_pool2d(depth_map * mask, k) / m.clamp(min=1e-6)  # the mean depth of the covered part of each column
+    z_vox = z * (depth / 2)  # voxels, 0 = the middle of the depth axis
+    d = torch.arange(depth, device=prior.device, dtype=prior.dtype).view(1, depth, 1, 1) + 0.5 - depth / 2
+    base = (BASE_SLOPE * (z_vox - d)).clamp(-BASE_CLAMP, BASE_CLAMP)
+    return torch.where(m > 0.5, base, torch.full_like(base, -BASE_CLAMP))
 
 
 def conv_bn(cin, cout, k=3, s=1):
@@ -138,25 +166,36 @@ class VRN(nn.Module):
         self.cfg = cfg
         f = cfg.features
         stem_ch = max(f // 2, 16)
-        self.stem = conv_bn(3, stem_ch, 7, 2)  # S/2
+        self.stem = conv_bn(5 if cfg.guided else 3, stem_ch, 7, 2)  # S/2 (the guided network: RGB + prior depth, mask)
         self.pre = nn.Sequential(Residual(stem_ch, stem_ch), nn.MaxPool2d(2), Residual(stem_ch, f), Residual(f, f))
         self.hgs = nn.ModuleList([Hourglass(cfg.hg_depth, f) for _ in range(cfg.stacks)])
         self.post = nn.ModuleList([nn.Sequential(Residual(f, f), conv_bn(f, f, 1)) for _ in range(cfg.stacks)])
         self.merge = nn.ModuleList([nn.Conv2d(f, f, 1) for _ in range(cfg.stacks - 1)])
         self.volume = VolumeHead(cfg, stem_ch)
+        if cfg.guided:
+            # the residual starts at zero: an untrained guided network returns the prior
+            nn.init.zeros_(self.volume.out.weight)
+            nn.init.zeros_(self.volume.out.bias)
         self.landmarks = LandmarkHead(cfg)
         self.register_buffer("mean", torch.tensor([0.5, 0.45, 0.42]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25]).view(1, 3, 1, 1))
 
-    def forward(self, img, all_stacks: bool = False):
+    def forward(self, img, prior=None, all_stacks: bool = False):
         x = (img - self.mean) / self.std
+        base = None
+        if self.cfg.guided:
+            if prior is None:  # the image-only path: no prior anywhere
+                prior = torch.zeros(img.shape[0], 2, img.shape[2], img.shape[3], device=img.device, dtype=img.dtype)
+            x = torch.cat([x, prior], 1)
+            base = prior_base_logits(prior, self.cfg.vol_depth, self.cfg.vol_res, self.cfg.size)
         stem = self.stem(x)
         x = self.pre(stem)
         outs = []
         for i, (hg, post) in enumerate(zip(self.hgs, self.post)):
             y = post(hg(x))
             if all_stacks or i == len(self.hgs) - 1:
-                outs.append((self.volume(y, stem), self.landmarks(y)))
+                vol = self.volume(y, stem)
+                outs.append((vol + base if base is not None else vol, self.landmarks(y)))
             if i < len(self.hgs) - 1:
                 x = x + self.merge[i](y)
         return outs if all_stacks else outs[-1]

@@ -16,6 +16,7 @@ The target is the surface of the face area (ICT face region + eyeballs + mouth i
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -51,6 +52,11 @@ class RenderConfig:
     grey_p: float = 0.08
     target_supersample: int = 2
     border_p: float = 0.1  # chance of a mid-grey band where the crop leaves the photo
+    # the guided network (issue: the network learns what the prior misses): a prior made like the pipeline's
+    guide: bool = False  # also render `prior` (B, 2, S, S): the prior's depth and mask in the crop
+    guide_errors: str = ""  # the pipeline prior's error model (default training/prior-errors.json)
+    guide_drop: float = 0.1  # chance of no prior at all (the image-only path)
+    guide_mean_identity: float = 0.3  # chance of the mean identity exactly
 
 
 def _regions_mask(model_regions: dict, V: int, names: list[str]) -> torch.Tensor:
@@ -93,6 +99,32 @@ class Renderer:
         self.target_tris = ttris.to(self.device)
         self.target_levels = raster.midpoint_levels(V, tpairs)
         self.target_total = V + tpairs.shape[0]
+        self.prior_mesh = None
+        if cfg.guide:
+            import os as _os
+
+            pm = ict.PriorMesh.load(V, device=self.device)
+            self.prior_mesh = pm
+            # the target: the prior's face (the neck cut off, no caps) and what lies behind its caps (eyes, mouth)
+            inner = _regions_mask(regions, V, [r for r in TARGET_REGIONS if r != "face"])
+            inner_tris = t_all[inner[t_all].all(1)]
+            gtris = torch.cat([pm.triangles[~pm.cap].cpu(), inner_tris])
+            ext = pm.extend(m.neutral[None].cpu())[0]
+            ttris, tpairs, _ = raster.subdivide(gtris, ext, max_edge_cm * 2)
+            self.target_tris = ttris.to(self.device)
+            self.target_levels = raster.midpoint_levels(V + pm.n_derived, tpairs)
+            self.target_total = V + pm.n_derived + tpairs.shape[0]
+            # the prior's own mesh (with caps), subdivided for the image-resolution raster
+            ptris, ppairs, _ = raster.subdivide(pm.triangles.cpu(), ext, max_edge_cm)
+            self.prior_tris = ptris.to(self.device)
+            self.prior_levels = raster.midpoint_levels(V + pm.n_derived, ppairs)
+            self.prior_total = V + pm.n_derived + ppairs.shape[0]
+            self.prior_verts = torch.unique(pm.triangles.cpu()).to(self.device)
+            path = cfg.guide_errors or _os.path.join(ict.repo_dir(), "training", "prior-errors.json")
+            self.guide_stats = json.load(open(path))["bins"]
+            # a fixed sample of face vertices for the ground truth's similarity (the landmarks and the front)
+            front = torch.arange(0, 6706, 7)
+            self.sim_verts = torch.cat([m.landmarks68.cpu(), front]).to(self.device)
         self.backgrounds = backgrounds  # optional (N, 3, h, w) float tensor of real-photo patches in [0, 1]
 
     # ------------------------------------------------------------------ geometry
@@ -328,15 +360,73 @@ class Renderer:
         ss = cfg.target_supersample
         Rres = cfg.vol_res * ss
         k = Rres / S
-        tp = raster.extend_vertices(pts * torch.tensor([k, k, k], device=dev), self.target_levels, self.target_total)
+        tpts = self.prior_mesh.extend(pts) if self.prior_mesh is not None else pts
+        tp = raster.extend_vertices(tpts * torch.tensor([k, k, k], device=dev), self.target_levels, self.target_total)
         tfrag = raster.rasterize(tp, self.target_tris, Rres, Rres, window=self.window, chunk=4 if dev.type == "cpu" else 16)
         thit = (tfrag.tri >= 0).float()
         z = torch.where(tfrag.tri >= 0, tfrag.z, torch.zeros_like(tfrag.z)) / k  # back to crop px
         cover = F.avg_pool2d(thit[:, None], ss)[:, 0]
         zsum = F.avg_pool2d(z[:, None], ss)[:, 0]
         zmap = torch.where(cover > 0, zsum / cover.clamp(min=1e-6), torch.full_like(cover, float("-inf")))
-        return {"image": img.clamp(0, 1), "zmap": zmap, "cover": cover, "landmarks": lms, "pose": pose,
-                "px_per_cm": px_per_cm, "identity": faces.identity, "expression": faces.expression, "points": pts}
+        out = {"image": img.clamp(0, 1), "zmap": zmap, "cover": cover, "landmarks": lms, "pose": pose,
+               "px_per_cm": px_per_cm, "identity": faces.identity, "expression": faces.expression, "points": pts}
+        if self.prior_mesh is not None:
+            out["prior"] = self._prior(faces, pts, lms, pose, gen)
+        return out
+
+    # ------------------------------------------------------------------ the guided network's prior
+    def _prior(self, faces, pts, lms, pose, gen) -> torch.Tensor:
+        """(B, 2, S, S): the depth (÷ half the volume's depth, 0 at the landmarks' mean depth) and the mask of a prior
+        made like the pipeline's: the ground truth's scaled-orthographic pose and shape, degraded by the measured
+        errors of the pipeline's fit (training/prior-errors.json, by |yaw| bin: pose, scale, translation, identity
+        kept at its measured slope with its residual noise, expression noise), a mean identity now and then, and no
+        prior at all (guidance dropout)."""
+        cfg, m, dev = self.cfg, self.model, self.device
+        B, S = pts.shape[0], cfg.size
+        r = lambda *sh: torch.randn(*sh, generator=gen).to(dev)  # noqa: E731
+        u = lambda *sh: torch.rand(*sh, generator=gen).to(dev)  # noqa: E731
+        # the ground truth's similarity, model frame (cm, y up) → crop (px, y up)
+        X = faces.vertices[:, self.sim_verts]
+        Q = pts[:, self.sim_verts] * torch.tensor([1.0, -1.0, 1.0], device=dev)
+        mx, mq = X.mean(1, keepdim=True), Q.mean(1, keepdim=True)
+        Xc, Qc = X - mx, Q - mq
+        U, Sg, Vt = torch.linalg.svd(Qc.transpose(1, 2) @ Xc)
+        d = torch.sign(torch.det(U @ Vt))
+        D = torch.diag_embed(torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1))
+        R = U @ D @ Vt
+        s = (Sg * torch.diagonal(D, dim1=1, dim2=2)).sum(1) / (Xc ** 2).sum((1, 2))
+        t = mq[:, 0] - s[:, None] * (R @ mx[:, 0, :, None])[..., 0]
+        # the errors of the bin of each face's |yaw|
+        yb = torch.bucketize(pose[:, 0].abs(), torch.tensor([30.0, 60.0], device=dev)).clamp(max=2).tolist()
+        st = [self.guide_stats[k] for k in yb]
+        col = lambda f: torch.tensor([f(x) for x in st], device=dev, dtype=torch.float32)  # noqa: E731
+        dyaw = col(lambda x: x["yawError"]["mean"]) + col(lambda x: x["yawError"]["sd"]) * r(B)
+        dpitch = col(lambda x: x["pitchError"]["mean"]) + col(lambda x: x["pitchError"]["sd"]) * r(B)
+        droll = col(lambda x: x["rollError"]["mean"]) + col(lambda x: x["rollError"]["sd"]) * r(B)
+        R = ict.rotation_matrix(dyaw, dpitch, droll).to(dev) @ R
+        s = s * torch.exp(col(lambda x: x["logScaleError"]["sd"]) * r(B))
+        norm = ((lms[:, :, 0].amax(1) - lms[:, :, 0].amin(1)) * (lms[:, :, 1].amax(1) - lms[:, :, 1].amin(1))).clamp(min=1).sqrt()
+        t = t + torch.stack([col(lambda x: x["translationError"][0]["sd"]) * r(B),
+                             col(lambda x: x["translationError"][1]["sd"]) * r(B), torch.zeros(B, device=dev)], 1) * norm[:, None]
+        # the shape: identity at the fit's measured slope plus its residual noise (60 modes), or the mean
+        K = len(st[0]["identitySlope"])
+        slope = torch.tensor([x["identitySlope"] for x in st], device=dev)
+        resid = torch.tensor([x["identityResidual"] for x in st], device=dev)
+        w = torch.zeros_like(faces.identity)
+        w[:, :K] = slope * faces.identity[:, :K] + resid * r(B, K)
+        w = torch.where(u(B, 1) < cfg.guide_mean_identity, torch.zeros_like(w), w)
+        e_sd = torch.tensor([[e["sd"] for e in x["expressionError"]] for x in st], device=dev)
+        e = (faces.expression + e_sd * r(*faces.expression.shape)).clamp(0, 1)
+        V = m.neutral.shape[0]
+        verts = m.neutral[None] + (w @ m.identity + e @ m.expression).view(B, V, 3)
+        verts = self.prior_mesh.extend(verts)
+        P = s[:, None, None] * (verts @ R.transpose(1, 2)) + t[:, None]
+        P = P * torch.tensor([1.0, -1.0, 1.0], device=dev)  # crop: y down
+        ext_lm = P[:, m.landmarks68]
+        P = torch.cat([P[..., :2], (P[..., 2:] - ext_lm[..., 2:].mean(1, keepdim=True))], -1)
+        PP = raster.extend_vertices(P, self.prior_levels, self.prior_total)
+        out = prior_map(PP, self.prior_tris, S, cfg.vol_depth, cfg.vol_res, window=self.window)
+        return out * (u(B, 1, 1, 1) >= cfg.guide_drop).float()  # guidance dropout: no prior at all
 
     def _occluders(self, img, lms, hair, skin, has_hair, gen):
         cfg, dev = self.cfg, self.device
@@ -448,6 +538,18 @@ MIRROR68 = (list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30]
             + [64, 63, 62, 61, 60] + [67, 66, 65])
 
 
+def prior_map(points: torch.Tensor, tris: torch.Tensor, size: int, vol_depth: int, vol_res: int, window: int = 8) -> torch.Tensor:
+    """The guided network's prior input (B, 2, S, S) from the prior's crop-frame points (B, N, 3: x, y pixels, z crop
+    pixels with the landmarks' mean depth at 0) and triangles: channel 0 the front surface's depth at each pixel
+    centre ÷ half the volume's depth (0 where uncovered), channel 1 the mask. src/prior/guide.ts is the same in
+    TypeScript (test/training.test.ts compares the two on one fixture)."""
+    frag = raster.rasterize(points, tris, size, size, window=window, chunk=4 if points.device.type == "cpu" else 16)
+    hit = frag.tri >= 0
+    half = vol_depth * (size / vol_res) / 2
+    depth = torch.where(hit, frag.z / half, torch.zeros_like(frag.z))
+    return torch.stack([depth, hit.to(depth.dtype)], 1)
+
+
 def flip_batch(b: dict, size: int) -> dict:
     """The mirror image of a rendered batch (x → size − x), landmarks renumbered left ↔ right, yaw and roll negated."""
     lm = b["landmarks"][:, MIRROR68].clone()
@@ -455,8 +557,11 @@ def flip_batch(b: dict, size: int) -> dict:
     pose = b["pose"].clone()
     pose[:, 0] = -pose[:, 0]
     pose[:, 2] = -pose[:, 2]
-    return {**b, "image": b["image"].flip(-1), "zmap": b["zmap"].flip(-1), "cover": b["cover"].flip(-1),
-            "landmarks": lm, "pose": pose}
+    out = {**b, "image": b["image"].flip(-1), "zmap": b["zmap"].flip(-1), "cover": b["cover"].flip(-1),
+           "landmarks": lm, "pose": pose}
+    if "prior" in b:
+        out["prior"] = b["prior"].flip(-1)
+    return out
 
 
 def _dct_matrix(n=8, device="cpu"):

@@ -2,6 +2,8 @@
 
     python3 training/train.py --config=compact --minutes=8 --out=training/runs/compact
     python3 training/train.py --config=tiny --steps=5 --batch=2 --out=/tmp/smoke      # smoke test
+    python3 training/train.py --config=compact-guided --init=training/checkpoints/vrn-compact.pt --minutes=90 \
+        --out=training/runs/guided                                                     # the guided network
 
 Every value in the block below can be overridden as --name=value. Training stops at `steps` or after
 `minutes` of wall time, whichever comes first; the learning rate follows a cosine over that budget.
@@ -67,7 +69,7 @@ def main():
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     os.makedirs(out, exist_ok=True)
     ncfg = M.CONFIGS[config]
-    rcfg = render.RenderConfig(size=ncfg.size, vol_res=ncfg.vol_res, vol_depth=ncfg.vol_depth)
+    rcfg = render.RenderConfig(size=ncfg.size, vol_res=ncfg.vol_res, vol_depth=ncfg.vol_depth, guide=ncfg.guided)
     bgs = torch.load(backgrounds) if backgrounds else None
     if bgs is not None and bgs.dtype == torch.uint8:  # training/backgrounds.py stores uint8
         bgs = bgs.float() / 255
@@ -87,7 +89,10 @@ def main():
         print(f"resumed at step {step}", flush=True)
     elif init:
         st = torch.load(init, map_location=dev)
-        missing = net.load_state_dict(st["model"], strict=False)
+        weights = st["model"]
+        if ncfg.guided:
+            weights = guided_init(net, weights)
+        missing = net.load_state_dict(weights, strict=False)
         print(f"initialised from {init}: {missing}", flush=True)
 
     # fixed validation set
@@ -132,7 +137,7 @@ def main():
         t1 = time.time()
         net.train()
         with autocast(amp):
-            outs = net(b["image"], all_stacks=True)
+            outs = net(b["image"], b.get("prior"), all_stacks=True)
         target = render.occupancy_target(b["zmap"], b["cover"], ncfg.vol_depth, voxel)
         loss_v = loss_l = 0.0
         for i, (vol, lm) in enumerate(outs):
@@ -199,6 +204,25 @@ def _render(data, step: int) -> dict:
     return data.sample(batch, torch.Generator().manual_seed(seed * 1_000_003 + step))
 
 
+def guided_init(net, weights: dict) -> dict:
+    """An image-only network's weights for a guided one: the stem's two new input channels (prior depth, mask) start
+    at zero and the volume head's last layer stays at the guided network's zero (the residual); the rest is copied."""
+    own = net.state_dict()
+    out = {}
+    for k, v in weights.items():
+        if k not in own:
+            continue
+        if k == "stem.0.weight" and v.shape[1] == 3 and own[k].shape[1] == 5:
+            w = torch.zeros_like(own[k])
+            w[:, :3] = v
+            v = w
+        if k.startswith("volume.out."):
+            continue
+        if v.shape == own[k].shape:
+            out[k] = v
+    return out
+
+
 def autocast(enabled: bool):
     """bf16 autocast on CUDA; nothing on CPU (torch 1.13's CPU autocast is slow and lacks some ops)."""
     return torch.autocast(device_type="cuda", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
@@ -210,7 +234,7 @@ def validate(net, val, voxel, amp) -> dict:
     vals, yaws = {}, []
     for b in val:
         with autocast(amp):
-            vol, lm = net(b["image"])
+            vol, lm = net(b["image"], b.get("prior"))
         m = synthetic_metrics(vol.float(), lm.float(), b, voxel)
         for k, v in m.items():
             vals.setdefault(k, []).append(v.cpu())

@@ -10,7 +10,7 @@
  * ```
  */
 import { VoxfaceError } from '../types.ts';
-import type { InferenceSession, NetworkInput, NetworkOutput, Vec3, Volume } from '../types.ts';
+import type { InferenceSession, NetworkInput, NetworkOutput, Tensor, Vec3, Volume } from '../types.ts';
 
 /** The sidecar JSON of a model: its input size, volume grid and crop rule. */
 export interface ModelInfo {
@@ -19,6 +19,13 @@ export interface ModelInfo {
   volume: { width: number; height: number; depth: number; voxelSize: number };
   crop: { scale: number; shiftY: number };
   landmarks: number;
+  /**
+   * A guided model (its sidecar has `inputs.prior`): a second input `prior` [1, 2, S, S] — the shape prior's depth in
+   * the crop ÷ half the volume's depth (0 at the landmarks' mean depth), and its mask — turned into base logits
+   * inside the graph (`baseSlope` per voxel of distance to the prior's surface, clamped to ±`baseClamp`) to which the
+   * network adds its residual. A zero prior (mask 0) is the image-only path.
+   */
+  guided?: { baseSlope: number; baseClamp: number };
 }
 
 /** Validates a model sidecar (throws MODEL_ERROR with the offending field). */
@@ -43,6 +50,11 @@ export function parseModelInfo(json: unknown): ModelInfo {
     crop: { scale: num(crop.scale, 'crop.scale'), shiftY: typeof crop.shiftY === 'number' ? crop.shiftY : 0 },
     landmarks: typeof j.landmarks === 'number' ? j.landmarks : 68,
   };
+  const inputs = (j.inputs ?? {}) as Record<string, unknown>;
+  if (inputs.prior !== undefined) {
+    const g = (j.guided ?? {}) as Record<string, unknown>;
+    info.guided = { baseSlope: num(g.baseSlope, 'guided.baseSlope'), baseClamp: num(g.baseClamp, 'guided.baseClamp') };
+  }
   if (Math.abs(info.volume.width * info.volume.voxelSize - info.inputSize) > 1e-6) bad('volume.width × voxelSize must equal inputSize');
   return info;
 }
@@ -67,6 +79,8 @@ export interface RunNetworkOptions {
    * landmarks mirrored back and re-indexed with `MIRROR68`). Twice the network time; default false.
    */
   flip?: boolean;
+  /** A guided model's prior input (2 × S × S: depth, mask; see `ModelInfo.guided`); default none (zeros). */
+  prior?: Float32Array;
 }
 
 /**
@@ -83,14 +97,22 @@ export async function runNetwork(
   if (input.crop.size !== S || input.data.length !== 3 * S * S) {
     throw new VoxfaceError('MODEL_ERROR', `network input must be 3×${S}×${S}, got crop size ${input.crop.size}`);
   }
-  const a = await runOnce(session, info, input.data);
-  if (!options.flip) return a;
-  const mirrored = new Float32Array(input.data.length);
-  for (let row = 0; row < 3 * S; row++) {
-    const o = row * S;
-    for (let x = 0; x < S; x++) mirrored[o + x] = input.data[o + S - 1 - x];
+  let prior: Float32Array | undefined;
+  if (info.guided) {
+    prior = options.prior ?? new Float32Array(2 * S * S);
+    if (prior.length !== 2 * S * S) throw new VoxfaceError('MODEL_ERROR', `the prior input must be 2×${S}×${S}`);
   }
-  const b = await runOnce(session, info, mirrored);
+  const a = await runOnce(session, info, input.data, prior);
+  if (!options.flip) return a;
+  const mirror = (src: Float32Array) => {
+    const m = new Float32Array(src.length);
+    for (let row = 0; row < src.length / S; row++) {
+      const o = row * S;
+      for (let x = 0; x < S; x++) m[o + x] = src[o + S - 1 - x];
+    }
+    return m;
+  };
+  const b = await runOnce(session, info, mirror(input.data), prior && mirror(prior));
   const { width, height, depth } = info.volume;
   const va = a.volume.data, vb = b.volume.data;
   for (let dr = 0; dr < depth * height; dr++) {
@@ -107,9 +129,11 @@ export async function runNetwork(
   return a;
 }
 
-async function runOnce(session: InferenceSession, info: ModelInfo, data: Float32Array): Promise<NetworkOutput> {
+async function runOnce(session: InferenceSession, info: ModelInfo, data: Float32Array, prior?: Float32Array): Promise<NetworkOutput> {
   const S = info.inputSize;
-  const outputs = await session.run({ image: { data, dims: [1, 3, S, S] } });
+  const feeds: Record<string, Tensor> = { image: { data, dims: [1, 3, S, S] } };
+  if (prior) feeds.prior = { data: prior, dims: [1, 2, S, S] };
+  const outputs = await session.run(feeds);
   const vol = outputs.volume;
   const lm = outputs.landmarks;
   const { width, height, depth, voxelSize } = info.volume;
