@@ -162,7 +162,7 @@ test('local batch: outcomes in the journal; a killed and an interrupted run resu
     // 3. nothing left: no worker started, everything skipped
     c = capture();
     s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, c.io);
-    assert.deepEqual([s.done, s.skipped, s.loadMs], [0, N + 1, undefined]);
+    assert.deepEqual([s.done, s.skipped, s.failedBefore, s.loadMs], [0, N + 1, 1, undefined], 'the bad photo counts as failed before');
 
     // 4. an output deleted: that photo is made again; --retry-failed tries the bad photo again
     unlinkSync(join(out, 'p03.glb'));

@@ -13,7 +13,8 @@
  * - `{"type":"run", "at", "mode":"local"|"queue", "optionsHash", "inputs", "pending", ...}` at the start of a run;
  * - `{"type":"item", "id", "input", "name", "state":"done", "faces", "files", "ms", "worker", "attempts", "at"}`;
  * - `{"type":"item", "id", "input", "name", "state":"failed", "code", "reason", "attempts", "at"}`;
- * - `{"type":"summary", "at", "done", "failed": {code: count}, "skipped", "faces", "ms", "interrupted"}` at the end.
+ * - `{"type":"summary", "at", "done", "failed": {code: count}, "skipped", "failedBefore", "faces", "ms", "interrupted"}` at
+ *   the end.
  *
  * One process writes a journal (the batch command or the queue producer; workers never do). A line cut short by a
  * crash is skipped when the journal is read, and the next record starts on a fresh line.
@@ -67,6 +68,8 @@ export interface SummaryRecord {
   failed: Record<string, number>;
   /** Inputs not run again: done before (or failed before, without --retry-failed). */
   skipped: number;
+  /** Of `skipped`: the ones whose last record is 'failed'. */
+  failedBefore?: number;
   faces: number;
   /** Wall time of the run, and of loading the model apart (local mode). */
   ms: number;

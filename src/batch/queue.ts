@@ -123,7 +123,7 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
   await pingRedis(q.url);
   const prep = await prepareBatch(inputs, options, io);
   const { journal } = prep;
-  const summary: BatchSummary = { done: 0, failed: { ...prep.failed }, skipped: prep.skipped, faces: 0, ms: 0, interrupted: false };
+  const summary: BatchSummary = { done: 0, failed: { ...prep.failed }, skipped: prep.skipped, failedBefore: prep.failedBefore, faces: 0, ms: 0, interrupted: false };
   const pending = new Map(prep.pending.map((s) => [s.id, s]));
   const conn = connection(q.url);
   const queue = new Queue(q.name, { connection: conn });

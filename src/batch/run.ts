@@ -75,6 +75,8 @@ export interface PreparedBatch {
   pending: TaskSpec[];
   /** Inputs not run: done before, or failed before without retryFailed. */
   skipped: number;
+  /** Of `skipped`: the ones that failed before. */
+  failedBefore: number;
   /** Inputs that cannot be run at all (missing, output name taken): recorded as failed. */
   failed: Record<string, number>;
   total: number;
@@ -125,26 +127,28 @@ export async function prepareBatch(
   }
   const pending: TaskSpec[] = [];
   let skipped = 0;
+  let failedBefore = 0;
   const CHUNK = 64;
   for (let i = 0; i < items.length; i += CHUNK) {
     const chunk = items.slice(i, i + CHUNK);
     const keep = await Promise.all(
-      chunk.map(async (it) => {
+      chunk.map(async (it): Promise<boolean | 'failed'> => {
         const last = journal.state(itemId(it.source, hash));
         if (!last) return true;
         if (last.state === 'done') return !(await allExist(out, last.files));
-        return options.retryFailed === true;
+        return options.retryFailed === true || 'failed';
       }),
     );
     chunk.forEach((it, k) => {
-      if (!keep[k]) {
+      if (keep[k] !== true) {
         skipped++;
+        if (keep[k] === 'failed') failedBefore++;
         return;
       }
       pending.push({ id: itemId(it.source, hash), input: it.input, source: it.source, out, name: it.name, settings: options.settings, model });
     });
   }
-  return { journal, pending, skipped, failed, total: items.length + problems.length, hash, model };
+  return { journal, pending, skipped, failedBefore, failed, total: items.length + problems.length, hash, model };
 }
 
 /** The journal record of a task's outcome. */
@@ -162,7 +166,8 @@ export function formatSummary(s: BatchSummary, journalFile: string): string {
   const why = failed.length ? ` (${failed.map(([k, n]) => `${k} ${n}`).join(', ')})` : '';
   const load = s.loadMs !== undefined ? `, model loaded in ${(s.loadMs / 1000).toFixed(1)} s` : '';
   return (
-    `voxface: ${s.done} done (${s.faces} face${s.faces === 1 ? '' : 's'}), ${nFailed} failed${why}, ${s.skipped} skipped, ` +
+    `voxface: ${s.done} done (${s.faces} face${s.faces === 1 ? '' : 's'}), ${nFailed} failed${why}, ${s.skipped} skipped` +
+    `${s.failedBefore ? ` (${s.failedBefore} of them failed before: --retry-failed runs them again)` : ''}, ` +
     `${(s.ms / 1000).toFixed(1)} s${load}` +
     `${s.stopped ? `, STOPPED: ${s.stopped} (fix that and run the same command again)` : s.interrupted ? ', INTERRUPTED (run the same command again to go on)' : ''}; journal ${journalFile}\n`
   );
@@ -182,7 +187,7 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
   const { journal, pending } = prep;
   const attempts = Math.max(1, options.attempts ?? BATCH_DEFAULTS.attempts);
   const backoffMs = options.backoffMs ?? BATCH_DEFAULTS.backoffMs;
-  const summary: BatchSummary = { done: 0, failed: { ...prep.failed }, skipped: prep.skipped, faces: 0, ms: 0, interrupted: false };
+  const summary: BatchSummary = { done: 0, failed: { ...prep.failed }, skipped: prep.skipped, failedBefore: prep.failedBefore, faces: 0, ms: 0, interrupted: false };
   let pool: WorkerPool | undefined;
   try {
     if (pending.length > 0) {

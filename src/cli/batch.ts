@@ -136,7 +136,8 @@ function usage(io: IO, cmd: string, e: unknown): number {
 function exitOf(s: BatchSummary): number {
   if (s.stopped) return BATCH_EXIT.WRITE;
   if (s.interrupted) return BATCH_EXIT.INTERRUPTED;
-  return Object.keys(s.failed).length > 0 ? BATCH_EXIT.FAILED : BATCH_EXIT.OK;
+  // inputs that failed before and were skipped are not done either
+  return Object.keys(s.failed).length > 0 || (s.failedBefore ?? 0) > 0 ? BATCH_EXIT.FAILED : BATCH_EXIT.OK;
 }
 
 /** `voxface batch …` (argv without 'batch'); resolves to the exit code. */
