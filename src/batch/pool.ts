@@ -19,7 +19,7 @@ import type { ChildInit, FromChild, ToChild } from './child.ts';
 import type { TaskOutcome, TaskSpec } from './task.ts';
 
 export interface PoolOptions {
-  /** Worker processes (default: the machine's cores, os.availableParallelism()). */
+  /** Worker processes (default: the machine's cores, at most one per GiB of memory). */
   jobs?: number;
   /** onnxruntime threads per process (default: max(1, floor(cores / jobs))). */
   threads?: number;
@@ -33,7 +33,8 @@ export interface PoolOptions {
 
 /** The pool's defaults, named. */
 export const POOL_DEFAULTS = {
-  jobs: (): number => os.availableParallelism(),
+  /** One process per core, at most one per GiB of memory (a process peaks near 0.5 GiB). */
+  jobs: (): number => Math.max(1, Math.min(os.availableParallelism(), Math.floor(os.totalmem() / 2 ** 30))),
   threads: (jobs: number): number => Math.max(1, Math.floor(os.availableParallelism() / jobs)),
   fetchTimeoutMs: 30_000,
 };

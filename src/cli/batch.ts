@@ -22,7 +22,7 @@ import { parseCommandLine } from './args.ts';
 export const BATCH_EXIT = { OK: 0, FAILED: 1, USAGE: 2, MODEL: 3, WRITE: 4, QUEUE: 5, INTERRUPTED: 130 } as const;
 
 const queueRow = (help: string) => option.optPath({ default: undefined, metavar: 'redis://host:port', help });
-const jobsRow = option.optInt({ min: 1, max: 256, default: undefined, defaultText: "the machine's cores", help: 'worker processes, each with its own pipeline' });
+const jobsRow = option.optInt({ min: 1, max: 256, default: undefined, defaultText: "the machine's cores, at most one per GiB of memory", help: 'worker processes, each with its own pipeline' });
 const common = {
   quiet: option.boolean({ default: false, switch: true, short: 'q', help: 'no progress bar and no summary, only errors' }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
