@@ -247,8 +247,7 @@ describe('web page', { skip }, () => {
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    // shape=network: the browser does not load the shape prior (models/ict-face.bin) yet, the default shape
-    await page.goto(`${app.url}/?mode=device&shape=network`);
+    await page.goto(`${app.url}/?mode=device`);
     await page.setInputFiles('#file', GROUP_PHOTO);
     const status = await waitDone(page);
     assert.match(status, /^Done in \d+\.\d s.*: 2 faces, on this device\.$/);
