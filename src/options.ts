@@ -144,6 +144,13 @@ export const OPTIONS = {
     help: "the surface: prior (the ICT face fitted to Face Mesh, on ICT's topology) or network (the volume's isosurface)",
     expose: RECONSTRUCTING,
   }),
+  mesh: option.choice({
+    group: 'reconstruct',
+    choices: ['template', 'isosurface'],
+    default: 'template',
+    help: "with shape network: template (ICT's topology, the prior moved onto the network's surface) or isosurface (marching cubes)",
+    expose: RECONSTRUCTING,
+  }),
   head: option.boolean({
     group: 'reconstruct',
     default: false,

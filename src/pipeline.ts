@@ -16,7 +16,9 @@ import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformM
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
 import { fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
-import type { ShapePrior } from './prior/index.ts';
+import type { PriorFit, ShapePrior } from './prior/index.ts';
+import { priorGuide } from './prior/guide.ts';
+import { priorOntoVolume } from './prior/onto-volume.ts';
 import { textureMesh } from './texture/index.ts';
 import { textureSizeFor } from './texture/size.ts';
 import { blurVolume, depthMap } from './volume/index.ts';
@@ -134,7 +136,11 @@ export async function reconstructFace(
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
   // the test-time flip (twice the network time) only where the answer is kept: the last pass
   const { flip, refine } = o;
-  let out = await runOn(levels, crop, flip && !refine);
+  // a guided network (models/README.md) needs the prior; it runs image-only first (a zero prior), then guided
+  const guided = model.guided !== undefined;
+  if (guided && !deps.prior) throw new VoxfaceError('MODEL_ERROR', 'this network is guided by the shape prior (models/ict-face.bin): load it');
+  let out = await runOn(levels, crop, flip && !refine && !guided);
+  let outCrop = crop;
   // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
   //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
   if (refine) {
@@ -142,11 +148,31 @@ export async function reconstructFace(
     const next = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
     const ratio = next.scale / crop.scale;
     if (ratio > 0.6 && ratio < 1.6) crop = next;
-    if (crop === next || flip) out = await runOn(levels, crop, flip);
+    if (!guided && (crop === next || flip)) {
+      out = await runOn(levels, crop, flip);
+      outCrop = crop;
+    }
+  }
+  // the shape prior, fitted to Face Mesh's points or the network's landmarks (the last pass's, or the image-only
+  // pass's for a guided network, which then runs guided by it on the final crop)
+  let fit: PriorFit | undefined;
+  const fitNow = (): PriorFit => {
+    const prior = deps.prior;
+    if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
+    const network68 = photoLandmarks(out.landmarks, outCrop);
+    return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68 }));
+  };
+  if (guided) {
+    fit = fitNow();
+    const prior = deps.prior as ShapePrior;
+    const guide = time('prior', () => priorGuide(priorMesh(prior.basis, fit as PriorFit, 'face'), crop, model));
+    out = await runOn(levels, crop, flip, guide);
+    outCrop = crop;
   }
 
   const { volume } = out;
-  if (o.shape === 'prior') return priorFace();
+  if (o.shape === 'prior') return templateFace((fit ??= fitNow()), 'prior');
+  if (o.mesh === 'template') return templateFace((fit ??= fitNow()), 'network');
 
   // 3. volume → mesh in the crop frame, then into the photo frame (the mesh from the blurred field, the
   //    result keeps the network's own volume)
@@ -168,8 +194,8 @@ export async function reconstructFace(
 
   // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
   let landmarks68 = time('landmarks', () => landmarksOnSurface(surfaceOut, crop));
-  let fit = time('pose', () => estimatePose(landmarks68));
-  if (o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45) {
+  let poseFit = time('pose', () => estimatePose(landmarks68));
+  if (o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(poseFit.pose.yaw) < 45) {
     const guide = det.landmarks68;
     const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
       (guide[i][0] - crop.offset[0]) / crop.scale,
@@ -177,7 +203,7 @@ export async function reconstructFace(
       z,
     ]);
     landmarks68 = time('landmarks', () => landmarksOnSurface({ ...surfaceOut, landmarks: inCrop }, crop));
-    fit = time('pose', () => estimatePose(landmarks68));
+    poseFit = time('pose', () => estimatePose(landmarks68));
   }
 
   // 5. texture from the photo
@@ -192,24 +218,29 @@ export async function reconstructFace(
     detector: det.source,
     crop,
     landmarks68,
-    pose: fit.pose,
+    pose: poseFit.pose,
     shape: 'network',
     mesh: textured,
     volume,
     timings,
   };
 
-  /** Steps 3–5 with the fitted ICT face as the surface. */
-  function priorFace(): FaceResult {
-    const prior = deps.prior;
-    if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network'");
-    const network68: Vec3[] = out.landmarks.map(([x, y, z]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1], z * crop.scale]);
-    const fit = time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68 }));
+  /**
+   * Steps 3–5 on ICT's topology: the fitted face itself (`prior`), or moved onto the network volume's surface where
+   * the camera sees it (`network`, mesh 'template').
+   */
+  function templateFace(fit: PriorFit, shape: 'prior' | 'network'): FaceResult {
+    const prior = deps.prior as ShapePrior;
+    const network68 = photoLandmarks(out.landmarks, outCrop);
     const region = o.head ? 'head' : 'face';
-    const mesh = time('mesh', () => priorMesh(prior.basis, fit, region));
+    let mesh = time('mesh', () => priorMesh(prior.basis, fit, region));
+    if (shape === 'network') {
+      const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;
+      mesh = time('mesh', () => priorOntoVolume(mesh, prior.basis.meshes[region].vertex, field, crop));
+    }
     // landmarks: x, y by the landmarks rule (Face Mesh's where it fits and the head turns < 45°, else the network's),
-    // z of the fitted face's landmark vertices
-    const onFace = time('landmarks', () => priorLandmarks(prior.basis, fit));
+    // z of the mesh's landmark vertices
+    const onFace = time('landmarks', () => templateLandmarks(prior.basis, fit, mesh, region));
     const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
     const landmarks68: Vec3[] = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
     const aspect = prior.basis.meshes[region].aspect;
@@ -224,7 +255,7 @@ export async function reconstructFace(
       crop,
       landmarks68,
       pose: fit.pose,
-      shape: 'prior',
+      shape,
       prior: { ...fit, region },
       mesh: textured,
       volume,
@@ -232,10 +263,27 @@ export async function reconstructFace(
     };
   }
 
-  async function runOn(img: ImageLevels, c: Crop, withFlip: boolean): Promise<NetworkOutput> {
+  async function runOn(img: ImageLevels, c: Crop, withFlip: boolean, prior?: Float32Array): Promise<NetworkOutput> {
     const input = time('align', () => sampleCrop(img, c));
-    return timeAsync('network', () => runNetwork(session, model, input, { flip: withFlip }));
+    return timeAsync('network', () => runNetwork(session, model, input, { flip: withFlip, prior }));
   }
+}
+
+/** The network's landmarks (crop frame) in the photo frame. */
+function photoLandmarks(landmarks: readonly Vec3[], crop: Crop): Vec3[] {
+  return landmarks.map(([x, y, z]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1], z * crop.scale]);
+}
+
+/** The 68 landmark vertices of a template mesh (the prior's, or the prior moved onto the network's surface). */
+function templateLandmarks(basis: ShapePrior['basis'], fit: PriorFit, mesh: Mesh, region: 'face' | 'head'): Vec3[] {
+  const onPrior = priorLandmarks(basis, fit);
+  const vertexOf = basis.meshes[region].vertex;
+  const at = new Map<number, number>();
+  for (let i = 0; i < vertexOf.length; i++) if (!at.has(vertexOf[i])) at.set(vertexOf[i], i);
+  return Array.from(basis.landmarks68, (v, k): Vec3 => {
+    const i = at.get(v);
+    return i === undefined ? onPrior[k] : [mesh.positions[3 * i], mesh.positions[3 * i + 1], mesh.positions[3 * i + 2]];
+  });
 }
 
 /**
