@@ -21,6 +21,7 @@ import { commandLineHelp, option, optionName, optionText, OPTIONS, resolveOption
 import type { OptionsInput } from '../src/options.ts';
 import { VoxfaceError } from '../src/types.ts';
 import { loadDataset } from './dataset.ts';
+import { loadDenseTruth } from './dense.ts';
 import { cedSvg, yawScatterSvg } from './plots.ts';
 import { PUBLISHED } from './published.ts';
 import { compareTable, formatTable, markdownReport } from './report.ts';
@@ -62,6 +63,7 @@ export async function runEval(
   const settings = resolveOptions({ ...given, faces: 'all', textureSize: 16 }, 'eval');
   const model = settings.model ?? defaultModelPath();
   const vox = await loadVoxface({ model, threads: settings.threads });
+  const dense = vox.deps.prior ? loadDenseTruth(o.dataset, vox.deps.prior.basis) : undefined;
   // every shape side by side unless one is asked for; the default shape first (its report is the main one)
   const all = (OPTIONS.shape.choices ?? []) as readonly (typeof settings.shape)[];
   const shapes = given.shape ? [settings.shape] : [settings.shape, ...all.filter((c) => c !== settings.shape)];
@@ -75,6 +77,7 @@ export async function runEval(
       try {
         const { result } = await vox.reconstructFile(image, { ...settings, shape });
         row = evaluateImage(gt, result.faces, o.minIoU ?? 0);
+        if (dense && row.face >= 0 && vox.deps.prior) row.denseMM = dense.error(gt.name, result.faces[row.face], vox.deps.prior.basis);
       } catch (e) {
         if (!(e instanceof VoxfaceError) || e.code === 'IO_ERROR' || e.code === 'MODEL_ERROR') throw e;
         row = evaluateImage(gt, [], o.minIoU ?? 0);

@@ -61,6 +61,9 @@ const METRICS: Metric[] = [
   { label: 'coverage, 17-67 (%)', get: (g) => g.hitInterior },
 ];
 
+/** Millimetre rows (shown when the dataset has dense ground truth). */
+const MM_METRICS: Metric[] = [{ label: 'dense shape error (mm)', get: (g) => g.denseMM }];
+
 /** Rows of the shapes-side-by-side table. */
 const COMPARED = METRICS.filter((m) => !m.label.includes('floor') && !m.label.includes('re-annotated'));
 
@@ -77,6 +80,10 @@ export function compareTable(reports: Record<string, EvalReport>): string {
   const lines: string[][] = [head];
   for (const m of COMPARED) {
     lines.push([m.label, ...names.flatMap((n) => [...reports[n].summary.bins, reports[n].summary.all].map((g) => pct(m.get(g))))]);
+  }
+  for (const m of MM_METRICS) {
+    if (!names.some((n) => Number.isFinite(m.get(reports[n].summary.all)))) continue;
+    lines.push([m.label, ...names.flatMap((n) => [...reports[n].summary.bins, reports[n].summary.all].map((g) => num(m.get(g))))]);
   }
   lines.push(['detected', ...names.flatMap((n) => [...reports[n].summary.bins, reports[n].summary.all].map(detectedCell))]);
   const widths = head.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
@@ -103,6 +110,7 @@ export function formatTable(r: EvalReport): string {
     const balanced = m.label === 'NME 2D (%)' ? s.balanced.nme2d : m.label === 'NME 3D (%)' ? s.balanced.nme3d : NaN;
     lines.push([m.label, ...s.bins.map((g) => pct(m.get(g))), pct(balanced), pct(m.get(s.all))]);
   }
+  for (const m of MM_METRICS) if (Number.isFinite(m.get(s.all))) lines.push([m.label, ...s.bins.map((g) => num(m.get(g))), '', num(m.get(s.all))]);
   lines.push(['detected', ...s.bins.map(detectedCell), '', detectedCell(s.all)]);
   lines.push(['failure rate (%)', ...cols.slice(0, 3).map((g) => (g.images ? pct(g.failureRate, 1) : '—')), '', pct(s.all.failureRate, 1)]);
   lines.push([]);
@@ -139,6 +147,7 @@ export function markdownReport(r: EvalReport, plots: { ced: string; yaw: string 
     const balanced = m.label === 'NME 2D (%)' ? s.balanced.nme2d : m.label === 'NME 3D (%)' ? s.balanced.nme3d : NaN;
     md.push(`| ${m.label.trim()} | ${s.bins.map((g) => pct(m.get(g))).join(' | ')} | ${pct(balanced)} | ${pct(m.get(s.all))} |`);
   }
+  for (const m of MM_METRICS) if (Number.isFinite(m.get(s.all))) md.push(`| ${m.label} | ${s.bins.map((g) => num(m.get(g))).join(' | ')} | | ${num(m.get(s.all))} |`);
   md.push(`| detected | ${s.bins.map(detectedCell).join(' | ')} | | ${detectedCell(s.all)} |`);
   md.push(`| failure rate (%) | ${s.bins.map((g) => (g.images ? pct(g.failureRate, 1) : '—')).join(' | ')} | | ${pct(s.all.failureRate, 1)} |`);
   md.push('', `\\* mean of the non-empty bins' means, as the papers' "mean" column; "all" = mean over every detected face.`, '');

@@ -55,6 +55,13 @@ export interface ImageEval {
   depthVisible: SurfaceDepthError;
   /** Our estimated yaw of the chosen face. */
   predictedYaw: number;
+  /** Index of the chosen face in `faces` (−1 when not detected). */
+  face: number;
+  /**
+   * Dense-shape error, mm (eval/dense.ts: the pose removed, over the front of the face), for datasets with dense
+   * ground truth and faces on ICT's topology; NaN otherwise.
+   */
+  denseMM: number;
   /** Pipeline error message, when the pipeline failed on this image for another reason than "no face". */
   error?: string;
   /** Wall time of the pipeline on this image, ms. */
@@ -87,7 +94,7 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
   if (m.index < 0) {
     return {
       ...base, detected: false, iou: 0, nme2d: NaN, nme3d: NaN, nme2dReannotated: NaN,
-      depthAll68: NONE, depthInterior: NONE, depthVisible: NONE, predictedYaw: NaN,
+      depthAll68: NONE, depthInterior: NONE, depthVisible: NONE, predictedYaw: NaN, face: -1, denseMM: NaN,
     };
   }
   const f = faces[m.index];
@@ -102,6 +109,8 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
     depthInterior: surfaceDepthError(f.mesh, lm, INTERIOR_68),
     depthVisible: surfaceDepthError(f.mesh, lm, gt.visible ? ALL_68.filter((i) => gt.visible![i]) : ALL_68),
     predictedYaw: f.pose?.yaw ?? estimatePose(f.landmarks68).pose.yaw,
+    face: m.index,
+    denseMM: NaN,
   };
 }
 
@@ -125,6 +134,8 @@ export interface GroupStats {
   hitAll68: number;
   /** The same over the interior landmarks 17–67: a mesh that stops short of the face shows here. */
   hitInterior: number;
+  /** Mean dense-shape error, mm (NaN without dense ground truth). */
+  denseMM: number;
 }
 
 export interface Summary {
@@ -166,6 +177,7 @@ export function groupStats(label: string, rows: readonly ImageEval[]): GroupStat
     flatVisible: col((r) => (Number.isFinite(r.depthVisible.error) ? r.depthVisible.flat : NaN)),
     hitAll68: col((r) => r.depthAll68.hit),
     hitInterior: col((r) => r.depthInterior.hit),
+    denseMM: col((r) => r.denseMM),
   };
 }
 
