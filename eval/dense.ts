@@ -9,7 +9,7 @@
  * rewards identity: a correct pose and expression on the mean face still scores its distance to this person's face.
  *
  * ```ts
- * const dense = await loadDenseTruth('bench-data/synthetic', basis);
+ * const dense = loadDenseTruth('bench-data/synthetic');
  * const mm = dense?.error('synth0001', face, basis);   // NaN for a mesh not on ICT's topology
  * ```
  */
@@ -29,7 +29,7 @@ export interface DenseTruth {
 }
 
 /** The dense ground truth of a dataset folder, or undefined when it has none (AFLW2000-3D, older renders). */
-export function loadDenseTruth(dir: string, basis: IctBasis): DenseTruth | undefined {
+export function loadDenseTruth(dir: string): DenseTruth | undefined {
   const file = path.join(dir, 'ground_truth.json');
   if (!existsSync(file)) return undefined;
   const gt = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { identity?: number[]; expression?: number[] }>;

@@ -63,7 +63,7 @@ export async function runEval(
   const settings = resolveOptions({ ...given, faces: 'all', textureSize: 16 }, 'eval');
   const model = settings.model ?? defaultModelPath();
   const vox = await loadVoxface({ model, threads: settings.threads });
-  const dense = vox.deps.prior ? loadDenseTruth(o.dataset, vox.deps.prior.basis) : undefined;
+  const dense = vox.deps.prior ? loadDenseTruth(o.dataset) : undefined;
   // every shape side by side unless one is asked for; the default shape first (its report is the main one)
   const all = (OPTIONS.shape.choices ?? []) as readonly (typeof settings.shape)[];
   const shapes = given.shape ? [settings.shape] : [settings.shape, ...all.filter((c) => c !== settings.shape)];
