@@ -153,11 +153,20 @@ export async function packageVersion(): Promise<string> {
   return cachedVersion;
 }
 
-/** Digest of a model: its ONNX file and its sidecar JSON (16 hex digits). */
-export async function modelDigest(onnxPath: string): Promise<string> {
+/** The package's shape prior (models/ict-face.bin), which `loadVoxface` reads whatever the model. */
+export function packagePrior(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'ict-face.bin');
+}
+
+/**
+ * Digest of what the pipeline loads (16 hex digits): the ONNX model, its sidecar JSON and the shape prior — the
+ * files every output depends on besides the photo and the options.
+ */
+export async function modelDigest(onnxPath: string, prior: string = packagePrior()): Promise<string> {
   const h = createHash('sha256');
   h.update(await readFile(onnxPath));
   h.update(await readFile(onnxPath.replace(/\.onnx$/i, '') + '.json'));
+  h.update(await readFile(prior).catch(() => new Uint8Array(0))); // no prior file: the pipeline says so itself
   return h.digest('hex').slice(0, 16);
 }
 

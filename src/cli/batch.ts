@@ -99,7 +99,7 @@ Options:
 ${workerOptionsHelp()}
 
 --threads counts per worker process (default: the cores / --jobs). Every worker must have the producer's model
-(jobs for another model fail with MODEL_MISMATCH). A job of a worker that dies is taken over by another after
+(jobs for another model or shape prior fail with MODEL_MISMATCH). A job of a worker that dies is taken over by another after
 --lock-ms; stopping a worker lets its running photos finish first.
 
 Exit codes: 0 stopped; 2 usage error; 3 the model could not be loaded; 5 Redis cannot be reached.`;
