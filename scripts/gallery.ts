@@ -53,6 +53,11 @@ export const GALLERY_OPTIONS = {
   textured: option.boolean({ default: false, switch: true, help: 'add the textured mesh turned 45° (with the automatic texture size unless --texture-size)' }),
   docs: option.optPath({ default: undefined, metavar: 'dir', help: 'also write mesh-only pictures (no photo pixels) for 4 photos here' }),
   docsOnly: option.optPath({ default: undefined, metavar: 'names', help: 'comma list of photo base names for --docs' }),
+  profiles: option.optPath({
+    default: undefined,
+    metavar: 'a.jpg,b.jpg',
+    help: "also write profiles.png (and into --docs): each photo's largest face turned 90°, one row per shape, to compare noses",
+  }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
 };
 
@@ -242,6 +247,23 @@ async function main(argv: string[]): Promise<number> {
     }
     entries.push(entry);
     console.log(`${name}: ${error ?? `${entry.faces.length} face(s)`} (${ms.toFixed(0)} ms)`);
+  }
+  if (args.profiles) {
+    // each person's face turned 90° (the subject's right side toward us), one row per shape: noses side by side
+    const people = args.profiles.split(',').map((p) => p.trim()).filter(Boolean);
+    const rows: RGBImage[] = [];
+    for (const shape of ['prior', 'network'] as const) {
+      const cells: RGBImage[] = [];
+      for (const photo of people) {
+        const face = (await vox.reconstructFile(photo, { ...options, faces: 'largest', shape })).result.faces[0];
+        cells.push(renderMeshes([{ mesh: face.mesh, rotation: { yaw: 90 - face.pose.yaw }, centre: headCentre(face) }], { width: P, height: P, background: BG }));
+      }
+      rows.push(hstack(cells, { gap: 4, background: BG8 }));
+    }
+    const png = encodePNG(grid(rows, { columns: 1, gap: 4, background: BG8 }), { level: 9 });
+    writeFileSync(path.join(args.out, 'profiles.png'), png);
+    if (args.docs) writeFileSync(path.join(args.docs, 'profiles.png'), png);
+    console.log(`profiles of ${people.length} faces: ${path.join(args.out, 'profiles.png')} (rows: prior, network)`);
   }
   writeFileSync(path.join(args.out, 'index.html'), indexHtml(entries));
   console.log(`wrote ${entries.filter((e) => e.file).length} pictures and index.html to ${args.out}`);
