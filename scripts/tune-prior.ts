@@ -25,6 +25,7 @@ import type { PriorFitOptions } from '../src/prior/fit.ts';
 import { poseToPhoto } from '../src/prior/mesh.ts';
 import { estimatePose, fitSimilarity } from '../src/landmarks/pose.ts';
 import { boxNormaliser, yawBin } from '../src/metrics/index.ts';
+import { facingCamera } from '../eval/dense.ts';
 import type { Vec3 } from '../src/types.ts';
 
 interface Inputs {
@@ -140,7 +141,8 @@ async function main() {
         const frontPos = new Map(front.map((v, i) => [v, i]));
         const zPred = zc(posedPred, (i) => frontPos.get(lmIdx[i]) ?? 0);
         const zTrue = zc(truth, (i) => lmIdx[i]);
-        const visible = visibleMask(basis, truth, front, g.yaw_degrees);
+        const facing = facingCamera(truth, basis);
+        const visible = Uint8Array.from(front, (v) => facing[v]);
         for (let i = 0; i < front.length; i++) {
           if (!visible[i]) continue;
           const v = front[i];
@@ -196,25 +198,6 @@ async function main() {
       }
     }
   }
-}
-
-/** Ground-truth vertices the camera faces: the normal of the posed truth (from its triangles) has z > 0. */
-function visibleMask(basis: ReturnType<typeof parseIctBasis>, truth: Float32Array, front: number[], _yaw: number): Uint8Array {
-  const V0 = basis.modelVertices;
-  const nz = new Float64Array(V0);
-  const t = basis.meshes.head;
-  for (let i = 0; i < t.index.length; i += 3) {
-    const a = t.vertex[t.index[i]], b = t.vertex[t.index[i + 1]], c = t.vertex[t.index[i + 2]];
-    if (a >= V0 || b >= V0 || c >= V0) continue;
-    // photo frame y down: the reflection flips the winding, so −z of the cross product faces the camera
-    const ux = truth[3 * b] - truth[3 * a], uy = truth[3 * b + 1] - truth[3 * a + 1];
-    const vx = truth[3 * c] - truth[3 * a], vy = truth[3 * c + 1] - truth[3 * a + 1];
-    const z = -(ux * vy - uy * vx);
-    nz[a] += z;
-    nz[b] += z;
-    nz[c] += z;
-  }
-  return Uint8Array.from(front, (v) => (nz[v] > 0 ? 1 : 0));
 }
 
 main().catch((e) => {

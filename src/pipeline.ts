@@ -207,23 +207,19 @@ export async function reconstructFace(
   }
 
   // 5. texture from the photo
-  const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
-  const textured = time('texture', () =>
-    textureMesh(mesh, image, { size: size > 0 ? size : 16, landmarks: landmarks68 }),
-  );
+  const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), landmarks: landmarks68 }));
+  return faceResult({ landmarks68, pose: poseFit.pose, shape: 'network', mesh: textured });
 
-  return {
-    box: det.box,
-    score: det.score,
-    detector: det.source,
-    crop,
-    landmarks68,
-    pose: poseFit.pose,
-    shape: 'network',
-    mesh: textured,
-    volume,
-    timings,
-  };
+  /** The texture's side: the option, else by the face's size in the photo. */
+  function textureSize(): number {
+    const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
+    return size > 0 ? size : 16;
+  }
+
+  /** The result of this face: what the stages made of it, with its detection, crop, volume and timings. */
+  function faceResult(made: Pick<FaceResult, 'landmarks68' | 'pose' | 'shape' | 'mesh' | 'prior'>): FaceResult {
+    return { box: det.box, score: det.score, detector: det.source, crop, ...made, volume, timings };
+  }
 
   /**
    * Steps 3–5 on ICT's topology: the fitted face itself (`prior`), or moved onto the network volume's surface where
@@ -244,23 +240,8 @@ export async function reconstructFace(
     const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
     const landmarks68: Vec3[] = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
     const aspect = prior.basis.meshes[region].aspect;
-    const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
-    const textured = time('texture', () =>
-      textureMesh(mesh, image, { size: size > 0 ? size : 16, atlas: { aspect, mirrorTiles: aspect } }),
-    );
-    return {
-      box: det.box,
-      score: det.score,
-      detector: det.source,
-      crop,
-      landmarks68,
-      pose: fit.pose,
-      shape,
-      prior: { ...fit, region },
-      mesh: textured,
-      volume,
-      timings,
-    };
+    const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), atlas: { aspect, mirrorTiles: aspect } }));
+    return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });
   }
 
   async function runOn(img: ImageLevels, c: Crop, withFlip: boolean, prior?: Float32Array): Promise<NetworkOutput> {
