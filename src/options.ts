@@ -141,7 +141,7 @@ export const OPTIONS = {
     group: 'reconstruct',
     choices: ['prior', 'network'],
     default: 'prior',
-    help: "the surface: prior (the ICT face fitted to Face Mesh, on ICT's topology) or network (the volume's isosurface)",
+    help: "the surface: prior (the ICT face fitted to Face Mesh, on ICT's topology) or network (the network volume's surface, see --mesh)",
     expose: RECONSTRUCTING,
   }),
   mesh: option.choice({
@@ -155,7 +155,7 @@ export const OPTIONS = {
     group: 'reconstruct',
     default: false,
     switch: true,
-    help: 'with shape prior: the whole head and neck (no hair), textured where the photo sees it',
+    help: "ICT's whole head and neck (no hair) instead of the face, textured where the photo sees it (shape prior, mesh template)",
     expose: RECONSTRUCTING,
   }),
   landmarks: option.choice({
