@@ -8,11 +8,12 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createFaceDetector } from '../detect/multi.ts';
 import type { MultiDetectorOptions, MultiFaceDetector } from '../detect/multi.ts';
 import { urlModelLoader } from '../detect/models.ts';
 import { VoxfaceError } from '../types.ts';
+import { defaultWasmThreads } from './support.ts';
 
 export interface BrowserDetectorOptions extends MultiDetectorOptions {
   /** Where the human-models graph models are served (default '/vendor/human-models'). */
@@ -21,10 +22,11 @@ export interface BrowserDetectorOptions extends MultiDetectorOptions {
   wasmUrl?: string;
 }
 
-/** Selects the TF.js WASM backend once (idempotent). */
+/** Selects the TF.js WASM backend once (idempotent), with defaultWasmThreads() threads (XNNPACK's own default: every core). */
 export async function initWasmBackend(wasmUrl = '/vendor/tfjs-wasm/'): Promise<void> {
   if (tf.getBackend() === 'wasm') return;
   setWasmPaths(wasmUrl.endsWith('/') ? wasmUrl : `${wasmUrl}/`);
+  setThreadsCount(defaultWasmThreads());
   let ok = false;
   try {
     ok = await tf.setBackend('wasm');

@@ -12,11 +12,12 @@ import type { ModelInfo } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
+import { defaultWasmThreads } from './support.ts';
 
 export interface WebModelOptions {
   /** Where ort-wasm-simd-threaded.{mjs,wasm} are served (default '/vendor/ort/'). */
   wasmPaths?: string;
-  /** WebAssembly threads (default: onnxruntime-web's choice; 1 when the page is not cross-origin isolated). */
+  /** WebAssembly threads (default: defaultWasmThreads(), half the cores, at most 4; 1 when the page is not cross-origin isolated). */
   threads?: number;
   /** Progress of the model download, 0..1. */
   onProgress?: (fraction: number) => void;
@@ -55,7 +56,7 @@ export async function fetchBytes(url: string, onProgress?: (fraction: number) =>
 /** Loads `<name>.onnx` and its sidecar `<name>.json` from URLs into an onnxruntime-web session. */
 export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
   ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
-  ort.env.wasm.numThreads = options.threads ?? (globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1);
+  ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
   const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
   const sidecar = await fetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
