@@ -62,7 +62,7 @@ export function shapeDistance(a: Float64Array, b: Float64Array): number {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const dirArg = argv.find((a) => !a.startsWith('--'));
+  const dirArg = argv.find((a, i) => !a.startsWith('--') && !(i > 0 && (argv[i - 1] === '--shape' || argv[i - 1] === '--model')));
   const dir = dirArg ?? path.join(SHARED, 'faces', 'dlib-johns');
   const shapeArg = argv.indexOf('--shape');
   const modelArg = argv.indexOf('--model');
