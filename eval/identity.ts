@@ -1,5 +1,5 @@
 /**
- * `npm run identity -- [photo dir] [--shape prior|network] [--model path]`: does a shape tell people apart? On
+ * `npm run identity -- [photo dir] [--shape prior|network] [--model path] [pipeline options]`: does a shape tell people apart? On
  * `../shared/faces/dlib-johns` (11 photos each of 5 people, named `<First>_<Last>_…`), without ground truth.
  *
  * Every photo's face is reconstructed on ICT's topology (the prior, or the network's surface on the template), taken
@@ -16,7 +16,10 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fitSimilarity } from '../src/landmarks/pose.ts';
+import { parseCommandLine } from '../src/cli/args.ts';
+import { isImageFile } from '../src/decode/extensions.ts';
 import { loadVoxface } from '../src/node/index.ts';
+import { commandLineHelp, option } from '../src/options.ts';
 import type { FaceResult } from '../src/types.ts';
 import { FRONT_VERTICES } from './dense.ts';
 
@@ -61,29 +64,43 @@ export function shapeDistance(a: Float64Array, b: Float64Array): number {
   return (10 * d) / P.length;
 }
 
+/** The identity measure's flags: the eval's rows of the options table (--shape picks one shape), and help. */
+const IDENTITY_OPTIONS = { help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }) };
+const USAGE = `usage: npm run identity -- [photo dir] [options]\n\nOptions (without --shape both shapes run):\n${commandLineHelp('eval', IDENTITY_OPTIONS)}`;
+
 async function main(argv: string[]): Promise<number> {
-  const dirArg = argv.find((a, i) => !a.startsWith('--') && !(i > 0 && (argv[i - 1] === '--shape' || argv[i - 1] === '--model')));
-  const dir = dirArg ?? path.join(SHARED, 'faces', 'dlib-johns');
-  const shapeArg = argv.indexOf('--shape');
-  const modelArg = argv.indexOf('--model');
-  const shapes = shapeArg >= 0 ? [argv[shapeArg + 1] as 'prior' | 'network'] : (['prior', 'network'] as const);
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv, 'eval', IDENTITY_OPTIONS);
+  } catch (e) {
+    console.error(`identity: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { local, given, positionals } = parsed;
+  if (local.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { model, threads, shape, ...options } = given;
+  const dir = positionals[0] ?? path.join(SHARED, 'faces', 'dlib-johns');
+  const shapes = shape ? [shape] : (['prior', 'network'] as const);
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+    files = readdirSync(dir).filter(isImageFile).sort();
   } catch {
     console.error(`identity: cannot read ${dir} (needs ../shared/faces/dlib-johns, or give a folder)`);
     return 1;
   }
   const person = (f: string) => f.split('_').slice(0, 2).join('_');
-  const vox = await loadVoxface({ threads: 2, model: modelArg >= 0 ? argv[modelArg + 1] : undefined });
+  const vox = await loadVoxface({ threads: threads ?? 2, model });
   const vertexOf = vox.deps.prior!.basis.meshes.face.vertex;
   console.log(`identity on ${dir}: ${files.length} photos of ${new Set(files.map(person)).size} people`);
   const rows: string[] = [];
-  for (const shape of shapes) {
+  for (const sh of shapes) {
     const shapesOf: { who: string; s: Float64Array }[] = [];
     for (const f of files) {
       try {
-        const { result } = await vox.reconstructFile(path.join(dir, f), { faces: 'largest', textureSize: 16, shape, mesh: 'template' });
+        const { result } = await vox.reconstructFile(path.join(dir, f), { mesh: 'template', ...options, faces: 'largest', textureSize: 16, shape: sh });
         shapesOf.push({ who: person(f), s: frontShape(result.faces[0], vertexOf) });
       } catch (e) {
         console.error(`${f}: ${(e as Error).message}`);
@@ -106,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     rows.push(
-      `${shape.padEnd(8)} ${shapesOf.length.toString().padStart(6)}  ${mean(same).toFixed(3).padStart(13)}  ${mean(diff).toFixed(3).padStart(16)}  ${(mean(diff) / mean(same)).toFixed(3).padStart(6)}  ${((100 * nearestSame) / shapesOf.length).toFixed(0).padStart(10)}%`,
+      `${sh.padEnd(8)} ${shapesOf.length.toString().padStart(6)}  ${mean(same).toFixed(3).padStart(13)}  ${mean(diff).toFixed(3).padStart(16)}  ${(mean(diff) / mean(same)).toFixed(3).padStart(6)}  ${((100 * nearestSame) / shapesOf.length).toFixed(0).padStart(10)}%`,
     );
   }
   console.log('shape     faces  same person mm  different people mm   ratio  nearest is same person');

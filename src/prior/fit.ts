@@ -120,7 +120,7 @@ const FACE_OVAL = new Set([
 
 /**
  * Fits the ICT face to a face's points. Construct once per basis (it precomputes the point bases and their Gram
- * matrices, ~50 ms); `fit()` holds no state between calls.
+ * matrices); `fit()` holds no state between calls.
  *
  * ```ts
  * const fitter = new PriorFitter(basis, { identityModes: 60 });
@@ -233,8 +233,11 @@ export class PriorFitter {
     // the expression weights are the bounded block; the rest (scale, identity, translation, rotation) is eliminated
     const solver = new SchurSolver(N, Array.from({ length: m - K }, (_, j) => 1 + K + j));
     const lo = new Float64Array(N), hi = new Float64Array(N);
-    if (CN.length !== m) CN = new Float64Array(m);
-    if (XN.length !== n * 3) XN = new Float64Array(n * 3);
+    const CN = new Float64Array(m); // a step's candidate weights and points
+    const XN = new Float64Array(n * 3);
+    const Mm = new Array<number>(9);
+    const J = new Array<number>(9);
+    const W = new Array<number>(9);
 
     // initial pose: the mean face's points onto the targets
     const pts = (arr: Float64Array): Vec3[] => Array.from({ length: n }, (_, i): Vec3 => [arr[3 * i], arr[3 * i + 1], arr[3 * i + 2]]);
@@ -251,7 +254,6 @@ export class PriorFitter {
       // One Gauss–Newton step on the whole problem, linearised in the rotation only (the rest is linear):
       //   r_i = D (R Ã_i θ − [Y_i]× ω − P_i),  Ã_i = [X0_i | B_i | I3],  Y_i = s R X_i (current),
       // plus n λ |u|². The θθ block is Σ_ab M_ab G_ab with M = Rᵀ D² R and the Gram matrices of Ã, precomputed.
-      const Mm = M3;
       for (let a = 0; a < 3; a++) {
         for (let k = 0; k < 3; k++) Mm[a * 3 + k] = R[a] * R[k] + R[3 + a] * R[3 + k] + dw * dw * R[6 + a] * R[6 + k];
       }
@@ -274,7 +276,6 @@ export class PriorFitter {
         const Y1 = s * (R[3] * x + R[4] * y + R[5] * z);
         const Y2 = s * (R[6] * x + R[7] * y + R[8] * z);
         // J_ω = −[Y]× (camera frame), weighted by D²: Wc = D² J_ω
-        const J = JW;
         J[0] = 0; J[1] = Y2; J[2] = -Y1;
         J[3] = -Y2; J[4] = 0; J[5] = Y0;
         J[6] = Y1; J[7] = -Y0; J[8] = 0;
@@ -294,7 +295,6 @@ export class PriorFitter {
         const m0 = wi * (R[0] * dp0 + R[3] * dp1 + R[6] * dp2);
         const m1 = wi * (R[1] * dp0 + R[4] * dp1 + R[7] * dp2);
         const m2 = wi * (R[2] * dp0 + R[5] * dp1 + R[8] * dp2);
-        const W = WW;
         for (let a = 0; a < 3; a++) {
           for (let k = 0; k < 3; k++) W[a * 3 + k] = wi * (R[a] * J[k] + R[3 + a] * J[3 + k] + d2[2] * R[6 + a] * J[6 + k]);
         }
@@ -374,7 +374,6 @@ export class PriorFitter {
           damping *= 10;
         }
       }
-      if (DEBUG) console.log('step', it, current);
       // converged: the last step gained less than 0.1% of the objective
       if (before - current < 1e-3 * before) break;
     }
@@ -416,11 +415,6 @@ export class PriorFitter {
   }
 }
 
-const M3 = new Array<number>(9);
-const JW = new Array<number>(9);
-const WW = new Array<number>(9);
-let CN = new Float64Array(0);
-let XN = new Float64Array(0);
 
 /** n λ |u|² in pixel units (u = s·c). */
 function regulariser(c: Float64Array, n: number, K: number, lamId: number, lamEx: number, s: number): number {
@@ -444,7 +438,6 @@ function rotate(R: readonly number[], wx: number, wy: number, wz: number): numbe
   for (let r = 0; r < 3; r++) for (let k = 0; k < 3; k++) for (let p = 0; p < 3; p++) out[r * 3 + k] += Q[r * 3 + p] * R[p * 3 + k];
   return out;
 }
-const DEBUG = typeof process !== 'undefined' && process.env.PRIOR_DEBUG === '1';
 function objective(X: Float64Array, P: Float64Array, pw: Float64Array, dw: number, R: number[], t: number[], s: number): number {
   let e = 0;
   for (let i = 0; i < pw.length; i++) {
