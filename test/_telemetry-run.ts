@@ -2,18 +2,18 @@
  * Runs inside a fresh network + mount namespace (`unshare -n -m`, as root) for test/telemetry.test.ts:
  * brings up loopback, points /etc/resolv.conf (a bind mount, private to the namespace) at a logging DNS server
  * on 127.0.0.1, checks that the DNS log works with a probe lookup of its own, then runs the voxface server for
- * `--seconds` with one reconstruction request and, with `--cli`, the CLI on one photo. Prints one JSON line:
+ * `--seconds` (counted from when it listens) with one reconstruction request and, with `--cli`, the CLI on one photo. Prints one JSON line:
  * `{ probe, status, server: DnsQuery[], cli: DnsQuery[] }`.
  *
  * ```sh
  * unshare -n -m node --import tsx test/_telemetry-run.ts --seconds=35 --cli          # as voxface runs
- * unshare -n -m node --import tsx test/_telemetry-run.ts --seconds=35 --telemetry=on # ORT_DISABLE_TELEMETRY=0
+ * unshare -n -m node --import tsx test/_telemetry-run.ts --seconds=90 --telemetry=on --stop-on-lookup # ORT_DISABLE_TELEMETRY=0
  * ```
  * `--stop-on-lookup` ends the server phase at the first lookup (for the positive control).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,8 +49,17 @@ function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 const dir = mkdtempSync(path.join(tmpdir(), 'voxface-netns-'));
 try {
   sh('ip', ['link', 'set', 'lo', 'up']);
-  writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
-  sh('mount', ['--bind', path.join(dir, 'resolv.conf'), '/etc/resolv.conf']);
+  const resolv = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+  if (lstatSync('/etc/resolv.conf', { throwIfNoEntry: false })?.isFile()) {
+    writeFileSync(path.join(dir, 'resolv.conf'), resolv);
+    sh('mount', ['--bind', path.join(dir, 'resolv.conf'), '/etc/resolv.conf']);
+  } else {
+    // a symlink (systemd-resolved's stub) or no file at all: a private copy of /etc with a plain resolv.conf
+    sh('cp', ['-a', '/etc', path.join(dir, 'etc')]);
+    rmSync(path.join(dir, 'etc', 'resolv.conf'), { force: true });
+    writeFileSync(path.join(dir, 'etc', 'resolv.conf'), resolv);
+    sh('mount', ['--bind', path.join(dir, 'etc'), '/etc']);
+  }
   const dns = await startLoggingDns({ host: '127.0.0.1', port: 53 });
 
   // the log must see a lookup of ours, or zero lookups below would mean nothing
@@ -64,7 +73,6 @@ try {
     env: childEnv({ PORT: '0', HOST: '127.0.0.1', VOXFACE_THREADS: '1' }),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const started = performance.now();
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     server.stdout.setEncoding('utf8');
@@ -75,6 +83,7 @@ try {
     });
     server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
   });
+  const started = performance.now(); // the window counts from the moment the server listens, however slow its start
   const res = await fetch(`${url}/api/v1/reconstruct?formats=glb`, { method: 'POST', body: readFileSync(photo), headers: { 'Content-Type': 'image/jpeg' } });
   const status = res.status;
   await res.arrayBuffer();

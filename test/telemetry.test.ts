@@ -56,14 +56,15 @@ const names = (qs: DnsQuery[]) => [...new Set(qs.map((q) => q.name))].join(', ')
 test('no DNS lookups from the server (35 s, one request) or the CLI; telemetry enabled does look up', { skip, timeout: 240_000 }, async () => {
   const [quiet, control] = await Promise.all([
     inNamespace(['--seconds=35', '--cli']),
-    inNamespace(['--seconds=35', '--telemetry=on', '--stop-on-lookup']),
+    // stops at its first lookup (10–13 s after the start here, loaded or not); 90 s leaves room on a slow machine
+    inNamespace(['--seconds=90', '--telemetry=on', '--stop-on-lookup']),
   ]);
   for (const r of [quiet, control]) {
     assert.ok(r.probe, 'the logging DNS server saw the harness probe lookup');
     assert.equal(r.status, 200, 'the reconstruction request succeeded');
   }
-  assert.deepEqual(quiet.server, [], `server looked up: ${names(quiet.server)}`);
-  assert.deepEqual(quiet.cli, [], `CLI looked up: ${names(quiet.cli)}`);
-  assert.ok(control.server.length > 0, 'with ORT_DISABLE_TELEMETRY=0 onnxruntime looks up its telemetry host within 35 s');
+  assert.deepEqual(quiet.server, [], `server looked up: ${JSON.stringify(quiet.server)}`);
+  assert.deepEqual(quiet.cli, [], `CLI looked up: ${JSON.stringify(quiet.cli)}`);
+  assert.ok(control.server.length > 0, 'with ORT_DISABLE_TELEMETRY=0 onnxruntime looks up its telemetry host within 90 s');
   assert.ok(control.server.some((q) => /\.microsoft\.com$/.test(q.name)), `control looked up: ${names(control.server)}`);
 });

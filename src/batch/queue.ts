@@ -147,12 +147,16 @@ export async function enqueueBatch(inputs: readonly string[], options: QueueBatc
       else io.stderr(line);
     }
     bar?.tick(outcome.ok, outcome.ok ? outcome.faces : 0);
+    const record = itemRecord(spec, outcome, outcome.attempts ?? 1);
     writes.push(
-      journal.append(itemRecord(spec, outcome, outcome.attempts ?? 1)).catch((e: unknown) => {
-        // the journal cannot take records (a full disk): stop waiting; the jobs stay in Redis for the next run
-        journalError ??= `cannot write the journal ${journal.file}: ${writeError(e, path.dirname(journal.file)).message}`;
-        wake();
-      }),
+      journal.append(record).then(
+        () => io.onRecord?.(record),
+        (e: unknown) => {
+          // the journal cannot take records (a full disk): stop waiting; the jobs stay in Redis for the next run
+          journalError ??= `cannot write the journal ${journal.file}: ${writeError(e, path.dirname(journal.file)).message}`;
+          wake();
+        },
+      ),
     );
     if (pending.size === 0) wake();
   };

@@ -57,6 +57,8 @@ export interface BatchIO {
   quiet?: boolean;
   /** Stops the batch: running photos finish and are recorded, the rest stay pending. */
   signal?: AbortSignal;
+  /** Called with each photo's record once the journal has it (done or failed): results as they come. */
+  onRecord?: (record: ItemRecord) => void;
 }
 
 export type BatchSummary = Omit<SummaryRecord, 'type' | 'at'>;
@@ -234,8 +236,9 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
           halt(outcome.message);
           continue;
         }
+        const record = itemRecord(spec, outcome, tries);
         try {
-          await journal.append(itemRecord(spec, outcome, tries));
+          await journal.append(record);
         } catch (e) {
           // without its record the photo counts as pending: it is made again (the same files) next time
           halt(`cannot write the journal ${journal.file}: ${writeError(e, path.dirname(journal.file)).message}`);
@@ -251,6 +254,7 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
           else io.stderr(line);
         }
         bar?.tick(outcome.ok, outcome.ok ? outcome.faces : 0);
+        io.onRecord?.(record);
       }
     };
     // Two lanes per process: the pool always has the next photo ready, no process waits for a journal write.
