@@ -3,10 +3,10 @@
  * `--jobs 1` (one onnxruntime thread: the base rate), `--jobs 2` (one thread each) and `--jobs 1 --threads 2`, on the
  * same photos, in steady state, and the ratio of each to the ideal (the base rate × jobs).
  *
- *   npm run bench -- --batch [--photos <dir>]... [--rounds 2] [--repeat 2] [--json <file>] [--model <onnx>]
+ *   npm run bench -- --batch [--photos <dir>]... [--rounds 2] [--repeat 2] [--warmup <n>] [--json <file>] [--model <onnx>]
  *
- * Steady state: every process first runs two photos untimed (JIT, caches), then the timed phase starts with every
- * process idle; its rate counts the photos finished while every process still had work (up to the moment the last
+ * Steady state: every process first runs `--warmup` photos untimed (default: each photo once; V8 goes on compiling
+ * the hot code on its helper threads for the first 10–20 photos), then the timed phase starts with every process idle; its rate counts the photos finished while every process still had work (up to the moment the last
  * photo is handed out), so neither loading nor the tail of the last photos is in it. Model loading is timed apart
  * (per process, in the table). The configurations take turns `--repeat` times (A B C A B C …) so a change of the
  * machine's load hits each of them alike; the rates are the sums over the turns. Each task is the batch's own: read
@@ -14,12 +14,17 @@
  *
  * A shared machine: besides the wall-clock rates, each row has the median CPU time per photo of its processes
  * (user + system, every thread; more than the 1 × 1 row's when processes slow each other, e.g. through the memory
- * bus) and how many cores the rest of the machine kept busy meanwhile (from /proc/stat, less our processes' CPU
- * time). A wall-clock ratio below the target with other work on the machine is a measurement of the machine; the
- * "of ideal by CPU time" column (1 × 1 CPU ms per photo / this row's, one-thread rows) is what the row would reach
- * with a free core per process.
+ * bus) and how many cores the rest of the machine kept busy meanwhile (from /proc/stat, less the CPU time of this
+ * process and of the row's worker processes). A wall-clock ratio below the target with other work on the machine is
+ * a measurement of the machine; the "of ideal by CPU time" column (1 × 1 CPU ms per photo / this row's, one-thread
+ * rows) is what the row would reach with a free core per process.
+ *
+ * Where a process's CPU time goes: a second table has the CPU ms per photo of each kind of thread of the row's
+ * processes (Linux: /proc/<pid>/task/<tid>/stat before and after each timed phase): the JavaScript thread (`main`),
+ * Node's and V8's helper threads (named `node`: garbage collection, concurrent compilation, libuv's pool),
+ * libvips's, onnxruntime's. A one-job row's helper-thread time is what a second job on the same cores loses.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WorkerPool } from '../src/batch/pool.ts';
@@ -33,6 +38,8 @@ export interface BatchBenchOptions {
   rounds?: number;
   /** Turns of every configuration (default 2). */
   repeat?: number;
+  /** Untimed photos per process before the timed turns (default: every photo once). */
+  warmup?: number;
   model?: string;
   settings?: JobSettings;
   /** Configurations as [jobs, threads] (default [[1,1],[2,1],[1,2]]). */
@@ -62,6 +69,57 @@ export interface BatchBenchRow {
   cpuMsPerPhoto: number;
   /** Cores kept busy by other programs during the timed phases (mean); undefined without /proc/stat. */
   otherCores?: number;
+  /**
+   * CPU ms per photo of the row's processes by thread name over the timed phases (Linux /proc/<pid>/task; every
+   * photo finished in them, the tail's too), most first; `main` is each process's JavaScript thread.
+   */
+  threadCpu?: ThreadCpu[];
+}
+
+export interface ThreadCpu {
+  name: string;
+  /** Threads of that name that ran in the timed phases (summed over the row's processes). */
+  threads: number;
+  msPerPhoto: number;
+}
+
+/** A process's threads by thread id: name and CPU ticks so far (user + system, 1/100 s). */
+export type ThreadTicks = Map<number, { name: string; ticks: number }>;
+
+/** Each thread of a process: its name and CPU ticks so far, by thread id; undefined off Linux. */
+export function threadTicks(pid: number): ThreadTicks | undefined {
+  const dir = `/proc/${pid}/task`;
+  if (!existsSync(dir)) return undefined;
+  const out: ThreadTicks = new Map();
+  for (const t of readdirSync(dir)) {
+    try {
+      const stat = readFileSync(`${dir}/${t}/stat`, 'utf8');
+      // "tid (comm) state ..." — comm may hold spaces and parentheses: the fields start after the last ')'
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = Number(t) === pid ? 'main' : readFileSync(`${dir}/${t}/comm`, 'utf8').trim();
+      out.set(Number(t), { name, ticks: Number(f[11]) + Number(f[12]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+/** CPU ms by thread name between two threadTicks() snapshots of the same processes (new threads from 0). */
+function threadDelta(before: ThreadTicks[], after: ThreadTicks[]): Map<string, { threads: number; ms: number }> {
+  const hz = 100; // USER_HZ
+  const byName = new Map<string, { threads: number; ms: number }>();
+  after.forEach((a, i) => {
+    for (const [tid, { name, ticks }] of a) {
+      const d = ticks - (before[i]?.get(tid)?.ticks ?? 0);
+      if (d <= 0) continue;
+      const e = byName.get(name) ?? { threads: 0, ms: 0 };
+      e.threads++;
+      e.ms += (d * 1000) / hz;
+      byName.set(name, e);
+    }
+  });
+  return byName;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (Linux /proc/stat), or undefined. */
@@ -85,7 +143,17 @@ const median = (xs: number[]) => {
 async function steadyRun(
   pool: WorkerPool,
   specs: TaskSpec[],
-): Promise<{ photos: number; seconds: number; failed: number; wall: number[]; cpu: number[]; otherCoreSeconds?: number; phaseSeconds: number }> {
+): Promise<{
+  photos: number;
+  seconds: number;
+  failed: number;
+  wall: number[];
+  cpu: number[];
+  otherCoreSeconds?: number;
+  phaseSeconds: number;
+  finished: number;
+  threads?: Map<string, { threads: number; ms: number }>;
+}> {
   let next = 0;
   let finished = 0;
   let failed = 0;
@@ -93,6 +161,8 @@ async function steadyRun(
   let countAtEnd = 0;
   const wall: number[] = [];
   const cpu: number[] = [];
+  const t0Threads = pool.pids.map(threadTicks);
+  const self0 = process.cpuUsage();
   const m0 = machineCpu();
   const t0 = performance.now();
   const lane = async () => {
@@ -114,9 +184,15 @@ async function steadyRun(
   await Promise.all(Array.from({ length: pool.jobs }, lane));
   const phaseSeconds = (performance.now() - t0) / 1000;
   const m1 = machineCpu();
-  const ours = cpu.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) / 1000;
+  const t1Threads = pool.pids.map(threadTicks);
+  const all = (xs: (ThreadTicks | undefined)[]): xs is ThreadTicks[] => xs.every((x) => x !== undefined);
+  const threads = all(t0Threads) && all(t1Threads) ? threadDelta(t0Threads, t1Threads) : undefined;
+  const self = process.cpuUsage(self0);
+  // our CPU time: every thread of the workers where /proc has them (else each task's own count), and this process
+  const workers = threads ? [...threads.values()].reduce((a, t) => a + t.ms, 0) : cpu.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const ours = (workers + (self.user + self.system) / 1000) / 1000;
   const otherCoreSeconds = m0 && m1 ? Math.max(0, m1.busy - m0.busy - ours) : undefined;
-  return { photos: countAtEnd, seconds: (tEnd - t0) / 1000, failed, wall, cpu, otherCoreSeconds, phaseSeconds };
+  return { photos: countAtEnd, seconds: (tEnd - t0) / 1000, failed, wall, cpu, otherCoreSeconds, phaseSeconds, finished, threads };
 }
 
 export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBenchRow[]; loadavgBefore: number[]; loadavgAfter: number[]; markdown: string }> {
@@ -144,11 +220,14 @@ export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBen
         const file = o.photos[i % o.photos.length];
         return { id: `b${k++}`, input: file, source: file, out: tmp, name: `${tag}/${i}`, settings, model: pool.model };
       });
-    // warm-up: two photos per process, untimed
-    for (const pool of pools) await Promise.all(specsFor(pool, pool.jobs * 2, 'warm').map((s) => pool.run(s)));
+    // warm-up, untimed: V8 goes on compiling hot code on its helper threads for the first 10–20 photos (60–130 ms
+    // of CPU per photo at first, 10–40 after), which on a core that another process needs is not steady state
+    const warmup = o.warmup ?? o.photos.length;
+    for (const pool of pools) await Promise.all(specsFor(pool, pool.jobs * warmup, 'warm').map((s) => pool.run(s)));
     const wall: number[][] = pools.map(() => []);
     const cpu: number[][] = pools.map(() => []);
     const other: { coreSeconds: number; seconds: number }[] = pools.map(() => ({ coreSeconds: 0, seconds: 0 }));
+    const threads: { photos: number; byName: Map<string, { threads: number; ms: number }> }[] = pools.map(() => ({ photos: 0, byName: new Map() }));
     for (let turn = 0; turn < repeat; turn++) {
       for (let c = 0; c < pools.length; c++) {
         const r = await steadyRun(pools[c], specsFor(pools[c], o.photos.length * rounds, `t${turn}c${c}`));
@@ -161,12 +240,25 @@ export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBen
           other[c].coreSeconds += r.otherCoreSeconds;
           other[c].seconds += r.phaseSeconds;
         }
+        if (r.threads) {
+          threads[c].photos += r.finished;
+          for (const [name, d] of r.threads) {
+            const e = threads[c].byName.get(name) ?? { threads: 0, ms: 0 };
+            // thread counts: the most seen in one turn, not a sum over turns
+            threads[c].byName.set(name, { threads: Math.max(e.threads, d.threads), ms: e.ms + d.ms });
+          }
+        }
       }
     }
     rows.forEach((r, c) => {
       r.wallMsPerPhoto = median(wall[c]);
       r.cpuMsPerPhoto = median(cpu[c]);
       if (other[c].seconds > 0) r.otherCores = other[c].coreSeconds / other[c].seconds;
+      if (threads[c].photos > 0) {
+        r.threadCpu = [...threads[c].byName]
+          .map(([name, d]) => ({ name, threads: d.threads, msPerPhoto: d.ms / threads[c].photos }))
+          .sort((a, b) => b.msPerPhoto - a.msPerPhoto);
+      }
     });
   } finally {
     await Promise.all(pools.map((p) => p.close()));
@@ -195,6 +287,24 @@ export async function benchBatch(o: BatchBenchOptions): Promise<{ rows: BatchBen
         `${r.otherCores === undefined ? '–' : r.otherCores.toFixed(2)} | ${r.loadMs.join(', ')} | ${r.failed} |`,
     ),
   ];
+  if (rows.some((r) => r.threadCpu)) {
+    // names as rows, configurations as columns: where each process's CPU time per photo goes, thread by thread
+    const names = [...new Set(rows.flatMap((r) => (r.threadCpu ?? []).map((t) => t.name)))];
+    const total = (r: BatchBenchRow) => (r.threadCpu ?? []).reduce((a, t) => a + t.msPerPhoto, 0);
+    const cell = (r: BatchBenchRow, name: string) => {
+      const t = r.threadCpu?.find((x) => x.name === name);
+      return t ? `${t.msPerPhoto.toFixed(1)} (${t.threads})` : '–';
+    };
+    lines.push(
+      '',
+      'CPU ms per photo by thread (/proc/<pid>/task, the timed phases, summed over a row\'s processes; in brackets how many threads of that name ran; `main` = the JavaScript thread):',
+      '',
+      `| thread | ${rows.map((r) => `${r.jobs} × ${r.threads}`).join(' | ')} |`,
+      `|---|${rows.map(() => '---:').join('|')}|`,
+      ...names.map((n) => `| ${n} | ${rows.map((r) => cell(r, n)).join(' | ')} |`),
+      `| all | ${rows.map((r) => total(r).toFixed(1)).join(' | ')} |`,
+    );
+  }
   const busy = Math.max(...rows.map((r) => r.otherCores ?? 0));
   if (busy > 0.2) {
     // with autogroup, the scheduler shares the CPU between sessions first: our processes (one session) get one

@@ -4,7 +4,7 @@
  *   npm run bench -- [--photos <dir>]... [--runs 1] [--threads 2] [--faces largest|all]
  *                    [--texture-size <n>] [--limit <n>] [--json <file>] [--no-mc] [--clock wall|cpu] [--model <onnx>]
  *                    [every pipeline option of the table: --flip off, --landmarks network, … (npm run bench -- --help)]
- *   npm run bench -- --batch [--rounds 2] [--repeat 2] [same photos and options]   batch throughput (bench/batch.ts)
+ *   npm run bench -- --batch [--rounds 2] [--repeat 2] [--warmup n] [same photos and options]   batch throughput (bench/batch.ts)
  *
  * Photos: by default 12 spread over `../shared/faces` (sorted paths, evenly spaced) plus the 8 of
  * `../shared/aflw2000-3d-dev` (`VOXFACE_SHARED` overrides `../shared`); a missing folder is skipped
@@ -61,6 +61,13 @@ export const BENCH_OPTIONS = {
   }),
   rounds: option.int({ min: 1, max: 100, default: 2, help: 'with --batch: runs of each photo per turn' }),
   repeat: option.int({ min: 1, max: 100, default: 2, help: 'with --batch: turns of each configuration, taken in rotation' }),
+  warmup: option.optInt({
+    min: 0,
+    max: 1000,
+    default: undefined,
+    defaultText: 'every photo once',
+    help: 'with --batch: untimed photos per process first (the JIT compiles the hot code meanwhile)',
+  }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
 };
 
@@ -170,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.batch) {
     const { benchBatch } = await import('./batch.ts');
     const { jobSettings } = await import('../src/batch/plan.ts');
-    const report = await benchBatch({ photos, rounds: args.rounds, repeat: args.repeat, model: options.model, settings: jobSettings(options) });
+    const report = await benchBatch({ photos, rounds: args.rounds, repeat: args.repeat, warmup: args.warmup, model: options.model, settings: jobSettings(options) });
     console.log(report.markdown);
     if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), ...report, markdown: undefined }, null, 2) + '\n');
     return photos.length > 0 ? 0 : 1;

@@ -37,6 +37,15 @@ export const POOL_DEFAULTS = {
   jobs: (): number => Math.max(1, Math.min(os.availableParallelism(), Math.floor(os.totalmem() / 2 ** 30))),
   threads: (jobs: number): number => Math.max(1, Math.floor(os.availableParallelism() / jobs)),
   fetchTimeoutMs: 30_000,
+  /**
+   * V8 flags of every worker process. With V8's default heap growing, the old generation's limit sat about 24 MB
+   * above the 57 MB a worker keeps live (models, detectors, code), so 2 photos in 3 started a full mark-compact,
+   * whose concurrent marking took 25–30 ms of CPU per photo on V8's helper threads: on a machine with one core per
+   * job, time taken from the other job. With a limit of twice the live heap: 1 mark-compact in 30 photos instead
+   * of 21, 10–13 ms of helper-thread CPU per photo instead of 36–42, peak memory 15–25 MB higher per process
+   * (`npm run bench -- --batch` prints the CPU time per photo of each kind of thread).
+   */
+  v8Flags: ['--heap-growing-percent=100'] as readonly string[],
 };
 
 /** The pool could not start: a worker could not load the model or the detectors. */
@@ -138,7 +147,7 @@ export class WorkerPool {
       fetchTimeoutMs: this.options.fetchTimeoutMs ?? POOL_DEFAULTS.fetchTimeoutMs,
     };
     const proc = fork(this.entry.file, [], {
-      execArgv: this.entry.execArgv,
+      execArgv: [...POOL_DEFAULTS.v8Flags, ...this.entry.execArgv],
       env: {
         ...process.env,
         VOXFACE_CHILD: JSON.stringify(init),
