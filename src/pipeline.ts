@@ -87,11 +87,13 @@ export async function reconstruct(image: RGBImage, deps: PipelineDeps, options: 
   const timings: Record<string, number> = {};
   progress({ stage: 'detect', done: 0, total: 0 });
   let t = now();
+  // the box-filtered copies of the photo, made once for the detector and every face's crops
+  const levels = new ImageLevels(image);
   let detections: Detection[];
   if (o.box) {
     detections = [{ box: o.box, score: 1, source: 'user' }];
   } else {
-    detections = await deps.detector.detect(image);
+    detections = await deps.detector.detect(image, levels);
   }
   timings.detect = now() - t;
   if (detections.length === 0) throw new VoxfaceError('NO_FACE', noFaceMessage(image));
@@ -101,16 +103,19 @@ export async function reconstruct(image: RGBImage, deps: PipelineDeps, options: 
   for (const det of detections) {
     progress({ stage: 'face', done: faces.length, total: detections.length });
     t = now();
-    faces.push(await reconstructFace(image, det, deps, { ...o, now }));
+    faces.push(await reconstructFace(levels, det, deps, { ...o, now }));
     timings[`face${faces.length - 1}`] = now() - t;
   }
   progress({ stage: 'face', done: faces.length, total: faces.length });
   return { image: { width: image.width, height: image.height }, faces, timings };
 }
 
-/** Reconstructs one detected face. */
+/**
+ * Reconstructs one detected face, from the photo or from its box-filtered levels (`ImageLevels`, shared with the
+ * detector and the photo's other faces so that no level is filtered twice).
+ */
 export async function reconstructFace(
-  image: RGBImage,
+  photo: RGBImage | ImageLevels,
   det: Detection,
   deps: PipelineDeps,
   options: ReconstructOptions = {},
@@ -132,7 +137,8 @@ export async function reconstructFace(
   };
 
   // 1. first crop: from the detector's landmarks when it has them, else from its box
-  const levels = time('align', () => new ImageLevels(image));
+  const levels = time('align', () => (photo instanceof ImageLevels ? photo : new ImageLevels(photo)));
+  const image = levels.image;
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
   // the test-time flip (twice the network time) only where the answer is kept: the last pass
   const { flip, refine } = o;

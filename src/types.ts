@@ -14,6 +14,7 @@
  *   z scales with the same factor).
  * - **Volume grid**: see `Volume`.
  */
+import type { ImageLevels } from './align/sample.ts';
 import type { PriorFit } from './prior/fit.ts';
 
 /** A decoded 8-bit RGB image, rows top to bottom, 3 bytes per pixel. */
@@ -177,10 +178,14 @@ export interface InferenceSession {
   readonly outputNames: readonly string[];
 }
 
-/** A face detector: finds every face in a photo. */
+/**
+ * A face detector: finds every face in a photo. `levels`, when given, are box-filtered copies of this photo
+ * (align/sample.ts) that the caller samples from too: a detector may sample from them instead of filtering the
+ * photo again (the pipeline passes its own, made for this photo and this call).
+ */
 export interface FaceDetector {
   readonly name: string;
-  detect(image: RGBImage): Promise<Detection[]>;
+  detect(image: RGBImage, levels?: ImageLevels): Promise<Detection[]>;
 }
 
 /** Errors meant for users: a clear one-line message, a stable code, no stack trace needed. */

@@ -83,6 +83,29 @@ test('downscale averages whole blocks and keeps partial edge blocks', () => {
   assert.deepEqual(Array.from(half.data), [50, 50, 50, 51, 51, 51]);
 });
 
+test('downscale equals the plain mean of each block (rounded) for any size and factor', () => {
+  let seed = 11;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (const [w, h, k] of [[1, 1, 3], [7, 5, 2], [31, 17, 4], [64, 9, 7], [10, 40, 10], [13, 13, 20]]) {
+    const data = new Uint8Array(w * h * 3).map(() => Math.floor(rnd() * 256));
+    const out = downscale({ width: w, height: h, data }, k);
+    const W = Math.ceil(w / k), H = Math.ceil(h / k);
+    assert.equal(out.width, W);
+    assert.equal(out.height, H);
+    for (let Y = 0; Y < H; Y++) {
+      for (let X = 0; X < W; X++) {
+        for (let c = 0; c < 3; c++) {
+          let sum = 0, n = 0;
+          for (let y = Y * k; y < Math.min(h, (Y + 1) * k); y++) {
+            for (let x = X * k; x < Math.min(w, (X + 1) * k); x++, n++) sum += data[(y * w + x) * 3 + c];
+          }
+          assert.equal(out.data[(Y * W + X) * 3 + c], Math.round(sum / n), `${w}×${h}/${k} (${X}, ${Y}) channel ${c}`);
+        }
+      }
+    }
+  }
+});
+
 test('cropFromLandmarks follows models/README.md and round-trips', () => {
   const pts: Vec2[] = [
     [100, 120],

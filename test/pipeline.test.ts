@@ -7,9 +7,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadVoxface } from '../src/node/index.ts';
+import { ImageLevels } from '../src/align/sample.ts';
+import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { reconstruct } from '../src/pipeline.ts';
 import type { Voxface } from '../src/node/index.ts';
-import type { FaceResult, Vec3 } from '../src/types.ts';
+import type { FaceDetector, FaceResult, RGBImage, Vec3 } from '../src/types.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const shared = process.env.VOXFACE_SHARED ?? resolve(root, '..', 'shared');
@@ -101,6 +103,36 @@ test('a group photo gives several faces, largest first', { skip, timeout: 120_00
   const areas = result.faces.map((f) => f.box[2] * f.box[3]);
   assert.deepEqual(areas, [...areas].sort((a, b) => b - a));
   for (const f of result.faces) assert.ok(f.mesh.indices.length > 0);
+});
+
+test('the detector gets the pipeline\'s levels of this photo; the result is the same as with levels of its own', { skip, timeout: 120_000 }, async () => {
+  const file = join(shared, 'faces', 'dlib-faces', '2008_002506.jpg');
+  if (!existsSync(file)) return;
+  const image = await decodeImage(readFileSync(file));
+  const given: (ImageLevels | undefined)[] = [];
+  const detector = (share: boolean): FaceDetector => ({
+    name: 'spy',
+    detect: (img: RGBImage, levels?: ImageLevels) => {
+      given.push(levels);
+      return vox.deps.detector.detect(img, share ? levels : undefined);
+    },
+  });
+  const options = { textureSize: 64 };
+  const common = await reconstruct(image, { ...vox.deps, detector: detector(true) }, options);
+  const own = await reconstruct(image, { ...vox.deps, detector: detector(false) }, options);
+  assert.equal(given.length, 2);
+  for (const levels of given) {
+    assert.ok(levels instanceof ImageLevels);
+    assert.equal(levels.image, image);
+  }
+  assert.notEqual(given[0], given[1], 'levels are made per call, never kept');
+  assert.ok(common.faces.length >= 3);
+  assert.equal(common.faces.length, own.faces.length);
+  common.faces.forEach((f, i) => {
+    assert.deepEqual(f.box, own.faces[i].box);
+    assert.deepEqual(f.mesh.positions, own.faces[i].mesh.positions);
+    assert.deepEqual(f.mesh.texture?.data, own.faces[i].mesh.texture?.data);
+  });
 });
 
 /** The interior depth error this test holds the default shape (the fitted prior) to on the dev photos (measured 2.76%). */

@@ -196,6 +196,24 @@ test('pull-push fill extends known texels over unknown ones and keeps known ones
   }
 });
 
+test('pull-push fill in place: the same floats as on copies, colour under weight 0 ignored, weights clamped', () => {
+  const w = 29;
+  const h = 18;
+  let seed = 7;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const colour = new Float32Array(w * h * 3).map(() => rnd());
+  // weights in [-0.2, 1.2] (clamped to [0, 1]), a third of them exactly 0 over a non-zero colour
+  const weight = new Float32Array(w * h).map(() => (rnd() < 0.33 ? 0 : rnd() * 1.4 - 0.2));
+  const colourCopy = new Float32Array(colour);
+  const weightCopy = new Float32Array(weight);
+  const copied = pullPushFill(colour, weight, w, h);
+  assert.deepEqual(colour, colourCopy, 'by default the inputs are left alone');
+  assert.deepEqual(weight, weightCopy);
+  const inPlace = pullPushFill(colour, weight, w, h, true);
+  assert.equal(inPlace, colour, 'in place: the result is the colour buffer itself');
+  assert.deepEqual(inPlace, copied);
+});
+
 test('no black seams: texels around the UV islands are dilated with island colours', () => {
   const { mesh } = ellipsoidSheet(frontal, { thetaMax: 60, phiMax: 50 });
   const tm = textureMesh(mesh, gradientPhoto(256, 240), { size: 128 });

@@ -44,25 +44,32 @@ export function downscale(image: RGBImage, k: number): RGBImage {
   const W = Math.ceil(w / k);
   const H = Math.ceil(h / k);
   const out = new Uint8Array(W * H * 3);
-  const acc = new Float64Array(W * 3);
-  const cnt = new Float64Array(W);
+  // integer sums (at most k² · 255 per channel), one pass over each photo row, block by block
+  const acc = new Int32Array(W * 3);
   for (let Y = 0; Y < H; Y++) {
     acc.fill(0);
-    cnt.fill(0);
-    const y1 = Math.min(h, (Y + 1) * k);
-    for (let y = Y * k; y < y1; y++) {
-      let p = y * w * 3;
-      for (let x = 0; x < w; x++, p += 3) {
-        const X = (x / k) | 0;
-        acc[X * 3] += data[p];
-        acc[X * 3 + 1] += data[p + 1];
-        acc[X * 3 + 2] += data[p + 2];
-        cnt[X] += 1;
+    const y0 = Y * k;
+    const y1 = Math.min(h, y0 + k);
+    for (let y = y0; y < y1; y++) {
+      const row = y * w * 3;
+      for (let X = 0, x = 0; X < W; X++) {
+        const x1 = Math.min(w, x + k);
+        let r = 0, g = 0, b = 0;
+        for (let p = row + x * 3, end = row + x1 * 3; p < end; p += 3) {
+          r += data[p];
+          g += data[p + 1];
+          b += data[p + 2];
+        }
+        acc[X * 3] += r;
+        acc[X * 3 + 1] += g;
+        acc[X * 3 + 2] += b;
+        x = x1;
       }
     }
     let q = Y * W * 3;
+    const rows = y1 - y0;
     for (let X = 0; X < W; X++, q += 3) {
-      const n = cnt[X];
+      const n = (Math.min(w, (X + 1) * k) - X * k) * rows;
       out[q] = Math.round(acc[X * 3] / n);
       out[q + 1] = Math.round(acc[X * 3 + 1] / n);
       out[q + 2] = Math.round(acc[X * 3 + 2] / n);
@@ -183,31 +190,32 @@ function bilinear(
     }
     return;
   }
+  // at the border: the four taps in the order 00, 10, 01, 11, each clamped or `fill` outside the photo
   out[0] = out[1] = out[2] = 0;
-  const taps: [number, number, number][] = [
-    [x0, y0, w00],
-    [x0 + 1, y0, w10],
-    [x0, y0 + 1, w01],
-    [x0 + 1, y0 + 1, w11],
-  ];
-  for (const [tx, ty, wt] of taps) {
-    if (wt === 0) continue;
-    let cx = tx, cy = ty;
-    if (cx < 0 || cy < 0 || cx >= w || cy >= h) {
-      if (!clamp) {
-        out[0] += wt * fill;
-        out[1] += wt * fill;
-        out[2] += wt * fill;
-        continue;
-      }
-      cx = Math.min(w - 1, Math.max(0, cx));
-      cy = Math.min(h - 1, Math.max(0, cy));
+  addTap(data, w, h, x0, y0, w00, clamp, fill, out);
+  addTap(data, w, h, x0 + 1, y0, w10, clamp, fill, out);
+  addTap(data, w, h, x0, y0 + 1, w01, clamp, fill, out);
+  addTap(data, w, h, x0 + 1, y0 + 1, w11, clamp, fill, out);
+}
+
+/** Adds weight `wt` of pixel (tx, ty) to `out`: edge-clamped, or `fill` outside the photo. */
+function addTap(data: Uint8Array, w: number, h: number, tx: number, ty: number, wt: number, clamp: boolean, fill: number, out: number[]): void {
+  if (wt === 0) return;
+  let cx = tx, cy = ty;
+  if (cx < 0 || cy < 0 || cx >= w || cy >= h) {
+    if (!clamp) {
+      out[0] += wt * fill;
+      out[1] += wt * fill;
+      out[2] += wt * fill;
+      return;
     }
-    const p = (cy * w + cx) * 3;
-    out[0] += wt * data[p];
-    out[1] += wt * data[p + 1];
-    out[2] += wt * data[p + 2];
+    cx = Math.min(w - 1, Math.max(0, cx));
+    cy = Math.min(h - 1, Math.max(0, cy));
   }
+  const p = (cy * w + cx) * 3;
+  out[0] += wt * data[p];
+  out[1] += wt * data[p + 1];
+  out[2] += wt * data[p + 2];
 }
 
 /**

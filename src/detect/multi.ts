@@ -88,7 +88,8 @@ class MultiDetector implements MultiFaceDetector {
     private readonly options: MultiDetectorOptions,
   ) {}
 
-  async detect(image: RGBImage): Promise<Detection[]> {
+  /** `shared`: box-filtered levels of this photo to sample from (and add to), e.g. the pipeline's; default its own. */
+  async detect(image: RGBImage, shared?: ImageLevels): Promise<Detection[]> {
     const timings: Record<string, number> = {};
     this.lastTimings = timings;
     const timed = async <T>(key: string, f: () => Promise<T>): Promise<T> => {
@@ -99,7 +100,7 @@ class MultiDetector implements MultiFaceDetector {
         timings[key] = (timings[key] ?? 0) + performance.now() - t0;
       }
     };
-    const levels = new ImageLevels(image);
+    const levels = shared?.image === image ? shared : new ImageLevels(image);
     const o = this.options;
     const minScore = o.minScore ?? 0.5;
     const primary = this.blaze[0];

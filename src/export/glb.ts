@@ -90,10 +90,9 @@ export function parse(mesh: Mesh, options: GLBOptions = {}): Uint8Array {
     gltf.textures = [{ sampler: 0, source: 0 }];
     pbr.baseColorTexture = { index: 0 };
   }
-  const buffer = bin.finish();
   gltf.bufferViews = bin.views;
-  gltf.buffers = [{ byteLength: buffer.length }];
-  return glbContainer(gltf, buffer);
+  gltf.buffers = [{ byteLength: bin.byteLength }];
+  return glbContainer(gltf, bin);
 }
 
 /** Concatenates typed arrays into one buffer, 4-byte aligned, recording a bufferView per array. */
@@ -115,19 +114,22 @@ class BinaryBuilder {
     return this.views.length - 1;
   }
 
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let offset = 0;
+  /** Bytes of the buffer (padding included). */
+  get byteLength(): number {
+    return this.length;
+  }
+
+  /** Writes the buffer into `out` from `offset` (padding bytes: those of `out`, zero in a fresh array). */
+  writeTo(out: Uint8Array, offset: number): void {
     for (const p of this.parts) {
       out.set(p, offset);
       offset += p.length;
     }
-    return out;
   }
 }
 
-/** GLB container: 12-byte header, JSON chunk (space padded), BIN chunk (zero padded). */
-function glbContainer(gltf: object, bin: Uint8Array): Uint8Array {
+/** GLB container: 12-byte header, JSON chunk (space padded), BIN chunk (zero padded), written straight from `bin`'s parts. */
+function glbContainer(gltf: object, bin: BinaryBuilder): Uint8Array {
   let json = new TextEncoder().encode(JSON.stringify(gltf));
   const jsonPad = (4 - (json.length % 4)) % 4;
   if (jsonPad) {
@@ -135,7 +137,7 @@ function glbContainer(gltf: object, bin: Uint8Array): Uint8Array {
     padded.set(json);
     json = padded;
   }
-  const total = 12 + 8 + json.length + 8 + bin.length;
+  const total = 12 + 8 + json.length + 8 + bin.byteLength;
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x46546c67, true); // 'glTF'
@@ -144,9 +146,9 @@ function glbContainer(gltf: object, bin: Uint8Array): Uint8Array {
   view.setUint32(12, json.length, true);
   view.setUint32(16, 0x4e4f534a, true); // 'JSON'
   out.set(json, 20);
-  view.setUint32(20 + json.length, bin.length, true);
+  view.setUint32(20 + json.length, bin.byteLength, true);
   view.setUint32(24 + json.length, 0x004e4942, true); // 'BIN\0'
-  out.set(bin, 28 + json.length);
+  bin.writeTo(out, 28 + json.length);
   return out;
 }
 

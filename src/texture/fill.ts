@@ -6,18 +6,25 @@
  * which dilates the islands' colours outward (no dark seams when the texture is filtered or
  * mip-mapped) and replaces stretched samples by smooth ones.
  *
+ * `inPlace` fills `colour` itself (and overwrites `weight`) instead of copies: the same result, and two
+ * buffers of the texture's size fewer, for a caller that owns both and needs neither afterwards.
+ *
  * @example
  * const rgb = pullPushFill(colour, weight, 1024, 1024); // colour: 3 floats per texel, weight: 1 per texel
+ * pullPushFill(baked.colour, baked.weight, 1024, 1024, true); // === baked.colour, filled
  */
-export function pullPushFill(colour: Float32Array, weight: Float32Array, width: number, height: number): Float32Array {
+export function pullPushFill(colour: Float32Array, weight: Float32Array, width: number, height: number, inPlace = false): Float32Array {
   // Pull: build a pyramid of premultiplied colours and clamped weight sums, halving the size each level.
   const levels: Level[] = [];
-  const c0 = new Float32Array(colour.length);
-  const a0 = new Float32Array(weight.length);
+  const c0 = inPlace ? colour : new Float32Array(colour.length);
+  const a0 = inPlace ? weight : new Float32Array(weight.length);
   for (let k = 0; k < weight.length; k++) {
     const w = Math.min(Math.max(weight[k], 0), 1);
     a0[k] = w;
-    if (w === 0) continue; // c0 is zero already
+    if (w === 0) {
+      if (inPlace) c0[3 * k] = c0[3 * k + 1] = c0[3 * k + 2] = 0; // a copy is zero already
+      continue;
+    }
     c0[3 * k] = w * colour[3 * k];
     c0[3 * k + 1] = w * colour[3 * k + 1];
     c0[3 * k + 2] = w * colour[3 * k + 2];

@@ -99,7 +99,7 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   const width = Math.round(size * (atlas?.aspect ?? 1));
   let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, width, size);
   if (options.symmetry ?? true) baked = mirrorComplete(baked, true, atlas?.mirrorTiles ?? 1);
-  const rgb = pullPushFill(baked.colour, baked.weight, width, size);
+  const rgb = pullPushFill(baked.colour, baked.weight, width, size, true); // baked is ours: filled in place
   const data = new Uint8Array(width * size * 3);
   for (let i = 0; i < data.length; i++) {
     const v = rgb[i];
