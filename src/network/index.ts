@@ -144,7 +144,7 @@ async function runOnce(session: InferenceSession, info: ModelInfo, data: Float32
   if (!lm || lm.data.length !== info.landmarks * 3) {
     throw new VoxfaceError('MODEL_ERROR', `model output "landmarks" must hold ${info.landmarks}×3 values`);
   }
-  const out = sigmoidInPlace(vol.data); // tabulated: ~2 ms for 64³ instead of ~5.5 with Math.exp
+  const out = sigmoidInPlace(vol.data); // tabulated: 1.5 ms for 64³ instead of 5.6 with Math.exp (README, Speed)
   const volume: Volume = { width, height, depth, voxelSize, data: out };
   const landmarks: Vec3[] = [];
   for (let i = 0; i < info.landmarks; i++) landmarks.push([lm.data[i * 3], lm.data[i * 3 + 1], lm.data[i * 3 + 2]]);
