@@ -2,7 +2,9 @@
  * No network traffic: the server (for 35 s, with one reconstruction) and then the CLI run in a network namespace
  * whose only DNS server is a logging one on 127.0.0.1 (test/_telemetry-run.ts); voxface must look up nothing.
  * The positive control runs the same server with ORT_DISABLE_TELEMETRY=0 and must see onnxruntime's telemetry
- * lookups, so the test can fail. Both run at the same time (about 45 s in all). Needs root for `unshare -n -m`
+ * lookups (and the device id it keeps in the home), so the test can fail. Both runs go without the CI variables
+ * (CI, GITHUB_ACTIONS, ...) that silence onnxruntime by themselves, and with a fresh empty home that voxface must
+ * leave empty. Both run at the same time (about 45 s in all). Needs root for `unshare -n -m`
  * (CI runs as root) and skips with a message where it is not permitted.
  */
 import { test } from 'node:test';
@@ -30,6 +32,7 @@ interface Run {
   status: number;
   server: DnsQuery[];
   cli: DnsQuery[];
+  home: string[];
 }
 
 function inNamespace(args: string[]): Promise<Run> {
@@ -53,7 +56,7 @@ function inNamespace(args: string[]): Promise<Run> {
 
 const names = (qs: DnsQuery[]) => [...new Set(qs.map((q) => q.name))].join(', ');
 
-test('no DNS lookups from the server (35 s, one request) or the CLI; telemetry enabled does look up', { skip, timeout: 240_000 }, async () => {
+test('no DNS lookups from the server (35 s, one request) or the CLI, no files in the home; telemetry enabled does look up', { skip, timeout: 240_000 }, async () => {
   const [quiet, control] = await Promise.all([
     inNamespace(['--seconds=35', '--cli']),
     // stops at its first lookup (10–13 s after the start here, loaded or not); 90 s leaves room on a slow machine
@@ -67,4 +70,7 @@ test('no DNS lookups from the server (35 s, one request) or the CLI; telemetry e
   assert.deepEqual(quiet.cli, [], `CLI looked up: ${JSON.stringify(quiet.cli)}`);
   assert.ok(control.server.length > 0, 'with ORT_DISABLE_TELEMETRY=0 onnxruntime looks up its telemetry host within 90 s');
   assert.ok(control.server.some((q) => /\.microsoft\.com$/.test(q.name)), `control looked up: ${names(control.server)}`);
+  // nor does anything land in the user's home: with telemetry on, onnxruntime keeps a device id there
+  assert.deepEqual(quiet.home, [], `voxface left files in its home: ${quiet.home.join(', ')}`);
+  assert.ok(control.home.some((f) => /deviceid$/.test(f)), `with telemetry on, onnxruntime keeps a device id in the home (found: ${control.home.join(', ') || 'nothing'})`);
 });
