@@ -2,7 +2,7 @@
  * Chooses the shape prior's settings on synthetic renders with dense ground truth — never on the dev photos.
  *
  *   /usr/bin/python3 training/benchmark.py --out=bench-data/synthetic-tune --n=120 --seed=77   # once
- *   node --import tsx scripts/tune-prior.ts bench-data/synthetic-tune [--grid]
+ *   node --import tsx scripts/tune-prior.ts bench-data/synthetic-tune [--grid] [--center=centres.json]
  *
  * Per image it runs the real detector (Face Mesh's 468 points) and the network (its 68 3D landmarks) once, caching
  * them in `<set>/prior-inputs.json`, then fits the ICT face with each setting and compares the fitted face with the
@@ -77,6 +77,9 @@ async function main() {
   const sources = (['facemesh', 'network'] as const).filter((x) => !process.argv.includes(`--no-${x}`));
   const gt = JSON.parse(await readFile(path.join(dir, 'ground_truth.json'), 'utf8')) as Record<string, GtEntry>;
   const inputs = await prepare(dir, gt);
+  // --center=<file.json>: per image, the identity the fit is pulled toward (PriorFitOptions.identityCenter)
+  const centerArg = process.argv.find((a) => a.startsWith('--center='));
+  const centers = centerArg ? (JSON.parse(await readFile(centerArg.slice(9), 'utf8')) as Record<string, number[]>) : {};
   const basis = parseIctBasis(await readFile(path.join(path.dirname(defaultModelPath()), 'ict-face.bin')));
   const V0 = basis.modelVertices;
   // the front of the face: narrow_face (ICT 0–6705)
@@ -123,7 +126,8 @@ async function main() {
         if (!inp.detected) continue;
         if (source === 'facemesh' && !inp.mesh468) continue;
         const t0 = performance.now();
-        const fit = source === 'facemesh' ? fitter.fit({ mesh468: inp.mesh468 }, st.options) : fitter.fit({ landmarks68: inp.network68 }, st.options);
+        const options = centers[name] ? { ...st.options, identityCenter: centers[name] } : st.options;
+        const fit = source === 'facemesh' ? fitter.fit({ mesh468: inp.mesh468 }, options) : fitter.fit({ landmarks68: inp.network68 }, options);
         const ms = performance.now() - t0;
         const g = gt[name];
         const pred = shapeVertices(basis, fit.identity, fit.expression, front);

@@ -167,6 +167,23 @@ test('fit: from x, y alone the pose and the 2D points are still recovered', () =
   assert.ok(fit.rms < 2, `rms ${fit.rms}`);
 });
 
+test('fit: identityCenter pulls the identity toward a given one; the pose is unchanged', () => {
+  const face = knownFace(23, { yaw: 15, pitch: 5, roll: -3 });
+  const pts = meshPoints(face, 1);
+  for (const p of pts) p[2] = 0; // x, y only, as the default fit: identity is barely observable
+  const opts = { depthWeight: 0, identityPrior: 10 };
+  const plain = prior.fitter.fit({ mesh468: pts }, opts);
+  const centred = prior.fitter.fit({ mesh468: pts }, { ...opts, identityCenter: face.w });
+  const dist = (w: Float32Array) => Math.hypot(...Array.from({ length: 10 }, (_, k) => w[k] - face.w[k]));
+  // strong pull, true centre: the fitted identity lands near it; without a centre it stays near the mean
+  assert.ok(dist(centred.identity) < 0.25 * dist(plain.identity), `|w − truth| ${dist(centred.identity).toFixed(3)} vs ${dist(plain.identity).toFixed(3)} without a centre`);
+  assert.ok(Math.abs(centred.pose.yaw - 15) < 2 && Math.abs(centred.pose.roll + 3) < 2, JSON.stringify(centred.pose));
+  assert.ok(centred.rms <= plain.rms + 0.05, `rms ${centred.rms} vs ${plain.rms}`);
+  // a centre of zeros is the plain fit
+  const zero = prior.fitter.fit({ mesh468: pts }, { ...opts, identityCenter: new Float32Array(60) });
+  assert.deepEqual(Array.from(zero.identity), Array.from(plain.identity));
+});
+
 test('fit: 68 3D landmarks (the network path), and fitPrior takes them when Face Mesh is missing', () => {
   const face = knownFace(3, { yaw: 70, pitch: 0, roll: 0 });
   const all = poseAll(face);

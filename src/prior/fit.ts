@@ -50,8 +50,13 @@ export interface PriorTargets {
 export interface PriorFitOptions {
   /** Identity modes fitted (default `PRIOR_DEFAULTS.identityModes`, at most the basis' 100). */
   identityModes?: number;
-  /** λ_id: weight of |w|² per point (default `PRIOR_DEFAULTS.identityPrior`). */
+  /** λ_id: weight of |w − w₀|² per point (default `PRIOR_DEFAULTS.identityPrior`). */
   identityPrior?: number;
+  /**
+   * w₀, the identity the regulariser pulls toward (default: the mean face, all 0), e.g. an identity regressed from
+   * the image. Modes past its length, or past `identityModes`, are pulled toward 0.
+   */
+  identityCenter?: ArrayLike<number>;
   /** λ_e: weight of |e|² per point (default `PRIOR_DEFAULTS.expressionPrior`). */
   expressionPrior?: number;
   /** Weight of the targets' z against x, y (default: 0.1 for Face Mesh, 1 for 68 landmarks). */
@@ -222,6 +227,10 @@ export class PriorFitter {
     const lamEx = options.expressionPrior ?? PRIOR_DEFAULTS.expressionPrior;
     const iterations = options.iterations ?? PRIOR_DEFAULTS.iterations;
     const m = this.modes, K = this.identityModes, q = m + 4;
+    const w0 = new Float64Array(K);
+    if (options.identityCenter) for (let j = 0; j < Math.min(K, options.identityCenter.length); j++) w0[j] = options.identityCenter[j];
+    let w0sq = 0;
+    for (let j = 0; j < K; j++) w0sq += w0[j] * w0[j];
 
     // work arrays, made once. Unknowns of a step: θ = [s, u = s·c (m), t' = Rᵀt (3)] and ω (3), the rotation increment
     const c = new Float64Array(m);
@@ -246,7 +255,7 @@ export class PriorFitter {
     let s = sim.scale;
     const t = sim.translation.slice() as Vec3;
     X.set(set.x0);
-    let current = objective(X, P, set.pw, dw, R, t, s) + regulariser(c, n, K, lamId, lamEx, s);
+    let current = objective(X, P, set.pw, dw, R, t, s) + regulariser(c, w0, n, K, lamId, lamEx, s);
     let damping = 1e-3;
 
     for (let it = 0; it < iterations; it++) {
@@ -265,6 +274,14 @@ export class PriorFitter {
         for (let r = 0; r < q; r++) for (let k = 0; k < q; k++) A[r * N + k] += w * g[r * q + k];
       }
       for (let j = 0; j < m; j++) A[(j + 1) * N + j + 1] += n * (j < K ? lamId : lamEx);
+      // the centre: n λ |u − s w₀|² couples the identity to the scale (θ₀ = s)
+      if (w0sq > 0) {
+        A[0] += n * lamId * w0sq;
+        for (let j = 0; j < K; j++) {
+          A[j + 1] -= n * lamId * w0[j];
+          A[(j + 1) * N] -= n * lamId * w0[j];
+        }
+      }
       // t' along the camera's z is unobservable without depth: a tiny ridge keeps the system definite
       for (let a = 0; a < 3; a++) A[(m + 1 + a) * N + m + 1 + a] += 1e-6 * n;
       const d2 = [1, 1, dw * dw];
@@ -358,7 +375,7 @@ export class PriorFitter {
         // t' was solved in the old rotation's model frame: t = R t'
         const tn: Vec3 = [0, 1, 2].map((r) => R[r * 3] * theta[m + 1] + R[r * 3 + 1] * theta[m + 2] + R[r * 3 + 2] * theta[m + 3]) as Vec3;
         evaluatePoints(set, CN, XN);
-        const cost = objective(XN, P, set.pw, dw, Rn, tn, sn) + regulariser(CN, n, K, lamId, lamEx, sn);
+        const cost = objective(XN, P, set.pw, dw, Rn, tn, sn) + regulariser(CN, w0, n, K, lamId, lamEx, sn);
         if (cost <= current || tries === 5) {
           if (cost <= current) {
             for (let k = 0; k < 9; k++) R[k] = Rn[k];
@@ -416,10 +433,13 @@ export class PriorFitter {
 }
 
 
-/** n λ |u|² in pixel units (u = s·c). */
-function regulariser(c: Float64Array, n: number, K: number, lamId: number, lamEx: number, s: number): number {
+/** n λ |u − s w₀|² in pixel units (u = s·c; w₀ the identity centre, 0 for the expressions). */
+function regulariser(c: Float64Array, w0: Float64Array, n: number, K: number, lamId: number, lamEx: number, s: number): number {
   let r = 0;
-  for (let j = 0; j < c.length; j++) r += (j < K ? lamId : lamEx) * c[j] * c[j];
+  for (let j = 0; j < c.length; j++) {
+    const d = j < K ? c[j] - w0[j] : c[j];
+    r += (j < K ? lamId : lamEx) * d * d;
+  }
   return n * s * s * r;
 }
 
