@@ -44,7 +44,7 @@ function sh(cmd: string, args: string[]): void {
  * `CI=true` and `GITHUB_ACTIONS=true`). CI machines set them, which kept the positive control silent there and
  * would make the quiet run pass for the wrong reason, so both runs go without them.
  */
-export const CI_MARKERS = ['CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER'];
+const CI_MARKERS = ['CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER'];
 
 /**
  * The environment of the processes under test: the caller's, without CI markers, with a fresh empty home (where
