@@ -4,12 +4,13 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ItemRecord, JournalRecord } from '../src/batch/journal.ts';
 import { JOURNAL_NAME } from '../src/batch/journal.ts';
+import { isTempName } from '../src/node/write.ts';
 import { readGLB } from './_readers.ts';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -94,4 +95,27 @@ export async function startRedis(): Promise<{ url: string; stop: () => Promise<v
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/** The pids of the processes whose parent is `pid` (from /proc: Linux). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // "pid (comm) state ppid …": the fields after the last ')'
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Every file under `dir` (relative paths) whose name is one of writeFileAtomic's temporary files. */
+export function tempFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => isTempName(basename(f)));
 }

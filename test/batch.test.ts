@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, JOURNAL_NAME } from '../src/batch/journal.ts';
@@ -17,8 +17,8 @@ import type { JobSettings } from '../src/batch/plan.ts';
 import { WorkerPool } from '../src/batch/pool.ts';
 import { defaultModel, runBatch } from '../src/batch/run.ts';
 import { modelDigest } from '../src/batch/plan.ts';
-import { isTempName } from '../src/node/write.ts';
-import { assertGLB, items, makePhotos, readJournal, root } from './_batch.ts';
+import { isTempName, processAlive } from '../src/node/write.ts';
+import { assertGLB, childPids, items, makePhotos, readJournal, root, tempFiles } from './_batch.ts';
 import { mountsUnavailable } from './_mounts.ts';
 
 // flip off and a small texture: the same pipeline, faster (these tests are about the batch, not the mesh)
@@ -206,6 +206,91 @@ test('pool: a worker process killed mid-photo fails that photo with WORKER_DIED 
     assertGLB(join(dir, 'out', 'x.glb'));
   } finally {
     await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the batch command alone killed (SIGKILL, as the OOM killer does): its workers exit, leave no temporary file, and the same command finishes the batch', { skip: process.platform !== 'linux' && 'needs /proc', timeout: 300_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-orphan-'));
+  const out = join(dir, 'out');
+  try {
+    const N = 8;
+    const photos = await makePhotos(join(dir, 'in', 'sub'), N);
+    const input = [join(dir, 'in')];
+    const cmd = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts', 'voxface.ts'), 'batch', ...input, '-o', out, '--jobs', '2', '--flip', 'off', '--texture-size', '128', '-q'],
+      { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    cmd.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const exited = new Promise<string | null>((res) => cmd.once('exit', (_code, sig) => res(sig)));
+    const doneCount = () => (existsSync(join(out, JOURNAL_NAME)) ? items(readJournal(out)).filter((r) => r.state === 'done').length : 0);
+    // until a worker is writing a photo's files, or one photo is recorded
+    const workers = new Set<number>();
+    let writing = false;
+    for (let t = 0; ; t++) {
+      assert.ok(t < 20_000 && cmd.exitCode === null, `the batch to start writing (exit ${cmd.exitCode}, workers ${[...workers]}): ${stderr}`);
+      for (const pid of childPids(cmd.pid!)) workers.add(pid);
+      writing = tempFiles(out).some((f) => !f.includes('.probe.'));
+      if (workers.size >= 2 && (writing || doneCount() >= 1)) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    process.kill(cmd.pid!, 'SIGKILL'); // the parent only: its workers are left running
+    assert.equal(await exited, 'SIGKILL');
+    const doneBefore = doneCount();
+    assert.ok(doneBefore < N, `done before the kill: ${doneBefore}`);
+    // the orphaned workers notice and exit (a liveness bound, not a timing measurement)
+    for (let t = 0; [...workers].some((pid) => processAlive(pid)); t++) {
+      assert.ok(t < 600, `workers ${[...workers].filter((pid) => processAlive(pid)).join(', ')} still running 60 s after their parent died`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(tempFiles(out), [], `temporary files left by the orphaned workers (one was writing at the kill: ${writing})`);
+    // every file there is whole: a worker stopped before its renames, or renamed all of a photo's files
+    for (const f of readdirSync(join(out, 'sub')).filter((f) => f.endsWith('.glb'))) assertGLB(join(out, 'sub', f));
+
+    // the same command again: the rest is made, nothing is left behind
+    const c = capture();
+    const s = await runBatch(input, { out, jobs: 2, settings: SETTINGS }, c.io);
+    assert.deepEqual([s.done + s.skipped, s.failed, s.interrupted], [N, {}, false], c.err.join(''));
+    assert.ok(s.skipped >= doneBefore);
+    for (const p of photos) {
+      const name = p.file.split('/').pop()!.replace('.jpg', '');
+      assertGLB(join(out, 'sub', `${name}.glb`));
+      assert.equal(JSON.parse(readFileSync(join(out, 'sub', `${name}.json`), 'utf8')).image.width, p.width);
+    }
+    assert.deepEqual(tempFiles(out), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a resume removes the temporary files of dead writers, and no other file', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voxface-stale-'));
+  const out = join(dir, 'out');
+  try {
+    // a pid that is surely dead: a process that has exited and been reaped
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const dead = Number(gone.stdout.trim());
+    assert.ok(dead > 0 && !processAlive(dead));
+    mkdirSync(join(out, 'sub'), { recursive: true });
+    const stale = [`.p00.glb.${dead}.0123abcd.tmp`, join('sub', `.p01.json.${dead}.89abcdef.tmp`)];
+    const keep = [
+      `.p02.glb.${process.ppid}.0123abcd.tmp`, // a live process's (the one that started this test)
+      '.notes.tmp', // not our pattern
+      `p03.glb.${dead}.0123abcd.tmp`, // not hidden
+      `.p04.glb.${dead}.0123abcd.tmp.bak`,
+      'p05.glb',
+    ];
+    for (const f of [...stale, ...keep]) writeFileSync(join(out, f), 'x');
+    const c = capture();
+    // nothing to run (no inputs found): the clean-up still happens, and no worker starts
+    mkdirSync(join(dir, 'in'));
+    const s = await runBatch([join(dir, 'in')], { out, jobs: 1, settings: SETTINGS }, c.io);
+    assert.equal(s.loadMs, undefined, 'no worker started');
+    for (const f of stale) assert.ok(!existsSync(join(out, f)), `${f} not removed`);
+    for (const f of keep) assert.ok(existsSync(join(out, f)), `${f} removed`);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

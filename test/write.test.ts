@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isTempName, prepareOutputFolder, writeFileAtomic, WriteError } from '../src/node/write.ts';
+import { isTempName, prepareOutputFolder, tempOwner, writeFileAtomic, writeFilesAtomic, WriteError } from '../src/node/write.ts';
 import { mountsUnavailable } from './_mounts.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,6 +47,32 @@ test('writeFileAtomic replaces the file whole and leaves no temporary file; bad 
     mkdirSync(path.join(out, 'busy.glb'));
     await rejectsWith(writeFileAtomic(path.join(out, 'busy.glb'), new Uint8Array(4)), 'NOT_A_FOLDER', /cannot write to .*b: a folder of that name is in the way \(EISDIR\)/);
     assert.deepEqual(readdirSync(out).sort(), ['busy.glb', 'face.glb']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a writer stopped by its signal (its process is going away) renames nothing and removes its temporary files', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxface-write-stop-'));
+  try {
+    writeFileSync(path.join(dir, 'a.json'), 'old');
+    const files = [
+      { name: 'a.json', bytes: new Uint8Array([1]) },
+      { name: 'a.glb', bytes: new Uint8Array(300_000).fill(7) },
+    ];
+    for (const n of [1, 2]) {
+      const ac = new AbortController();
+      // the first file is under way when the signal fires: stopped before the next file (2) or the renames (1)
+      const p = writeFilesAtomic(dir, files.slice(0, n), { signal: ac.signal });
+      ac.abort();
+      await assert.rejects(p, /the writer is stopping \(nothing renamed\)/);
+      assert.deepEqual(readdirSync(dir), ['a.json'], 'no temporary file, nothing renamed');
+      assert.equal(readFileSync(path.join(dir, 'a.json'), 'utf8'), 'old');
+    }
+    assert.equal(await writeFilesAtomic(dir, files, { signal: new AbortController().signal }), 300_001);
+    assert.deepEqual(readdirSync(dir).sort(), ['a.glb', 'a.json']);
+    assert.equal(tempOwner(`.a.glb.${process.pid}.0123abcd.tmp`), process.pid);
+    assert.equal(tempOwner('.a.glb.tmp'), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,13 @@
 /**
  * A batch worker process (started by WorkerPool, never by hand): loads its own pipeline once, then runs the tasks
- * its parent sends over IPC, one at a time. It exits when its parent goes away.
+ * its parent sends over IPC, one at a time. It exits when its parent goes away (the IPC channel closes, or its parent
+ * pid changes: a parent killed with SIGKILL, as by the OOM killer): a running task starts no new stage and renames
+ * none of its files (src/batch/task.ts), and the process removes its own temporary files as it exits.
  *
  * Messages in: `{ type: 'task', spec }`, `{ type: 'exit' }`. Out: `{ type: 'ready', loadMs, model }`,
  * `{ type: 'fatal', message }` (the model could not be loaded), `{ type: 'outcome', outcome }`.
  */
+import { removeLiveTemps } from '../node/write.ts';
 import { modelDigest } from './plan.ts';
 import { runTask } from './task.ts';
 import type { TaskSpec, TaskOutcome } from './task.ts';
@@ -22,11 +25,33 @@ export type FromChild =
   | { type: 'fatal'; message: string }
   | { type: 'outcome'; outcome: TaskOutcome };
 
-const send = (m: FromChild) => process.send?.(m);
+/** How often the parent pid is checked (the IPC channel's 'disconnect' usually comes first). */
+const PARENT_POLL_MS = 200;
+
+const send = (m: FromChild) => {
+  if (process.connected) process.send?.(m);
+};
+
+/** Set when the parent is gone: the running task stops before its renames, no other task starts. */
+const orphaned = new AbortController();
+let running = false;
+
+/** The parent is gone: exit now when idle, else as soon as the running task has stopped. */
+function leave(): void {
+  if (orphaned.signal.aborted) return;
+  orphaned.abort();
+  if (!running) process.exit(0);
+}
 
 async function start(): Promise<void> {
   const init = JSON.parse(process.env.VOXFACE_CHILD ?? '{}') as ChildInit;
-  process.on('disconnect', () => process.exit(0));
+  // whatever ends this process, its own temporary files go with it
+  process.on('exit', () => removeLiveTemps());
+  process.on('disconnect', leave);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) leave();
+  }, PARENT_POLL_MS).unref();
   const t0 = performance.now();
   let vox;
   let model: string;
@@ -48,8 +73,12 @@ async function start(): Promise<void> {
       return;
     }
     chain = chain.then(async () => {
+      if (orphaned.signal.aborted) return;
+      running = true;
       const c0 = process.cpuUsage();
-      const outcome = await runTask(v, m.spec, { worker: init.worker, fetchTimeoutMs: init.fetchTimeoutMs });
+      const outcome = await runTask(v, m.spec, { worker: init.worker, fetchTimeoutMs: init.fetchTimeoutMs, signal: orphaned.signal });
+      running = false;
+      if (orphaned.signal.aborted) process.exit(0);
       const c = process.cpuUsage(c0);
       // CPU time of this process (every thread) during the task: the bench tells contention from work with it
       send({ type: 'outcome', outcome: { ...outcome, cpuMs: (c.user + c.system) / 1000 } });

@@ -16,7 +16,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareOutputFolder, writeError } from '../node/write.ts';
+import { prepareOutputFolder, removeStaleTemps, writeError } from '../node/write.ts';
 import { Journal } from './journal.ts';
 import type { ItemRecord, SummaryRecord } from './journal.ts';
 import { itemId, modelDigest, optionsHash, packageVersion, planInputs } from './plan.ts';
@@ -187,6 +187,9 @@ export async function runBatch(inputs: readonly string[], options: BatchOptions,
   const t0 = performance.now();
   const prep = await prepareBatch(inputs, options, io);
   const { journal, pending } = prep;
+  // temporary files of processes that died mid-write (a killed run): only this machine's processes write here
+  const stale = await removeStaleTemps(path.resolve(options.out));
+  if (stale.length > 0 && !io.quiet) io.stderr(`voxface: removed ${stale.length} temporary file(s) left by a killed run\n`);
   const attempts = Math.max(1, options.attempts ?? BATCH_DEFAULTS.attempts);
   const backoffMs = options.backoffMs ?? BATCH_DEFAULTS.backoffMs;
   const summary: BatchSummary = { done: 0, failed: { ...prep.failed }, skipped: prep.skipped, failedBefore: prep.failedBefore, faces: 0, ms: 0, interrupted: false };

@@ -63,6 +63,11 @@ export interface TaskEnv {
   /** Time limit of a URL download (default 30 s). */
   fetchTimeoutMs?: number;
   limits?: DecodeLimits;
+  /**
+   * Stops the task (its process is going away: the parent died): no new stage starts, and its files are not
+   * renamed into place (their temporary files are removed). The outcome is then INTERRUPTED.
+   */
+  signal?: AbortSignal;
 }
 
 /** An error with a batch failure code and whether retrying may help. */
@@ -142,9 +147,17 @@ const prepared = new Set<string>();
 /** Runs one photo; never throws (failures come back as `{ ok: false }`). */
 export async function runTask(vox: Voxface, spec: TaskSpec, env: TaskEnv): Promise<TaskOutcome> {
   const t0 = performance.now();
+  const { signal } = env;
+  const check = () => {
+    if (signal?.aborted) throw new TaskError('INTERRUPTED', 'the worker is stopping', true);
+  };
   try {
+    check();
     const bytes = await readSource(spec.source, env);
-    const { result } = await vox.reconstructBytes(bytes, spec.settings);
+    check();
+    // before detection and before each face: a stopping worker starts no more work
+    const { result } = await vox.reconstructBytes(bytes, { ...spec.settings, onProgress: check });
+    check();
     const base = path.posix.basename(spec.name);
     const relDir = path.posix.dirname(spec.name);
     const files = exportResult(result, base, spec.settings);
@@ -157,9 +170,10 @@ export async function runTask(vox: Voxface, spec: TaskSpec, env: TaskEnv): Promi
         prepared.add(dir);
       }
       // all or nothing: every file to its temporary file, then the renames
-      total = await writeFilesAtomic(dir, files);
+      total = await writeFilesAtomic(dir, files, { signal });
       for (const f of files) written.push(relDir === '.' ? f.name : `${relDir}/${f.name}`);
     } catch (e) {
+      check();
       const w = writeError(e, dir);
       // a full disk or a flaky one may pass later; a read-only or forbidden folder will not
       const retryable = w.problem === 'DISK_FULL' || w.problem === 'IO';

@@ -14,10 +14,13 @@
  * }
  * ```
  * A process killed between the write and the rename leaves its hidden temporary file behind, never a partial file
- * under the output's own name; `isTempName()` recognises them.
+ * under the output's own name; `isTempName()` recognises them, `removeStaleTemps()` removes the ones whose process
+ * (the pid in the name) is gone, and `removeLiveTemps()` removes this process's own before it exits. A writer given
+ * an AbortSignal stops before its renames once the signal fires (its temporary files removed, nothing renamed).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { VoxfaceError } from '../types.ts';
 
@@ -67,15 +70,89 @@ export function writeError(e: unknown, folder: string): WriteError {
   return new WriteError(folder, cause?.problem ?? 'IO', errno, cause?.fatal ?? false, `cannot write to ${folder}: ${words}${errno ? ` (${errno})` : ''}`);
 }
 
-const TEMP = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+const TEMP = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /** True for the names of writeFileAtomic's temporary files (`.NAME.<pid>.<8 hex>.tmp`). */
 export function isTempName(name: string): boolean {
   return TEMP.test(name);
 }
 
+/** The pid of the process that made a temporary file (from its name), or undefined for any other name. */
+export function tempOwner(name: string): number | undefined {
+  const m = TEMP.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 function tempPath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** This process's temporary files not yet renamed or removed (what `removeLiveTemps` removes). */
+const liveTemps = new Set<string>();
+
+/**
+ * Removes, synchronously, every temporary file this process has open or not yet renamed: for a process that must
+ * exit now (its parent died) from its 'exit' handler. Returns how many it removed.
+ */
+export function removeLiveTemps(): number {
+  let n = 0;
+  for (const tmp of liveTemps) {
+    try {
+      unlinkSync(tmp);
+      n++;
+    } catch {
+      // already renamed or removed
+    }
+  }
+  liveTemps.clear();
+  return n;
+}
+
+/** True while process `pid` exists on this machine and is not a zombie (which writes nothing any more). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // EPERM: it exists, owned by someone else
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // "pid (comm) S …": the state follows the last ')'
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): kill(0) said it exists
+  }
+}
+
+/**
+ * Removes the temporary files that dead writers left in `folder` and its subfolders: names of writeFileAtomic's
+ * pattern (`.NAME.<pid>.<8 hex>.tmp`) whose pid is no running process on this machine. Every other file, and the
+ * temporary files of live processes, stay. Only for folders no other machine writes into (the pid is this
+ * machine's). Returns the paths removed; a folder that cannot be read is skipped.
+ */
+export async function removeStaleTemps(folder: string, alive: (pid: number) => boolean = processAlive): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(folder, { recursive: true });
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const rel of entries) {
+    const pid = tempOwner(path.basename(rel));
+    if (pid === undefined || pid === process.pid || alive(pid)) continue;
+    const file = path.join(folder, rel);
+    try {
+      if (!(await stat(file)).isFile()) continue;
+      await unlink(file);
+      removed.push(file);
+    } catch {
+      // gone meanwhile, or not ours to remove: left as it is
+    }
+  }
+  return removed;
 }
 
 /**
@@ -113,13 +190,16 @@ export async function prepareOutputFolder(folder: string): Promise<void> {
     }
   }
   const probe = tempPath(path.join(folder, 'probe'));
+  liveTemps.add(probe);
   try {
     await (await open(probe, 'wx')).close();
   } catch (e) {
+    liveTemps.delete(probe);
     const err = writeError(e, folder);
     throw new WriteError(folder, err.problem, err.errno, true, err.message);
   }
   await unlink(probe).catch(() => undefined);
+  liveTemps.delete(probe);
 }
 
 /**
@@ -138,14 +218,25 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<
  *
  *   await writeFilesAtomic('out', [{ name: 'face.glb', bytes: glb }, { name: 'face.json', bytes: json }]);
  */
-export async function writeFilesAtomic(folder: string, files: readonly { name: string; bytes: Uint8Array }[]): Promise<number> {
+export async function writeFilesAtomic(
+  folder: string,
+  files: readonly { name: string; bytes: Uint8Array }[],
+  options: { signal?: AbortSignal } = {},
+): Promise<number> {
   const temps: { tmp: string; file: string }[] = [];
   let bytes = 0;
+  const { signal } = options;
+  const stopped = () => new WriteError(folder, 'IO', '', false, `cannot write to ${folder}: the writer is stopping (nothing renamed)`);
   try {
     for (const f of files) {
+      if (signal?.aborted) throw stopped();
       const file = path.join(folder, f.name);
       const tmp = tempPath(file);
-      const fh = await open(tmp, 'wx');
+      liveTemps.add(tmp);
+      const fh = await open(tmp, 'wx').catch((e: unknown) => {
+        liveTemps.delete(tmp);
+        throw e;
+      });
       temps.push({ tmp, file });
       try {
         await fh.writeFile(f.bytes);
@@ -155,15 +246,21 @@ export async function writeFilesAtomic(folder: string, files: readonly { name: s
       }
       bytes += f.bytes.byteLength;
     }
+    // the last chance to stop: once the renames start they all run (a photo's files are all there or none)
+    if (signal?.aborted) throw stopped();
     while (temps.length) {
       const { tmp, file } = temps[0];
       await rename(tmp, file);
+      liveTemps.delete(tmp);
       temps.shift();
     }
     return bytes;
   } catch (e) {
     throw writeError(e, folder);
   } finally {
-    for (const { tmp } of temps) await unlink(tmp).catch(() => undefined);
+    for (const { tmp } of temps) {
+      await unlink(tmp).catch(() => undefined);
+      liveTemps.delete(tmp);
+    }
   }
 }
