@@ -71,3 +71,13 @@ export function pngBomb(size = 12000): Buffer {
     chunk('IEND', new Uint8Array(0)),
   ]);
 }
+
+/**
+ * A small noise PNG carrying `text` in a tEXt chunk (after IHDR): a valid image whose bytes hold whatever the test
+ * needs, e.g. CRLFs and boundary-like bytes for a multipart upload.
+ */
+export function pngWithText(width: number, height: number, text: Uint8Array): Buffer {
+  const png = Buffer.from(noisePNG(width, height));
+  const keyword = Buffer.from('Comment\0', 'latin1');
+  return Buffer.concat([png.subarray(0, 33), chunk('tEXt', Buffer.concat([keyword, text])), png.subarray(33)]);
+}

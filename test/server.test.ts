@@ -2,7 +2,10 @@
  * The HTTP server (fastify): its parts (request parsing, result store, limiter), the plugins' work over a real
  * socket with a stand-in pipeline (multipart uploads in memory, static files and their allow-lists, CORS, the
  * per-client rate limit), and the API with the real model: the happy paths (raw body, multipart, inline, GLB by
- * Accept, links) and every bad input (415, 400, 413, 422, 405, 404, 429, 503 + Retry-After, 504).
+ * Accept, links) and every bad input (415, 400, 413, 422, 405, 404, 429, 503 + Retry-After, 504). Reconstructions run
+ * on worker threads: `/healthz` answers while one runs (a stand-in thread that blocks until the test lets it go), bad
+ * inputs are refused before they wait for a slot, non-Latin-1 file names go out as RFC 6266 `filename*`, every error
+ * (a 500 included) is our JSON, and the request log has a line for a request whose client left.
  *
  * Where fastify's answers could differ from the node:http server's, the server keeps the old ones: a wrong method
  * on an API path is still 405 with Allow (a route per method answers it; fastify alone would say 404), a
@@ -11,16 +14,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import net from 'node:net';
 import path from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import { ResultStore } from '../src/server/results.ts';
 import { BusyError, Limiter } from '../src/server/limiter.ts';
-import { baseName, parseReconstructRequest } from '../src/server/reconstruct.ts';
+import { baseName, checkImage, parseReconstructRequest } from '../src/server/reconstruct.ts';
 import { HttpError } from '../src/server/errors.ts';
-import { mountAllows, startServer, staticMounts } from '../src/server/index.ts';
+import { asciiFileName, attachment } from '../src/server/disposition.ts';
+import { createApp, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
 import type { Voxface } from '../src/node/index.ts';
-import { GROUP_PHOTO, gltfValidator, needsPhotosAndModel, noisePNG, pngBomb, readPhoto, ROOT, MODEL } from './_server.ts';
+import { GROUP_PHOTO, gltfValidator, needsPhotosAndModel, noisePNG, pngBomb, pngWithText, readPhoto, ROOT, MODEL } from './_server.ts';
 
 const CRLF = '\r\n';
 function multipartBody(boundary: string, parts: { name: string; filename?: string; type?: string; data: string | Uint8Array }[]): Buffer {
@@ -145,6 +151,45 @@ describe('server parts', () => {
       assert.equal(find(bad), undefined, bad);
     }
   });
+
+  test('Content-Disposition: the UTF-8 name as filename* (RFC 8187), an ASCII fallback, nothing but ASCII', () => {
+    const cases: [string, string, string][] = [
+      ['照片_Фото.glb', 'file.glb', '%E7%85%A7%E7%89%87_%D0%A4%D0%BE%D1%82%D0%BE.glb'],
+      ['照片_Фото.face1.stl', 'file.face1.stl', '%E7%85%A7%E7%89%87_%D0%A4%D0%BE%D1%82%D0%BE.face1.stl'],
+      ['Ü.glb', 'U.glb', '%C3%9C.glb'],
+      ['Crème_brûlée.obj', 'Creme_brulee.obj', 'Cr%C3%A8me_br%C3%BBl%C3%A9e.obj'],
+      ['face.glb', 'face.glb', 'face.glb'],
+      ["a'b(c)*.png", "a'b(c)*.png", 'a%27b%28c%29%2A.png'],
+      ['x"y\\z%.json', 'x_y_z_.json', 'x%22y%5Cz%25.json'],
+    ];
+    for (const [name, fallback, encoded] of cases) {
+      const header = attachment(name);
+      assert.equal(header, `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`, name);
+      assert.match(header, /^[\x20-\x7e]+$/, `${name}: ASCII only`);
+      assert.equal(decodeURIComponent(encoded), name, 'filename* decodes to the name');
+      assert.equal(asciiFileName(name), fallback);
+    }
+  });
+
+  test('header checks before the queue: type, truncation, size, pixels, a size that can hold a face', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e instanceof VoxfaceError ? e.code : String(e);
+      }
+      return 'ok';
+    };
+    const png = noisePNG(64, 48);
+    assert.deepEqual(checkImage(png), { format: 'png', width: 64, height: 48 });
+    assert.equal(code(() => checkImage(Buffer.from('hello, this is not a photo\n'))), 'NOT_AN_IMAGE');
+    assert.equal(code(() => checkImage(png.subarray(0, png.length - 20))), 'TRUNCATED_IMAGE');
+    assert.equal(code(() => checkImage(noisePNG(1, 1))), 'NO_FACE');
+    assert.equal(code(() => checkImage(noisePNG(200, 15))), 'NO_FACE');
+    assert.equal(code(() => checkImage(noisePNG(16, 16))), 'ok');
+    assert.equal(code(() => checkImage(pngBomb())), 'IMAGE_TOO_LARGE');
+    assert.equal(code(() => checkImage(png, { maxBytes: 100 })), 'IMAGE_TOO_LARGE');
+  });
 });
 
 /** A stand-in for the pipeline: records the bytes it is given, finds no face (422). */
@@ -167,7 +212,8 @@ describe('server plugins (a stand-in pipeline)', () => {
   after(() => app?.close());
 
   test('multipart: a binary file with CRLFs and boundary-like bytes arrives intact, fields are read, malformed bodies are 400', async () => {
-    const file = Buffer.from([0xff, 0xd8, 0x0d, 0x0a, 0x2d, 0x2d, 0x41, 0x0d, 0x0a, 0xff, 0xd9]);
+    // a valid PNG (the header is checked before the pipeline) carrying CRLFs and boundary-like bytes
+    const file = pngWithText(32, 32, Buffer.from([0x0d, 0x0a, 0x2d, 0x2d, 0x41, 0x0d, 0x0a, 0x2d, 0x2d, 0x58, 0x79, 0x5a, 0x0d, 0x0a]));
     const body = multipartBody('XyZ', [
       { name: 'formats', data: 'glb,fbx' },
       { name: 'image', filename: 'my photo.jpg', type: 'image/jpeg', data: file },
@@ -236,7 +282,7 @@ describe('server plugins (a stand-in pipeline)', () => {
   test('rate limit: a client over its rate gets 429 with Retry-After (a full server is 503, below)', async () => {
     const limited = await startServer({ port: 0, voxface: recordingVoxface([]), model: MODEL, rateLimit: { max: 2, windowMs: 60_000 } });
     try {
-      const send = () => fetch(`${limited.url}/api/v1/reconstruct`, { method: 'POST', body: new Uint8Array([0xff, 0xd8]), headers: { 'Content-Type': 'image/jpeg' } });
+      const send = () => fetch(`${limited.url}/api/v1/reconstruct`, { method: 'POST', body: noisePNG(32, 32) as BodyInit, headers: { 'Content-Type': 'image/png' } });
       assert.equal((await send()).status, 422);
       assert.equal((await send()).status, 422);
       const third = await send();
@@ -253,6 +299,162 @@ describe('server plugins (a stand-in pipeline)', () => {
   });
 });
 
+/** A stand-in pipeline that waits at a gate the test opens, then finds no face (422). */
+function gatedStandIn(): { voxface: Voxface; calls: () => number; open: () => void } {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  let calls = 0;
+  const voxface = {
+    deps: { model: { name: 'gated stand-in' } },
+    async reconstructBytes() {
+      calls++;
+      await gate;
+      throw new VoxfaceError('NO_FACE', 'no face found');
+    },
+  } as unknown as Voxface;
+  return { voxface, calls: () => calls, open };
+}
+
+const until = async (what: string, check: () => boolean | Promise<boolean>) => {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > 30_000) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('worker threads, refusals, errors and the log (stand-ins)', () => {
+  test('every error is our JSON { error, code } with a true status line, a 500 included', async () => {
+    const failing = { deps: { model: { name: 'failing stand-in' } }, reconstructBytes: async () => Promise.reject(new TypeError('x is undefined')) } as unknown as Voxface;
+    const lines: string[] = [];
+    const built = await createApp({ voxface: failing, model: MODEL, log: (l) => lines.push(l) });
+    // an answer that fails as it is sent: a header Node refuses (ERR_INVALID_CHAR), as a raw non-Latin-1 file name did
+    built.app.get('/test/bad-header', async (_req, reply) => reply.header('Content-Disposition', 'attachment; filename="照片.glb"').send(Buffer.from('glTF')));
+    await built.app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = built.app.server.address() as net.AddressInfo;
+      const base = `http://127.0.0.1:${port}`;
+      for (const res of [
+        await fetch(`${base}/test/bad-header`),
+        await fetch(`${base}/api/v1/reconstruct`, { method: 'POST', body: noisePNG(32, 32) as BodyInit, headers: { 'Content-Type': 'image/png' } }),
+      ]) {
+        assert.equal(res.status, 500);
+        assert.equal(res.statusText, 'Internal Server Error');
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+        assert.equal(res.headers.get('content-disposition'), null);
+        assert.deepEqual(await res.json(), { error: 'internal server error', code: 'INTERNAL' });
+      }
+      assert.ok(lines.some((l) => /^error GET \/test\/bad-header: .*ERR_INVALID_CHAR|Invalid character/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^error POST \/api\/v1\/reconstruct: TypeError: x is undefined/.test(l)), lines.join('\n'));
+    } finally {
+      await built.close();
+    }
+  });
+
+  test('bad inputs are refused at once, not queued: with every slot and queue place taken, 415 / 400 / 413 / 422 instead of 503', async () => {
+    const standIn = gatedStandIn();
+    const app = await startServer({ port: 0, voxface: standIn.voxface, model: MODEL, concurrency: 1, queue: 0 });
+    try {
+      const post = (body: string | Uint8Array, type: string) => fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: body as BodyInit, headers: { 'Content-Type': type } });
+      const first = post(noisePNG(64, 64), 'image/png');
+      await until('the first request runs', () => app.limiter.stats.running === 1);
+      const png = noisePNG(64, 64, 3);
+      const cases: [string, Promise<Response>, number, string, RegExp][] = [
+        ['text labelled image/jpeg', post('hello, this is not a photo\n', 'image/jpeg'), 415, 'NOT_AN_IMAGE', /text file/],
+        ['truncated PNG', post(png.subarray(0, png.length - 30), 'image/png'), 400, 'TRUNCATED_IMAGE', /truncated/],
+        ['1×1 PNG', post(noisePNG(1, 1), 'image/png'), 422, 'NO_FACE', /too small to hold a face \(1×1\)/],
+        ['pixel bomb PNG', post(pngBomb(), 'image/png'), 413, 'IMAGE_TOO_LARGE', /megapixels/],
+        ['a good photo, for comparison', post(png, 'image/png'), 503, 'BUSY', /busy/],
+      ];
+      for (const [name, pending, status, code, message] of cases) {
+        const res = await pending;
+        assert.equal(res.status, status, `${name}: ${await res.clone().text()}`);
+        const body = (await res.json()) as { error: string; code: string };
+        assert.equal(body.code, code, name);
+        assert.match(body.error, message, name);
+      }
+      assert.equal(standIn.calls(), 1, 'only the first request reached the pipeline');
+      standIn.open();
+      assert.equal((await first).status, 422);
+    } finally {
+      standIn.open();
+      await app.close();
+    }
+  });
+
+  test('the request log has one line per request, "aborted" for a client that left (waiting, queued, or mid-upload)', async () => {
+    const standIn = gatedStandIn();
+    const lines: string[] = [];
+    const app = await startServer({ port: 0, voxface: standIn.voxface, model: MODEL, concurrency: 1, queue: 1, log: (l) => lines.push(l) });
+    try {
+      const png = noisePNG(64, 64);
+      const send = (signal: AbortSignal) => fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: png as BodyInit, headers: { 'Content-Type': 'image/png' }, signal }).catch(() => undefined);
+      const running = new AbortController();
+      const queued = new AbortController();
+      const a = send(running.signal);
+      await until('one runs', () => app.limiter.stats.running === 1);
+      const b = send(queued.signal);
+      await until('one waits', () => app.limiter.stats.queued === 1);
+      running.abort();
+      queued.abort();
+      await Promise.all([a, b]);
+      // a client that sends half its body and goes
+      const socket = net.connect(Number(new URL(app.url).port), '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(`POST /api/v1/reconstruct HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: ${png.length}\r\n\r\n`);
+      socket.write(png.subarray(0, 100));
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+      const aborted = () => lines.filter((l) => /^POST \/api\/v1\/reconstruct aborted \d+ms$/.test(l));
+      await until('three aborted lines', () => aborted().length === 3);
+      assert.equal(app.limiter.stats.queued, 0, 'the queued request left the queue');
+      // the running job ends after its client left: no second line for it
+      standIn.open();
+      await until('the job ends', () => app.limiter.stats.running === 0);
+      const h = await fetch(`${app.url}/healthz`);
+      assert.equal(h.status, 200, `${await h.text()}\n${lines.join("\n")}`);
+      await until('the healthz line', () => lines.some((l) => l.startsWith('GET /healthz 200 ')));
+      assert.equal(lines.filter((l) => l.startsWith('POST ')).length, 3, lines.join('\n'));
+    } finally {
+      standIn.open();
+      await app.close();
+    }
+  });
+
+  test('/healthz and quick refusals answer while a reconstruction thread is blocked (worker threads)', async () => {
+    // the stand-in thread blocks synchronously on a job until the gate opens: on the HTTP thread nothing could answer
+    const channel = new BroadcastChannel('voxface-test-gate');
+    const gateShared = new Promise<Int32Array>((resolve) => {
+      channel.onmessage = (e) => resolve(new Int32Array((e as { data: SharedArrayBuffer }).data));
+    });
+    const app = await startServer({ port: 0, model: MODEL, concurrency: 1, queue: 1, workerModule: new URL('./_blocking-worker.ts', import.meta.url) });
+    const gate = await gateShared;
+    channel.close();
+    try {
+      let settled = false;
+      const reconstruction = fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: noisePNG(64, 64) as BodyInit, headers: { 'Content-Type': 'image/png' } }).finally(() => (settled = true));
+      await until('the thread blocks on the job', () => Atomics.load(gate, 1) === 1);
+      const h = await fetch(`${app.url}/healthz`, { signal: AbortSignal.timeout(15_000) });
+      assert.equal(h.status, 200);
+      const health = (await h.json()) as { model: string; jobs: { running: number }; workers: { threads: number; busy: number } };
+      assert.equal(health.model, 'blocking stand-in');
+      assert.deepEqual([health.jobs.running, health.workers.threads, health.workers.busy], [1, 1, 1]);
+      const text = await fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: 'not a photo', headers: { 'Content-Type': 'image/jpeg' }, signal: AbortSignal.timeout(15_000) });
+      assert.equal(text.status, 415);
+      assert.equal(settled, false, 'the reconstruction is still running');
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      const res = await reconstruction;
+      assert.equal(res.status, 422);
+      assert.equal(((await res.json()) as { code: string }).code, 'NO_FACE');
+    } finally {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+      await app.close();
+    }
+  });
+});
+
 const skip = needsPhotosAndModel();
 
 describe('HTTP API', { skip }, () => {
@@ -261,8 +463,8 @@ describe('HTTP API', { skip }, () => {
   let vox: Voxface;
   before(async () => {
     const { loadVoxface } = await import('../src/node/index.ts');
-    vox = await loadVoxface({ threads: 1 });
-    app = await startServer({ port: 0, voxface: vox, maxBodyBytes: 4 * 1024 * 1024 });
+    // the pipeline in this thread for the gated stand-ins below; the server's own runs on a worker thread
+    [vox, app] = await Promise.all([loadVoxface({ threads: 1 }), startServer({ port: 0, maxBodyBytes: 4 * 1024 * 1024, concurrency: 1, threads: 1 })]);
     url = app.url;
   });
   after(() => app?.close());
@@ -288,7 +490,11 @@ describe('HTTP API', { skip }, () => {
     const spec = (await o.json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     assert.match(spec.openapi, /^3\./);
     for (const p of ['/api/v1/reconstruct', '/api/v1/results/{id}/{file}', '/healthz']) assert.ok(spec.paths[p], p);
-    for (const s of ['200', '400', '413', '415', '422', '503', '504']) assert.ok(spec.paths['/api/v1/reconstruct'].post.responses[s], s);
+    for (const s of ['200', '400', '405', '413', '415', '422', '500', '503', '504']) assert.ok(spec.paths['/api/v1/reconstruct'].post.responses[s], s);
+    for (const [p, m] of [['/api/v1/results/{id}/{file}', 'get'], ['/healthz', 'get'], ['/api/v1/openapi.json', 'get']]) {
+      for (const s of ['405', '500']) assert.ok(spec.paths[p][m].responses[s], `${p} ${s}`);
+    }
+    assert.ok(spec.paths['/api/v1/results/{id}/{file}'].get.responses['404']);
     assert.match(h.headers.get('cross-origin-opener-policy') ?? '', /same-origin/);
   });
 
@@ -357,6 +563,60 @@ describe('HTTP API', { skip }, () => {
     assert.match(direct.headers.get('content-disposition') ?? '', /face\.glb/);
     const { issues } = await gltfValidator.validateBytes(new Uint8Array(await direct.arrayBuffer()));
     assert.equal(issues.numErrors, 0);
+  });
+
+  test('a file name outside Latin-1: 200, and every Content-Disposition has filename* and an ASCII fallback', async () => {
+    const disposition = /^attachment; filename="([\x20-\x7e]+)"; filename\*=UTF-8''([\x21-\x7e]+)$/;
+    const check = (res: Response, name: string) => {
+      const header = res.headers.get('content-disposition') ?? '';
+      const m = disposition.exec(header);
+      assert.ok(m, header);
+      assert.equal(decodeURIComponent(m![2]), name);
+      assert.equal(m![1], asciiFileName(name));
+    };
+    const form = (fields: Record<string, string> = {}) => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      f.append('image', new Blob([new Uint8Array(readPhoto())], { type: 'image/jpeg' }), '照片 Фото.jpg');
+      return f;
+    };
+    // the GLB itself
+    const glb = await fetch(`${url}/api/v1/reconstruct`, { method: 'POST', body: form(), headers: { Accept: 'model/gltf-binary' } });
+    assert.equal(glb.status, 200, await glb.clone().text());
+    check(glb, '照片_Фото.glb');
+    assert.equal(new TextDecoder().decode(new Uint8Array(await glb.arrayBuffer()).subarray(0, 4)), 'glTF');
+    // the JSON answer, and its links
+    const res = await fetch(`${url}/api/v1/reconstruct`, { method: 'POST', body: form({ formats: 'glb,json' }) });
+    assert.equal(res.status, 200, await res.clone().text());
+    const body = (await res.json()) as { faces: { files: { name: string; url: string }[] }[]; files: { name: string; url: string }[] };
+    const files = [...body.faces[0].files, ...body.files];
+    assert.deepEqual(files.map((f) => f.name).sort(), ['照片_Фото.glb', '照片_Фото.json']);
+    for (const f of files) {
+      const link = await fetch(url + f.url);
+      assert.equal(link.status, 200, f.url);
+      check(link, f.name);
+      await link.arrayBuffer();
+    }
+    // a Latin-1 name goes out as ASCII too (not raw Latin-1 bytes)
+    const latin = new FormData();
+    latin.append('image', new Blob([new Uint8Array(readPhoto())], { type: 'image/jpeg' }), 'Ü.jpg');
+    const u = await fetch(`${url}/api/v1/reconstruct`, { method: 'POST', body: latin, headers: { Accept: 'model/gltf-binary' } });
+    assert.equal(u.status, 200);
+    check(u, 'Ü.glb');
+    assert.match(u.headers.get('content-disposition')!, /filename="U\.glb"/);
+    await u.arrayBuffer();
+  });
+
+  test('/healthz answers while a reconstruction runs on the worker thread, before it finishes', async () => {
+    let settled = false;
+    const reconstruction = post('?formats=all', readPhoto(GROUP_PHOTO), { 'Content-Type': 'image/jpeg' }).finally(() => (settled = true));
+    await until('the reconstruction runs', () => app.limiter.stats.running === 1);
+    const h = await fetch(`${url}/healthz`);
+    const health = (await h.json()) as { jobs: { running: number }; workers: { busy: number } };
+    assert.deepEqual([h.status, health.jobs.running, health.workers.busy, settled], [200, 1, 1, false]);
+    const res = await reconstruction;
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { faces: unknown[] }).faces.length, 2);
   });
 
   test('bad inputs: 415 text, 400 empty / truncated / bad parameters, 413 too large body and pixel bomb, 422 noise', async () => {

@@ -3,7 +3,8 @@
  * it needs to run the pipeline in the browser. Plugins: @fastify/multipart (uploads, in memory), @fastify/cors
  * (same origin by default, plus an allow-list), @fastify/rate-limit (per client: 429), @fastify/static (the page,
  * the model, the vendor files), @fastify/compress (gzip for text and wasm), @fastify/swagger (the OpenAPI document, from the route schemas). Our own limiter
- * queues reconstructions (a full server: 503 + Retry-After). Photos and results stay in memory.
+ * queues reconstructions (a full server: 503 + Retry-After); they run on worker threads (./workers.ts), one per
+ * concurrent reconstruction, so this thread only answers HTTP. Photos and results stay in memory.
  *
  * ```ts
  * import { startServer } from './server/index.ts';
@@ -14,9 +15,10 @@
  * Endpoints: see docs/api.md and `GET /api/v1/openapi.json`.
  */
 import { defaultModelDir } from '../node/detectors.ts';
-import { defaultModelPath, defaultPriorPath, loadVoxface } from '../node/index.ts';
+import { defaultModelPath, defaultPriorPath } from '../node/index.ts';
 import type { Voxface, VoxfaceOptions } from '../node/index.ts';
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -31,34 +33,49 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { BLAZE_SPECS } from '../detect/blazeface.ts';
+import { attachment } from './disposition.ts';
 import { errorResponse, HttpError } from './errors.ts';
+import { runJob } from './job.ts';
+import type { Runner } from './job.ts';
 import { Limiter } from './limiter.ts';
-import { isImageContentType, parseReconstructRequest, reconstructRequest } from './reconstruct.ts';
+import { checkImage, isImageContentType, parseReconstructRequest, reconstructRequest } from './reconstruct.ts';
 import type { Upload } from './reconstruct.ts';
 import { ResultStore } from './results.ts';
 import { apiComponents, healthSchema, openapiInfo, openapiRouteSchema, reconstructSchema, resultFileSchema } from './schemas.ts';
+import { ReconstructWorkers } from './workers.ts';
 
 export interface ServerOptions {
   /** TCP port (default 8080; 0 = any free port). */
   port?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
-  /** A loaded voxface (default: `loadVoxface({ model, threads, limits })`, once, before listening). */
+  /**
+   * A loaded voxface: reconstructions then run on the thread that answers HTTP (a custom pipeline, tests). Default:
+   * `concurrency` worker threads, each loading `loadVoxface({ model, threads, limits })` once, before listening.
+   */
   voxface?: Voxface | Promise<Voxface>;
   /** The ONNX model (default models/vrn-compact.onnx); also what `/models/model.onnx` serves. */
   model?: string;
-  /** onnxruntime threads for the default voxface. */
+  /** onnxruntime threads of each worker thread (default: the cores shared out, at least 1). */
   threads?: number;
-  /** Decode limits (pixels) for the default voxface. */
+  /** Decode limits (bytes, pixels): checked on the photo's header before it is queued, and by the decoder. */
   limits?: VoxfaceOptions['limits'];
+  /** The worker threads' module (default ./worker.ts): another module that speaks its messages (tests). */
+  workerModule?: URL;
   /** Largest accepted upload in bytes (default 20 MB). */
   maxBodyBytes?: number;
-  /** Reconstructions running at once (default 2) and waiting (default 8); more get 503 + Retry-After. */
+  /**
+   * Reconstructions running at once (default 2; one worker thread each, with its own pipeline) and waiting
+   * (default 8); more get 503 + Retry-After.
+   */
   concurrency?: number;
   queue?: number;
   /** Per-request time limit in ms, queueing included (default 60 s) → 504. */
   timeoutMs?: number;
-  /** Result links live this long (default 10 min) within this many bytes (default 256 MiB, LRU). */
+  /**
+   * Result links live this long (default 10 min) within this many bytes (default 256 MiB, LRU): the memory the result
+   * files take, on top of the server's own (docs/api.md, "Memory").
+   */
   resultTtlMs?: number;
   resultMaxBytes?: number;
   /**
@@ -73,7 +90,7 @@ export interface ServerOptions {
   rateLimit?: { max: number; windowMs: number } | false;
   /** The page's folder (default web/; its bundle in web/dist/). */
   webRoot?: string;
-  /** Request log, one line each (default: none). */
+  /** Request log, one line each, aborted requests included (default: none). */
   log?: (line: string) => void;
 }
 
@@ -92,7 +109,12 @@ export interface VoxfaceServer {
   server: http.Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
-  voxface: Voxface;
+  /** The loaded model's name. */
+  model: string;
+  /** The voxface given in the options (reconstructions on this thread); undefined with worker threads. */
+  voxface?: Voxface;
+  /** The worker threads (undefined when a voxface was given). */
+  workers?: ReconstructWorkers;
   limiter: Limiter;
   store: ResultStore;
   close(): Promise<void>;
@@ -172,6 +194,10 @@ const COMMON_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Referrer-Policy': 'no-referrer',
 };
+/** Headers an error answer keeps from the failed one (the rest, e.g. Content-Disposition, are dropped). */
+const KEEP_ON_ERROR: Record<string, true> = Object.fromEntries(
+  [...Object.keys(COMMON_HEADERS), 'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-credentials', 'vary', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'].map((h) => [h.toLowerCase(), true]),
+);
 /** The page's Content-Security-Policy: own scripts and wasm, blob: workers and images, the camera. */
 const CSP = [
   "default-src 'self'",
@@ -190,6 +216,12 @@ const CSP = [
 function memoryMB(): { rssMB: number; heapMB: number; arrayBuffersMB: number } {
   const m = process.memoryUsage();
   return { rssMB: Math.round(m.rss / MB), heapMB: Math.round(m.heapUsed / MB), arrayBuffersMB: Math.round(m.arrayBuffers / MB) };
+}
+
+/** Live TF.js tensors of this thread (0 before any backend is initialised: a pipeline that never ran). */
+async function tensorsHere(): Promise<number> {
+  const tf = await import('@tensorflow/tfjs');
+  return tf.findBackend(tf.getBackend() ?? '') ? tf.memory().numTensors : 0;
 }
 
 /** Human-readable size, e.g. "20 MB". */
@@ -230,13 +262,30 @@ function fromFastify(e: FastifyError, maxBody: number): unknown {
  */
 export async function startServer(options: ServerOptions = {}): Promise<VoxfaceServer> {
   const modelPath = path.resolve(options.model ?? defaultModelPath());
-  const voxface = await (options.voxface ?? loadVoxface({ model: modelPath, threads: options.threads, limits: options.limits }));
-  const built = await createApp({ ...options, voxface, model: modelPath });
+  const voxface = options.voxface ? await options.voxface : undefined;
+  const workers = voxface
+    ? undefined
+    : await ReconstructWorkers.start({ size: options.concurrency ?? 2, model: modelPath, threads: options.threads, limits: options.limits, entry: options.workerModule, log: options.log });
+  let built: Omit<VoxfaceServer, 'server' | 'url'>;
+  try {
+    built = await createApp({ ...options, voxface, workers, model: modelPath });
+    await built.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  } catch (e) {
+    await workers?.close();
+    throw e;
+  }
   const { app } = built;
-  await app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { ...built, server: app.server, url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}` };
+  return {
+    ...built,
+    server: app.server,
+    url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${addr.port}`,
+    close: async () => {
+      await built.close();
+      await workers?.close();
+    },
+  };
 }
 
 /**
@@ -258,10 +307,16 @@ export async function openapiDocument(): Promise<OpenAPIDocument> {
   }
 }
 
-/** The fastify app with every route and plugin, not listening yet (`startServer` listens). */
-export async function createApp(options: ServerOptions & { voxface: Voxface }): Promise<Omit<VoxfaceServer, 'server' | 'url'>> {
+/**
+ * The fastify app with every route and plugin, not listening yet (`startServer` listens). Reconstructions run on
+ * `workers` when given, else on `voxface` in this thread.
+ */
+export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxface?: Voxface; workers?: ReconstructWorkers }): Promise<Omit<VoxfaceServer, 'server' | 'url'>> {
   const modelPath = path.resolve(options.model ?? defaultModelPath());
-  const { voxface } = options;
+  const { voxface, workers } = options;
+  if (!voxface && !workers) throw new Error('createApp needs a voxface or worker threads');
+  const run: Runner = workers ? (job) => workers.run(job) : (job) => runJob(voxface!, job);
+  const modelName = workers ? workers.model : voxface!.deps.model.name;
   const webRoot = path.resolve(options.webRoot ?? path.join(here, '..', '..', 'web'));
   const limiter = new Limiter({ concurrency: options.concurrency, queue: options.queue });
   const store = new ResultStore({ ttlMs: options.resultTtlMs, maxBytes: options.resultMaxBytes });
@@ -301,14 +356,41 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
     const p = req.url.split('?')[0];
     if (p === '/' || p.endsWith('.html')) reply.header('Content-Security-Policy', CSP);
   });
-  app.addHook('onResponse', async (req, reply) => {
-    options.log?.(`${req.method} ${req.url.split('?')[0]} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`);
+  // One log line per request: its status when answered, `aborted` when the client closed the connection first
+  // (before or after its body arrived: fastify's onRequestAbort sees only the former, so the socket's close is used).
+  const aborted = new WeakSet<FastifyRequest>();
+  const logged = new WeakSet<FastifyRequest>();
+  const logLine = (req: FastifyRequest, what: string, ms: number) => {
+    if (logged.has(req)) return;
+    logged.add(req);
+    options.log?.(`${req.method} ${req.url.split('?')[0]} ${what} ${Math.round(ms)}ms`);
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    const t0 = performance.now();
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      aborted.add(req);
+      logLine(req, 'aborted', performance.now() - t0);
+    });
   });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!aborted.has(req)) logLine(req, String(reply.statusCode), reply.elapsedTime);
+  });
+  // Every error is our JSON { error, code } with its true status, a 500 included: headers the failed answer had set
+  // (a Content-Disposition, a Content-Length) are dropped first, so the error answer itself cannot fail the same way.
   const sendError = (e: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const err = fromFastify(e as FastifyError, maxBody);
     const { status, headers, body } = errorResponse(err);
     if (status >= 500 && !(err instanceof HttpError)) options.log?.(`error ${req.method} ${req.url.split('?')[0]}: ${(e as Error)?.stack ?? e}`);
-    reply.removeHeader('Content-Security-Policy');
+    if (reply.raw.headersSent) {
+      reply.raw.destroy();
+      return reply;
+    }
+    for (const name of Object.keys(reply.getHeaders())) {
+      if (!(name.toLowerCase() in KEEP_ON_ERROR)) reply.removeHeader(name);
+    }
+    // a failed writeHead may have left its reason phrase ("OK") behind: the status line says what the status is
+    reply.raw.statusMessage = STATUS_CODES[status] ?? '';
     return reply.code(status).headers(headers).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(body);
   };
   app.setErrorHandler((e, req, reply) => sendError(e, req, reply));
@@ -360,15 +442,17 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
     });
 
   app.get('/healthz', { schema: healthSchema() }, async (_req, reply) => {
-    const tf = await import('@tensorflow/tfjs');
     reply.header('Cache-Control', 'no-store');
+    const threads = workers?.stats;
     return {
       ok: true,
-      model: voxface.deps.model.name,
+      model: modelName,
       uptimeS: Math.round((Date.now() - started) / 1000),
       jobs: limiter.stats,
       results: store.stats,
-      tensors: tf.memory().numTensors,
+      ...(threads ? { workers: { threads: threads.threads, busy: threads.busy, restarts: threads.restarts, heapMB: threads.heapMB } } : {}),
+      // live TF.js tensors: the worker threads' as each last reported (after its last job), or this thread's
+      tensors: threads ? threads.tensors : await tensorsHere(),
       ...memoryMB(),
     };
   });
@@ -403,14 +487,16 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
         body = isImageContentType(type) && Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       }
       const request = parseReconstructRequest(req.headers, query, body);
+      // the photo's header is checked before it waits for a slot: bad inputs are refused at once, never queued
+      checkImage(request.image, options.limits);
       const left = new AbortController();
       reply.raw.on('close', () => {
         if (!reply.raw.writableFinished) left.abort(new HttpError(499, 'CLIENT_LEFT', 'the client closed the connection'));
       });
-      const out = await reconstructRequest(request, { voxface, limiter, store, timeoutMs }, left.signal);
+      const out = await reconstructRequest(request, { run, limiter, store, timeoutMs }, left.signal);
       reply.header('Cache-Control', 'no-store');
       if (out.kind === 'glb') {
-        return reply.type('model/gltf-binary').header('Content-Disposition', `attachment; filename="${out.name}"`).send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
+        return reply.type('model/gltf-binary').header('Content-Disposition', attachment(out.name)).send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
       }
       return reply.type('application/json; charset=utf-8').send(out.body);
     },
@@ -425,7 +511,7 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
     const type = name.endsWith('.glb') ? 'model/gltf-binary' : name.endsWith('.stl') ? 'model/stl' : contentType(name);
     return reply
       .type(type)
-      .header('Content-Disposition', `attachment; filename="${name.replace(/["\\\r\n]/g, '')}"`)
+      .header('Content-Disposition', attachment(name))
       .header('Cache-Control', 'private, no-store')
       .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
@@ -460,7 +546,9 @@ export async function createApp(options: ServerOptions & { voxface: Voxface }): 
 
   return {
     app,
+    model: modelName,
     voxface,
+    workers,
     limiter,
     store,
     close: async () => {

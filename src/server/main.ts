@@ -56,7 +56,7 @@ try {
     rateLimit: ratePerMin === undefined ? undefined : ratePerMin === 0 ? false : { max: ratePerMin, windowMs: 60_000 },
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
-  console.log(`voxface: model ${app.voxface.deps.model.name} loaded in ${Math.round(performance.now() - t0)} ms; listening on ${app.url}`);
+  console.log(`voxface: model ${app.model} loaded in ${Math.round(performance.now() - t0)} ms by ${app.workers?.size ?? 0} reconstruction threads (${app.workers?.threads ?? '?'} onnxruntime threads each); listening on ${app.url}`);
   const stop = (signal: string) => {
     console.log(`voxface: ${signal}, closing`);
     app.close().then(() => process.exit(0));

@@ -1,24 +1,29 @@
 /**
  * `POST /api/v1/reconstruct`: request parsing (raw image body, or the parts of a multipart form as
  * @fastify/multipart reads them), the reconstruction
- * itself (decode → pipeline → export, inside the concurrency limit, under a timeout) and the answer
- * (the CLI's JSON plus links or inline files, or the GLB itself for `Accept: model/gltf-binary`).
+ * itself (decode → pipeline → export, inside the concurrency limit, under a timeout, on a worker thread) and the
+ * answer (the CLI's JSON plus links or inline files, or the GLB itself for `Accept: model/gltf-binary`). The photo's
+ * header is checked (`checkImage`: type, size, truncation, dimensions) before the request takes a queue place.
  *
  * ```ts
  * const req = parseReconstructRequest(headers, url.searchParams, body);
- * const out = await reconstructRequest(req, { voxface, limiter, store, timeoutMs: 60_000 }, abortSignal);
+ * checkImage(req.image);                                    // 415 / 400 / 413 / 422 at once, never queued
+ * const out = await reconstructRequest(req, { run: (job) => workers.run(job), limiter, store, timeoutMs: 60_000 }, abortSignal);
  * ```
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { baseName, exportResult } from '../export/files.ts';
+import { baseName } from '../export/files.ts';
 import type { ExportedFile, FileRole, Format } from '../export/files.ts';
 import { option, OptionError, optionsFromText, resolveOptions, resolveTable } from '../options.ts';
 import type { Options, OptionsInput } from '../options.ts';
-import { toJSON } from '../export/json.ts';
 import type { ResultJSON } from '../export/json.ts';
-import type { Voxface } from '../node/index.ts';
+import { sniffImage } from '../decode/sniff.ts';
+import type { DecodeLimits, ImageHeader } from '../decode/sniff.ts';
+import { MIN_FACE_IMAGE_SIDE, noFaceMessage } from '../detect/too-small.ts';
+import { VoxfaceError } from '../types.ts';
 import { HttpError } from './errors.ts';
 import { BusyError, Limiter } from './limiter.ts';
+import type { JobOutput, Runner } from './job.ts';
 import type { ResultStore } from './results.ts';
 
 /** The server's own parameters (the rest come from the options table, src/options.ts, rows exposed to 'server'). */
@@ -72,7 +77,8 @@ export type ReconstructResponse = Omit<ResultJSON, 'faces'> & {
 
 /** Everything the handler needs from the server. */
 export interface ReconstructContext {
-  voxface: Voxface;
+  /** Runs one reconstruction (a worker thread's, or this thread's with a given voxface). */
+  run: Runner;
   limiter: Limiter;
   store: ResultStore;
   timeoutMs: number;
@@ -138,6 +144,20 @@ export function parseReconstructRequest(
   return { image, options, inline, glb, base: baseName(filename) };
 }
 
+/**
+ * The checks a photo's header allows, before it waits for a reconstruction: a known image format (not text, not an
+ * unknown format: NOT_AN_IMAGE → 415), the whole header and, for JPEG and PNG, the end marker (TRUNCATED_IMAGE → 400),
+ * bytes and pixels within the limits (IMAGE_TOO_LARGE → 413), and a size that can hold a face (NO_FACE → 422, the
+ * pipeline's own message for it). Reads only the header: microseconds, on the HTTP thread.
+ *
+ *   checkImage(bytes);   // { format: 'jpeg', width: 400, height: 400 }, or throws VoxfaceError
+ */
+export function checkImage(bytes: Uint8Array, limits?: DecodeLimits): ImageHeader {
+  const header = sniffImage(bytes, limits);
+  if (Math.min(header.width, header.height) < MIN_FACE_IMAGE_SIDE) throw new VoxfaceError('NO_FACE', noFaceMessage(header));
+  return header;
+}
+
 /** The result of a request: JSON, or the raw GLB. */
 export type ReconstructOutcome = { kind: 'json'; body: ReconstructResponse } | { kind: 'glb'; name: string; bytes: Uint8Array };
 
@@ -153,10 +173,8 @@ export async function reconstructRequest(req: ReconstructRequest, ctx: Reconstru
   let started = 0;
   const job = ctx.limiter.run(async () => {
     started = performance.now();
-    const { result, decodeMs } = await ctx.voxface.reconstructBytes(req.image, req.options);
-    const t1 = performance.now();
-    const outcome = exportFiles(result, req);
-    return { ...outcome, timings: { queue: started - t0, decode: decodeMs, reconstruct: t1 - started - decodeMs, export: performance.now() - t1 } };
+    const out = await ctx.run({ image: req.image, options: req.options, base: req.base });
+    return { ...out, timings: { queue: started - t0, decode: out.decodeMs, reconstruct: out.reconstructMs, export: out.exportMs } };
   }, abort);
   let done;
   try {
@@ -189,18 +207,7 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-interface Exported {
-  json: ResultJSON;
-  /** The export manifest: every file with its face, format and role. */
-  files: ExportedFile[];
-}
-
-/** Exports the requested formats (one `exportResult`: one PNG encode and one pose fit per face). */
-function exportFiles(result: Parameters<typeof toJSON>[0], req: ReconstructRequest): Exported {
-  return { json: toJSON(result), files: exportResult(result, req.base, req.options) };
-}
-
-function respond(done: Exported, req: ReconstructRequest, store: ResultStore, timings: Record<string, number>): ReconstructResponse {
+function respond(done: Pick<JobOutput, 'json' | 'files'>, req: ReconstructRequest, store: ResultStore, timings: Record<string, number>): ReconstructResponse {
   const all: Record<string, Uint8Array> = Object.fromEntries(done.files.map((f) => [f.name, f.bytes]));
   const stored = req.inline || done.files.length === 0 ? undefined : store.put(all);
   const entry = ({ name, format, role, bytes }: ExportedFile): FileEntry => {
