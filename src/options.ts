@@ -160,9 +160,9 @@ export const OPTIONS = {
   }),
   landmarks: option.choice({
     group: 'reconstruct',
-    choices: ['fused', 'network'],
-    default: 'fused',
-    help: "landmark x, y: fused (Face Mesh's where it fits and the head turns < 45°, else the network's) or network",
+    choices: ['fit', 'fused', 'network'],
+    default: 'fit',
+    help: "the 68 landmarks: fit (the benchmark's 68 points on the fitted face, AFLW2000-3D's convention; the isosurface shape uses fused), fused (x, y of Face Mesh's where it fits and the head turns < 45°, else the network's; ICT's landmark vertices) or network",
     expose: RECONSTRUCTING,
   }),
   volumeBlur: option.number({

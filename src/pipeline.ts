@@ -15,7 +15,7 @@ import { estimatePose } from './landmarks/pose.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, decimate, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
-import { fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
+import { benchmarkLandmarks, fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
 import type { PriorFit, ShapePrior } from './prior/index.ts';
 import { priorGuide } from './prior/guide.ts';
 import { priorOntoVolume } from './prior/onto-volume.ts';
@@ -201,7 +201,7 @@ export async function reconstructFace(
   // 4. landmarks in the photo frame; z of landmarks the camera sees snapped onto the surface
   let landmarks68 = time('landmarks', () => landmarksOnSurface(surfaceOut, crop));
   let poseFit = time('pose', () => estimatePose(landmarks68));
-  if (o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(poseFit.pose.yaw) < 45) {
+  if (o.landmarks !== 'network' && det.landmarks68?.length === 68 && Math.abs(poseFit.pose.yaw) < 45) {
     const guide = det.landmarks68;
     const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
       (guide[i][0] - crop.offset[0]) / crop.scale,
@@ -240,11 +240,16 @@ export async function reconstructFace(
       const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;
       mesh = time('mesh', () => priorOntoVolume(mesh, prior.basis.meshes[region].vertex, field, crop));
     }
-    // landmarks: x, y by the landmarks rule (Face Mesh's where it fits and the head turns < 45°, else the network's),
-    // z of the mesh's landmark vertices
-    const onFace = time('landmarks', () => templateLandmarks(prior.basis, fit, mesh, region));
-    const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
-    const landmarks68: Vec3[] = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
+    // landmarks: 'fit', the benchmark's 68 points on the fitted face; else x, y by the landmarks rule (Face Mesh's
+    // where it fits and the head turns < 45°, else the network's) with z of the mesh's ICT landmark vertices
+    let landmarks68: Vec3[];
+    if (o.landmarks === 'fit') {
+      landmarks68 = time('landmarks', () => benchmarkLandmarks(prior.basis, fit));
+    } else {
+      const onFace = time('landmarks', () => templateLandmarks(prior.basis, fit, mesh, region));
+      const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
+      landmarks68 = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
+    }
     const aspect = prior.basis.meshes[region].aspect;
     const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), atlas: { aspect, mirrorTiles: aspect } }));
     return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });

@@ -12,6 +12,7 @@ import type { Mesh, Vec3 } from '../types.ts';
 import { shapeVertices } from './basis.ts';
 import type { IctBasis } from './basis.ts';
 import type { PriorFit } from './fit.ts';
+import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
 
 /** Which part of the ICT head: the face (hairline to under the chin, with ears) or the whole head and neck. */
 export type PriorRegion = 'face' | 'head';
@@ -49,5 +50,22 @@ export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 
 /** The 68 landmark vertices of the fitted face, photo frame. */
 export function priorLandmarks(basis: IctBasis, fit: PriorFit): Vec3[] {
   const p = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, basis.landmarks68), fit);
+  return Array.from({ length: 68 }, (_, i): Vec3 => [p[3 * i], p[3 * i + 1], p[3 * i + 2]]);
+}
+
+/**
+ * The 68 landmarks as the AFLW2000-3D benchmark (and 3DDFA, PRNet, 300W-LP) places them, on the fitted face, photo
+ * frame: each a model vertex moved by a fixed offset in ICT's frame (src/prior/landmarks68-aflw.ts, fitted on
+ * AFLW2000-3D `fit/` by scripts/fit-landmarks68.ts). The jaw contour lies inside ICT's head, not on its outline.
+ *
+ * ```ts
+ * const lm = benchmarkLandmarks(basis, fit);   // 68 × [x, y, z], what NME on AFLW2000-3D scores
+ * ```
+ */
+export function benchmarkLandmarks(basis: IctBasis, fit: Pick<PriorFit, 'identity' | 'expression' | 'rotation' | 'scale' | 'translation'>): Vec3[] {
+  const { vertex, offset } = LANDMARKS68_AFLW;
+  const m = shapeVertices(basis, fit.identity, fit.expression, vertex);
+  for (let i = 0; i < m.length; i++) m[i] += offset[i];
+  const p = poseToPhoto(m, fit);
   return Array.from({ length: 68 }, (_, i): Vec3 => [p[3 * i], p[3 * i + 1], p[3 * i + 2]]);
 }
