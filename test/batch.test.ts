@@ -265,7 +265,7 @@ test('the batch command alone killed (SIGKILL, as the OOM killer does): its work
   }
 });
 
-test('a resume removes the temporary files of dead writers, and no other file', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
+test('a resume removes the temporary files of dead writers, and no other file; inputs refused by their header start no worker', { skip: process.platform !== 'linux' && 'needs /proc' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxface-stale-'));
   const out = join(dir, 'out');
   try {
@@ -284,10 +284,20 @@ test('a resume removes the temporary files of dead writers, and no other file', 
     ];
     for (const f of [...stale, ...keep]) writeFileSync(join(out, f), 'x');
     const c = capture();
-    // nothing to run (no inputs found): the clean-up still happens, and no worker starts
+    // nothing that can run (a missing file, a pixel bomb refused by its header): the clean-up still happens, and
+    // no worker starts
     mkdirSync(join(dir, 'in'));
-    const s = await runBatch([join(dir, 'in')], { out, jobs: 1, settings: SETTINGS }, c.io);
+    const ihdr = Buffer.alloc(25);
+    ihdr.writeUInt32BE(13, 0);
+    ihdr.write('IHDR', 4, 'latin1');
+    ihdr.writeUInt32BE(30000, 8);
+    ihdr.writeUInt32BE(30000, 12);
+    ihdr.set([8, 2, 0, 0, 0], 16);
+    writeFileSync(join(dir, 'in', 'bomb.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr]));
+    const s = await runBatch([join(dir, 'in'), join(dir, 'missing.jpg')], { out, jobs: 1, settings: SETTINGS }, c.io);
     assert.equal(s.loadMs, undefined, 'no worker started');
+    assert.deepEqual(s.failed, { NOT_FOUND: 1, IMAGE_TOO_LARGE: 1 });
+    assert.match(c.err.join(''), /bomb\.png: the image is 30000×30000 = 900\.0 megapixels/);
     for (const f of stale) assert.ok(!existsSync(join(out, f)), `${f} not removed`);
     for (const f of keep) assert.ok(existsSync(join(out, f)), `${f} removed`);
   } finally {

@@ -16,10 +16,13 @@
  * ever overwritten by another photo's.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isImageFile } from '../decode/extensions.ts';
+import { DEFAULT_LIMITS, sniffImage } from '../decode/sniff.ts';
+import type { DecodeLimits } from '../decode/sniff.ts';
+import { VoxfaceError } from '../types.ts';
 import { baseName, safeBase } from '../export/names.ts';
 import { isOptionKey, optionRows, resolveOptions } from '../options.ts';
 import type { ExportSettings, OptionsInput, ReconstructSettings } from '../options.ts';
@@ -130,6 +133,50 @@ export async function planInputs(
     }
   }
   return { items, problems, notes };
+}
+
+/** Bytes of a file's head that `checkImageFile` reads: room for the EXIF and ICC segments before a JPEG's size. */
+const HEAD_BYTES = 256 * 1024;
+
+/**
+ * What can be told of an image file without decoding it, cheaply (its size on the disk and the first 256 KiB):
+ * that it exists and can be read, is an image (not text, not empty), is within the size limits (a pixel bomb's
+ * header says so). Undefined when nothing is wrong so far (the decoder still checks the rest: a truncated body,
+ * corrupt pixels). The messages are the decoder's own.
+ *
+ * ```ts
+ * await checkImageFile('bomb.png');   // { code: 'IMAGE_TOO_LARGE', message: 'the image is 30000×30000 = 900.0 megapixels, …' }
+ * ```
+ */
+export async function checkImageFile(file: string, limits: DecodeLimits = {}): Promise<{ code: string; message: string } | undefined> {
+  const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'ENOENT' ? { code: 'NOT_FOUND', message: 'no such file or folder' } : { code: 'READ_FAILED', message: `cannot read the file: ${code}` };
+  }
+  try {
+    const { size } = await fh.stat();
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    if (size > maxBytes) return { code: 'IMAGE_TOO_LARGE', message: `the file has ${mb(size)}, more than the limit of ${mb(maxBytes)}` };
+    const head = new Uint8Array(Math.min(size, HEAD_BYTES));
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    try {
+      sniffImage(head.subarray(0, bytesRead), limits);
+    } catch (e) {
+      if (!(e instanceof VoxfaceError)) throw e;
+      // only a head was read: its "end" is no sign of a truncated file
+      if (e.code === 'TRUNCATED_IMAGE' && bytesRead < size) return undefined;
+      return { code: e.code, message: e.message.split('\n')[0] };
+    }
+    return undefined;
+  } catch (e) {
+    return { code: 'READ_FAILED', message: `cannot read the file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
 }
 
 /** JSON with sorted keys and no undefined values: the same settings always give the same text. */

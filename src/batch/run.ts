@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareOutputFolder, removeStaleTemps, writeError } from '../node/write.ts';
 import { Journal } from './journal.ts';
 import type { ItemRecord, SummaryRecord } from './journal.ts';
-import { itemId, modelDigest, optionsHash, packageVersion, planInputs } from './plan.ts';
+import { checkImageFile, isUrl, itemId, modelDigest, optionsHash, packageVersion, planInputs } from './plan.ts';
 import type { JobSettings } from './plan.ts';
 import { BatchProgress } from './progress.ts';
 import { POOL_DEFAULTS, PoolStartError, WorkerPool } from './pool.ts';
@@ -79,7 +79,7 @@ export interface PreparedBatch {
   skipped: number;
   /** Of `skipped`: the ones that failed before. */
   failedBefore: number;
-  /** Inputs that cannot be run at all (missing, output name taken): recorded as failed. */
+  /** Inputs that cannot be run at all (missing, output name taken, not an image or too large by its header): recorded as failed. */
   failed: Record<string, number>;
   total: number;
   hash: string;
@@ -134,21 +134,31 @@ export async function prepareBatch(
   for (let i = 0; i < items.length; i += CHUNK) {
     const chunk = items.slice(i, i + CHUNK);
     const keep = await Promise.all(
-      chunk.map(async (it): Promise<boolean | 'failed'> => {
+      chunk.map(async (it): Promise<boolean | 'failed' | { code: string; message: string }> => {
         const last = journal.state(itemId(it.source, hash));
-        if (!last) return true;
-        if (last.state === 'done') return !(await allExist(out, last.files));
-        return options.retryFailed === true || 'failed';
+        const run = !last || (last.state === 'done' ? !(await allExist(out, last.files)) : options.retryFailed === true || 'failed');
+        // a file to run: what its header tells (missing, not an image, a pixel bomb) fails it here, before any worker
+        if (run === true && !isUrl(it.source)) return (await checkImageFile(it.source)) ?? true;
+        return run;
       }),
     );
-    chunk.forEach((it, k) => {
-      if (keep[k] !== true) {
-        skipped++;
-        if (keep[k] === 'failed') failedBefore++;
-        return;
+    for (let k = 0; k < chunk.length; k++) {
+      const it = chunk[k];
+      const id = itemId(it.source, hash);
+      const what = keep[k];
+      if (typeof what === 'object') {
+        io.stderr(`voxface: ${it.input}: ${what.message}\n`);
+        failed[what.code] = (failed[what.code] ?? 0) + 1;
+        await journal.append({ type: 'item', id, input: it.input, name: it.name, state: 'failed', code: what.code, reason: what.message });
+        continue;
       }
-      pending.push({ id: itemId(it.source, hash), input: it.input, source: it.source, out, name: it.name, settings: options.settings, model });
-    });
+      if (what !== true) {
+        skipped++;
+        if (what === 'failed') failedBefore++;
+        continue;
+      }
+      pending.push({ id, input: it.input, source: it.source, out, name: it.name, settings: options.settings, model });
+    }
   }
   return { journal, pending, skipped, failedBefore, failed, total: items.length + problems.length, hash, model };
 }

@@ -3,21 +3,25 @@
  *
  * ```sh
  * voxface selfie.jpg -o out/                         # out/selfie.glb + out/selfie.json
- * voxface photos/ -o out/ --format glb,obj,ply,stl,volume,depth,json --largest
+ * voxface photos/ -o out/ --format glb,obj,ply,stl,volume,depth,json --largest   # photos/a/b.jpg → out/a/b.glb
  * ```
- * Exit codes: 0 every input succeeded; 1 some input failed (bad image, no face: one line each on stderr,
- * the rest of the batch still completes); 2 usage error; 3 the model or the detectors could not be loaded;
+ * Output names as `voxface batch` gives them (src/batch/plan.ts): a photo found in a folder keeps its path inside
+ * it, a file given by itself is named by its base name; a name already taken by an earlier input (`x.jpg` and
+ * `x.png`) fails the later one instead of overwriting. The inputs are checked (exists, an image within the size
+ * limits by its header) before the output folder is created and the model loaded.
+ * Exit codes: 0 every input succeeded; 1 some input failed (missing, bad image, no face, output name taken: one
+ * line each on stderr, the rest of the batch still completes); 2 usage error; 3 the model or the detectors could not be loaded;
  * 4 the output cannot be written (full disk: the run stops with a summary; read-only, no permission, not a folder).
  * Progress: a bar on a terminal, plain lines on stderr elsewhere, nothing with --quiet (src/cli/progress.ts).
  */
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { baseName, exportResult } from '../export/files.ts';
+import { checkImageFile, isUrl, planInputs } from '../batch/plan.ts';
+import type { PlannedInput } from '../batch/plan.ts';
+import { exportResult } from '../export/files.ts';
 import type { ExportedFile } from '../export/files.ts';
-import { isImageFile } from '../decode/extensions.ts';
 import { commandLineHelp, option } from '../options.ts';
 import type { Options } from '../options.ts';
-import { prepareOutputFolder, writeFilesAtomic, WriteError } from '../node/write.ts';
+import { prepareOutputFolder, writeError, writeFilesAtomic, WriteError } from '../node/write.ts';
 import { VoxfaceError } from '../types.ts';
 import { parseCommandLine } from './args.ts';
 import { createProgress } from './progress.ts';
@@ -46,6 +50,8 @@ ${commandLineHelp('cli', CLI_OPTIONS)}
 
 Outputs per photo NAME: NAME.json (all faces), NAME.glb, NAME.obj+.mtl+.png, NAME.ply, NAME.stl,
 NAME.volume.npy+.json, NAME.nrrd, NAME.depth.png for the largest face; NAME.face1.glb… for the others.
+A photo found in a folder keeps its path inside it (photos/a/b.jpg → out/a/b.glb); a name already taken by an
+earlier input (x.jpg and x.png) fails the later one (exit 1) instead of overwriting.
 
 Examples:
   voxface selfie.jpg -o out/
@@ -56,7 +62,8 @@ Examples:
 Progress: a bar on a terminal (photos, faces, rate, ETA, the face within a group photo); plain lines on
 stderr elsewhere; none with --quiet.
 
-Exit codes: 0 all inputs done; 1 some inputs failed (each named on stderr, the rest still written);
+Exit codes: 0 all inputs done; 1 some inputs failed (each named on stderr, the rest still written; missing or
+not images by their header: no output folder is made and no model loaded when no input is left);
 2 usage error; 3 the model or detectors could not be loaded; 4 the output cannot be written (a full disk
 stops the run with a summary of what was written; a read-only, missing or unwritable folder is named).`;
 
@@ -111,12 +118,15 @@ export async function main(
     return EXIT.USAGE;
   }
 
-  const files = await expandInputs(inputs, io);
-  if (files.length === 0) {
-    io.stderr('voxface: no image files given\n');
+  // the inputs first, cheaply (exists, readable, an image within the size limits by its header): a run with
+  // nothing to do creates no folder and loads no model
+  const { items, failed: badInputs } = await planCli(inputs, opts.out, io);
+  let failed = badInputs;
+  if (items.length === 0) {
+    if (failed === 0) io.stderr('voxface: no image files given\n');
     return EXIT.FAILED;
   }
-  // the output folder first: nothing is computed for a folder that cannot take the files
+  // the output folder next: nothing is computed for a folder that cannot take the files
   try {
     await prepareOutputFolder(opts.out);
   } catch (e) {
@@ -133,24 +143,31 @@ export async function main(
     return EXIT.MODEL;
   }
 
-  let failed = files.missing;
   let writeFailed = 0;
   const written = { photos: 0, files: 0, bytes: 0 };
-  const progress = createProgress(files.list.length, {
+  const folders = new Set<string>([path.resolve(opts.out)]);
+  const progress = createProgress(items.length, {
     mode: opts.quiet ? 'none' : io.isTTY ? 'bar' : 'lines',
     io,
     stream: io.stream,
     resultsAboveBar: io.stdoutIsTTY ?? process.stdout.isTTY,
   });
-  for (let i = 0; i < files.list.length; i++) {
-    const file = files.list[i];
+  for (let i = 0; i < items.length; i++) {
+    const { input: file, name } = items[i];
+    // a photo found in a folder keeps its path inside it: photos/ + a/face.jpg → out/a/face.glb
+    const relDir = path.posix.dirname(name);
+    const dir = relDir === '.' ? opts.out : path.join(opts.out, ...relDir.split('/'));
     progress.startPhoto(file);
     try {
       const t0 = performance.now();
       const { result, frame } = await vox.reconstructFile(file, { ...opts.options, onProgress: (p) => progress.step(p) });
       const t1 = performance.now();
-      const out = exportResult(result, baseName(file), opts.options);
-      const bytes = await writeOutputs(opts.out, out);
+      const out = exportResult(result, path.posix.basename(name), opts.options);
+      if (!folders.has(path.resolve(dir))) {
+        await prepareSubfolder(dir);
+        folders.add(path.resolve(dir));
+      }
+      const bytes = await writeOutputs(dir, out);
       written.photos++;
       written.files += out.length;
       written.bytes += bytes;
@@ -159,7 +176,7 @@ export async function main(
       if (!opts.quiet) {
         const n = result.faces.length;
         const which = frame.count > 1 ? `, frame ${frame.index + 1} of ${frame.count}` : '';
-        progress.result(`${file}: ${n} face${n === 1 ? '' : 's'} → ${out.length} files in ${opts.out} (${Math.round(t2 - t0)} ms${which})\n`);
+        progress.result(`${file}: ${n} face${n === 1 ? '' : 's'} → ${out.length} files in ${dir} (${Math.round(t2 - t0)} ms${which})\n`);
       }
       if (opts.timings) progress.result(formatTimings(file, result.timings, result.faces.map((f) => f.timings), t2 - t1));
     } catch (e) {
@@ -173,9 +190,9 @@ export async function main(
       if (e.fatal) {
         // a full disk: every later file would fail too — stop, and say what is there
         progress.stop();
-        const left = files.list.length - i - 1;
+        const left = items.length - i - 1;
         io.stderr(
-          `voxface: stopped: ${e.message}. Written: ${written.photos} of ${files.list.length} photos (${written.files} files, ` +
+          `voxface: stopped: ${e.message}. Written: ${written.photos} of ${items.length} photos (${written.files} files, ` +
             `${(written.bytes / 1048576).toFixed(1)} MB) in ${opts.out}; ${file}${left > 0 ? ` and ${left} more` : ''} not written.\n`,
         );
         return EXIT.WRITE;
@@ -203,31 +220,45 @@ export async function writeOutputs(dir: string, files: readonly ExportedFile[]):
   return writeFilesAtomic(dir, files);
 }
 
-/** Files from the arguments: image files as given, folders searched recursively for image extensions. */
-async function expandInputs(inputs: string[], io: { stderr: (s: string) => void }): Promise<{ list: string[]; missing: number; length: number }> {
-  const list: string[] = [];
-  let missing = 0;
-  for (const input of inputs) {
-    let s;
-    try {
-      s = await stat(input);
-    } catch {
-      io.stderr(`voxface: ${input}: no such file or folder\n`);
-      missing++;
+/**
+ * The photos of a run and their output names, as `voxface batch` plans them (src/batch/plan.ts): a file given by
+ * itself is named by its base name, a photo found in a folder by its path inside that folder (`photos/` +
+ * `a/face.jpg` → `a/face`), photos inside the output folder are not inputs. An input that cannot run — missing,
+ * a URL (`voxface batch` fetches those), an output name already taken by an earlier input (`a.jpg` and `a.png`),
+ * not an image or too large by its header — gets one line on stderr and counts as failed; nothing is overwritten.
+ */
+export async function planCli(
+  inputs: readonly string[],
+  out: string,
+  io: { stderr: (s: string) => void },
+): Promise<{ items: PlannedInput[]; failed: number }> {
+  const plan = await planInputs(inputs, { exclude: out });
+  for (const n of plan.notes) io.stderr(`voxface: ${n}\n`);
+  for (const p of plan.problems) io.stderr(`voxface: ${p.input}: ${p.message}\n`);
+  const items: PlannedInput[] = [];
+  let failed = plan.problems.length;
+  for (const it of plan.items) {
+    const problem = isUrl(it.input)
+      ? { message: "a URL: 'voxface batch' fetches URLs, 'voxface' reads files" }
+      : await checkImageFile(it.source);
+    if (!problem) {
+      items.push(it);
       continue;
     }
-    if (s.isDirectory()) {
-      const found = (await readdir(input, { recursive: true }))
-        .filter((f) => isImageFile(f))
-        .map((f) => path.join(input, f))
-        .sort();
-      if (found.length === 0) io.stderr(`voxface: ${input}: no images in this folder\n`);
-      list.push(...found);
-    } else {
-      list.push(input);
-    }
+    io.stderr(`voxface: ${it.input}: ${problem.message}\n`);
+    failed++;
   }
-  return { list, missing, length: list.length + missing };
+  return { items, failed };
+}
+
+/** An output subfolder: a failure skips the photo (WriteError), and stops the run only for a full disk. */
+async function prepareSubfolder(dir: string): Promise<void> {
+  try {
+    await prepareOutputFolder(dir);
+  } catch (e) {
+    const w = e instanceof WriteError ? e : writeError(e, dir);
+    throw new WriteError(w.folder, w.problem, w.errno, w.problem === 'DISK_FULL', w.message);
+  }
 }
 
 function describe(e: unknown): string {
