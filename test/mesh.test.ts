@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseIctBasis } from '../src/prior/basis.ts';
+import type { PriorFit } from '../src/prior/fit.ts';
+import { priorMesh } from '../src/prior/mesh.ts';
+import { borderLoops } from '../src/prior/solid.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { Mesh, Volume } from '../src/types.ts';
 import {
@@ -9,6 +14,7 @@ import {
   edgeReport,
   frontSurface,
   largestComponent,
+  limitTriangles,
   marchingCubes,
   signedVolume,
   surfaceArea,
@@ -308,6 +314,126 @@ test('decimation keeps the border of an open surface', () => {
   assert.equal(edgeReport(d).nonManifold, 0);
   assert.ok(Math.abs(surfaceArea(d) / surfaceArea(front) - 1) < 0.02);
   assert.ok(Math.min(...faceNormalZ(d)) > -0.5);
+});
+
+/**
+ * An open, bumpy n × n grid over [0, 1]² with uv = (x, y), split into two uv charts along x = 1/2 (the seam's
+ * vertices doubled, as ICT's template splits them), with a square hole in the middle of the left chart.
+ */
+function seamedGrid(n: number): Mesh {
+  const positions: number[] = [];
+  const uvs: number[] = [];
+  const id = new Map<string, number>();
+  const half = (n - 1) / 2;
+  const vertex = (i: number, j: number, chart: number): number => {
+    const key = `${i},${j},${chart}`;
+    let v = id.get(key);
+    if (v === undefined) {
+      const x = i / (n - 1), y = j / (n - 1);
+      positions.push(x * 100, y * 100, 6 * Math.sin(7 * x) * Math.cos(5 * y) + 10 * Math.exp(-((x - 0.7) ** 2 + (y - 0.4) ** 2) * 30));
+      uvs.push(x, y);
+      v = positions.length / 3 - 1;
+      id.set(key, v);
+    }
+    return v;
+  };
+  const indices: number[] = [];
+  for (let j = 0; j < n - 1; j++) {
+    for (let i = 0; i < n - 1; i++) {
+      const hole = i >= n / 4 && i < n / 4 + 3 && j >= n / 2 - 2 && j < n / 2 + 1;
+      if (hole) continue;
+      const chart = i < half ? 0 : 1;
+      const a = vertex(i, j, chart), b = vertex(i + 1, j, chart), c = vertex(i + 1, j + 1, chart), d = vertex(i, j + 1, chart);
+      indices.push(a, b, c, a, c, d);
+    }
+  }
+  return { positions: Float32Array.from(positions), indices: Uint32Array.from(indices), uvs: Float32Array.from(uvs) };
+}
+
+/** The mesh's triangles over one vertex per position (a uv seam's copies welded). */
+function welded(m: Mesh): number[] {
+  const at = new Map<string, number>();
+  return Array.from(m.indices, (i) => {
+    const key = `${m.positions[3 * i]},${m.positions[3 * i + 1]},${m.positions[3 * i + 2]}`;
+    if (!at.has(key)) at.set(key, at.size);
+    return at.get(key)!;
+  });
+}
+
+/** Signed area of every triangle in the uv plane. */
+function uvAreas(m: Mesh): number[] {
+  const uv = m.uvs!, t = m.indices, out: number[] = [];
+  for (let k = 0; k < t.length; k += 3) {
+    const [a, b, c] = [t[k], t[k + 1], t[k + 2]];
+    out.push((uv[2 * b] - uv[2 * a]) * (uv[2 * c + 1] - uv[2 * a + 1]) - (uv[2 * b + 1] - uv[2 * a + 1]) * (uv[2 * c] - uv[2 * a]));
+  }
+  return out;
+}
+
+const uvRange = (m: Mesh): [number, number] => [Math.min(...m.uvs!), Math.max(...m.uvs!)];
+
+test('decimation carries uvs: interpolated within their range, no triangle flipped in the uv plane, seams and holes kept', () => {
+  const grid = seamedGrid(41);
+  const n = grid.indices.length / 3;
+  const loops = borderLoops(Array.from(grid.indices)).length;
+  const weldedLoops = borderLoops(welded(grid)).length;
+  assert.deepEqual([loops, weldedLoops], [3, 2], 'split: the outline of each chart and the hole; welded: the outline and the hole');
+  assert.ok(uvAreas(grid).every((a) => a > 0));
+  const d = decimate(grid, { targetTriangles: Math.floor(n / 5) });
+  assert.ok(d.indices.length / 3 <= n / 5);
+  const [lo, hi] = uvRange(d);
+  assert.ok(lo >= 0 && hi <= 1, `uvs in [${lo}, ${hi}]`);
+  assert.ok(uvAreas(d).every((a) => a > 0), 'no triangle flipped in the uv plane');
+  assert.equal(borderLoops(Array.from(d.indices)).length, loops);
+  assert.equal(borderLoops(welded(d)).length, weldedLoops, 'the seam still closed (no crack between the charts)');
+  // a vertex's uv follows its position: on this grid uv = (x, y) / 100 wherever a vertex moved along its edges
+  for (let v = 0; v < d.positions.length / 3; v++) {
+    assert.ok(Math.abs(d.uvs![2 * v] - d.positions[3 * v] / 100) < 0.02 && Math.abs(d.uvs![2 * v + 1] - d.positions[3 * v + 1] / 100) < 0.02, `vertex ${v}`);
+  }
+});
+
+test("decimation with boundary 'when-needed' goes below what a fixed boundary allows, keeping every loop and the seam", () => {
+  const grid = seamedGrid(41);
+  const fixed = decimate(grid, { targetTriangles: 100 });
+  assert.ok(fixed.indices.length / 3 > 100, 'the fixed boundary alone cannot reach 100');
+  const d = decimate(grid, { targetTriangles: 100, boundary: 'when-needed' });
+  assert.ok(d.indices.length / 3 <= 100, `${d.indices.length / 3} triangles`);
+  assert.equal(borderLoops(Array.from(d.indices)).length, 3);
+  assert.equal(borderLoops(welded(d)).length, 2);
+  assert.ok(uvAreas(d).every((a) => a > 0));
+  assert.equal(edgeReport({ positions: d.positions, indices: Uint32Array.from(welded(d)) }).nonManifold, 0);
+  // the outline stays the outline: the corners of the grid are still there
+  const has = (x: number, y: number) => Array.from({ length: d.positions.length / 3 }, (_, v) => v).some((v) => d.positions[3 * v] === x && d.positions[3 * v + 1] === y);
+  for (const [x, y] of [[0, 0], [100, 0], [0, 100], [100, 100]]) assert.ok(has(x, y), `corner ${x},${y}`);
+});
+
+test('limitTriangles on the ICT template (face and head): at most the limit, uvs in the atlas, outline and seams kept; a limit it cannot reach is refused', () => {
+  const basis = parseIctBasis(new Uint8Array(readFileSync(new URL('../models/ict-face.bin', import.meta.url))));
+  const fit = { source: 'landmarks68', identity: new Float32Array(60), expression: new Float32Array(53), rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1], scale: 10, translation: [0, 0, 0] } as unknown as PriorFit;
+  for (const region of ['face', 'head'] as const) {
+    const mesh = priorMesh(basis, fit, region);
+    const loops = borderLoops(Array.from(mesh.indices)).map((l) => l.length).sort();
+    const weldedLoops = borderLoops(welded(mesh)).map((l) => l.length).sort();
+    assert.equal(limitTriangles(mesh, undefined), mesh);
+    for (const max of [5000, 1500]) {
+      const d = limitTriangles(mesh, max);
+      assert.ok(d.indices.length / 3 <= max && d.indices.length / 3 > max * 0.9, `${region} ${max}: ${d.indices.length / 3}`);
+      const [lo, hi] = uvRange(d);
+      assert.ok(lo >= 0 && hi <= 1, `${region} ${max}: uvs in [${lo}, ${hi}]`);
+      // at these limits the boundary is not touched: the same loops, vertex for vertex
+      assert.deepEqual(borderLoops(Array.from(d.indices)).map((l) => l.length).sort(), loops, `${region} ${max}: loops`);
+      assert.deepEqual(borderLoops(welded(d)).map((l) => l.length).sort(), weldedLoops, `${region} ${max}: welded loops`);
+      assert.equal(d.normals?.length, d.positions.length, 'normals recomputed');
+    }
+  }
+  // the face's outline (292 vertices) gives way when asked for less than it holds; the head's seams do not
+  const face = limitTriangles(priorMesh(basis, fit, 'face'), 100);
+  assert.ok(face.indices.length / 3 <= 100);
+  assert.equal(borderLoops(welded(face)).length, 1);
+  assert.throws(
+    () => limitTriangles(priorMesh(basis, fit, 'head'), 100),
+    (e: unknown) => e instanceof VoxfaceError && e.code === 'BAD_ARGUMENT' && /^max-triangles 100 is below what this mesh can keep: \d+ triangles at the least \(of 22372\)/.test(e.message),
+  );
 });
 
 test('empty and full volumes give empty meshes; every stage accepts an empty mesh', () => {

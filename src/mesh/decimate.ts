@@ -10,15 +10,26 @@ export interface DecimateOptions {
   ratio?: number;
   /** Never collapse edges whose quadric error exceeds this (crop px², area-weighted). Default ∞. */
   maxError?: number;
+  /**
+   * The boundary (open borders, uv seams): 'fixed' (default) never moves a boundary vertex nor collapses a boundary
+   * edge; 'when-needed' does so too once no interior collapse is left and the mesh is still above the target:
+   * boundary edges collapse along their own loop (every loop kept, with at least 3 edges), the outline held by
+   * constraint planes; a vertex that shares its position with another (a uv seam, where a mesh splits its
+   * vertices) is never removed nor moved, so the two sides of a seam still meet.
+   */
+  boundary?: 'fixed' | 'when-needed';
 }
 
 /**
  * Quadric-error edge-collapse decimation (Garland–Heckbert): collapses the cheapest edge first,
  * placing the merged vertex at the quadric's optimum, until `targetTriangles` remain.
  * Boundary vertices never move and boundary edges never collapse, so open borders (the face's
- * outline) are kept exactly. Collapses that would fold a triangle over, or break the 2-manifold
- * (link condition), are refused, so a watertight input stays watertight. Normals are dropped
- * (recompute them); uvs and colors are carried by the surviving vertices.
+ * outline) and uv seams (split vertices are boundary vertices) are kept exactly — unless
+ * `boundary: 'when-needed'` (see there). Collapses that would fold a triangle over, or break the
+ * 2-manifold (link condition), are refused, so a watertight input stays watertight. Normals are
+ * dropped (recompute them); colors are carried by the surviving vertices; uvs too, the merged
+ * vertex's interpolated along its edge where it moves (a collapse that would flip a triangle in the
+ * uv plane is refused), so the uvs stay in their input range and index the same atlas.
  *
  * @example const light = decimate(mesh, { targetTriangles: 20000 });
  */
@@ -39,6 +50,12 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
   const vAlive = new Uint8Array(nV).fill(1);
   const ver = new Int32Array(nV);
   const { start, neighbors, boundary } = vertexAdjacency(mesh);
+  const uv = mesh.uvs ? Float64Array.from(mesh.uvs) : undefined;
+  const whenNeeded = options.boundary === 'when-needed';
+  /** Phase 2 (boundary edges too) has begun. */
+  let alongBoundary = false;
+  /** Vertices that never move nor go: those sharing their position with another (seams), in phase 2. */
+  const locked = whenNeeded ? sharedPositions(pos) : new Uint8Array(nV);
 
   // Quadrics: area-weighted plane equations of the adjacent triangles.
   const Q = new Float64Array(nV * 10);
@@ -81,8 +98,22 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
 
   // Min-heap of candidate collapses, validated lazily by vertex versions.
   const heap = new EdgeHeap(nT0 * 6);
-  const best = new Float64Array(4); // x, y, z, cost
-  const evaluate = (u: number, v: number): boolean => evaluateCollapse(Q, pos, boundary, u, v, best);
+  const best = new Float64Array(5); // x, y, z, cost, the boundary vertex kept (collapses along the boundary)
+  const evaluate = (u: number, v: number): boolean => {
+    if (!(boundary[u] && boundary[v])) return evaluateCollapse(Q, pos, boundary, u, v, best);
+    // both ends on the boundary: only along a boundary edge, only in phase 2, never removing a locked vertex
+    if (!alongBoundary || (locked[u] && locked[v]) || trianglesOn(u, v) !== 1) return false;
+    return evaluateEnds(Q, pos, locked, u, v, best);
+  };
+  /** Alive triangles with both u and v. */
+  const trianglesOn = (u: number, v: number): number => {
+    let n = 0;
+    for (let r = refStart[u]; r < refStart[u] + refCount[u]; r++) {
+      const t = refs[r];
+      if (triAlive[t] && (tri[3 * t] === v || tri[3 * t + 1] === v || tri[3 * t + 2] === v)) n++;
+    }
+    return n;
+  };
   const push = (u: number, v: number): void => {
     if (evaluate(u, v) && best[3] <= maxError) heap.push(best, u, v, ver[u], ver[v]);
   };
@@ -94,19 +125,36 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
   let stamp = 0;
   let alive = nT0;
   const live: number[] = [];
-  while (alive > target && heap.size > 0) {
+  for (;;) {
+    if (alive <= target) break;
+    if (heap.size === 0) {
+      if (!whenNeeded || alongBoundary) break;
+      // phase 2: the boundary edges too, their loops held by constraint planes
+      alongBoundary = true;
+      addBoundaryQuadrics(Q, pos, tri, triAlive, nT0, refs, refStart, refCount);
+      for (let t = 0; t < nT0; t++) {
+        if (!triAlive[t]) continue;
+        for (let k = 0; k < 3; k++) {
+          const a = tri[3 * t + k], b = tri[3 * t + (k + 1) % 3];
+          push(Math.min(a, b), Math.max(a, b));
+        }
+      }
+      if (heap.size === 0) break;
+    }
     const top = heap.pop();
     let u = heap.u[top], v = heap.v[top];
     if (!vAlive[u] || !vAlive[v] || ver[u] !== heap.su[top] || ver[v] !== heap.sv[top]) continue;
     if (!evaluate(u, v)) continue;
-    if (boundary[v]) {
-      // keep the boundary vertex
+    if (boundary[u] && boundary[v] ? best[4] === v : boundary[v]) {
+      // keep the boundary vertex (of two: the one evaluateEnds chose)
       const w = u;
       u = v;
       v = w;
     }
     TARGET[0] = best[0]; TARGET[1] = best[1]; TARGET[2] = best[2];
     const px = best[0], py = best[1], pz = best[2];
+    // two boundary vertices merge only along a boundary edge of their own loop (else a pinch forms)
+    const bothBoundary = boundary[u] === 1 && boundary[v] === 1;
 
     stamp++;
     let shared = 0;
@@ -134,7 +182,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       // Fold-over: no other triangle's normal may flip when v moves to p.
       else ok = !flips(pos, a, b, c, v, TARGET);
     }
-    if (!ok || shared === 0 || common !== shared) continue;
+    if (!ok || shared === 0 || common !== shared || (bothBoundary && shared !== 1)) continue;
     for (let r = refStart[u]; r < refStart[u] + refCount[u] && ok; r++) {
       const t = refs[r];
       if (!triAlive[t]) continue;
@@ -143,6 +191,23 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
       ok = !flips(pos, a, b, c, u, TARGET);
     }
     if (!ok) continue;
+    if (uv) {
+      // the merged vertex's uv: along the edge as its position is (an end that stays keeps its own)
+      const t = boundary[u] ? 0 : edgeParameter(pos, u, v, TARGET);
+      UVT[0] = uv[2 * u] + t * (uv[2 * v] - uv[2 * u]);
+      UVT[1] = uv[2 * u + 1] + t * (uv[2 * v + 1] - uv[2 * u + 1]);
+      for (let r = refStart[u]; r < refStart[u] + refCount[u] && ok; r++) {
+        const t2 = refs[r];
+        if (triAlive[t2] && !hasVertex(tri, t2, v)) ok = !uvFlips(uv, tri, t2, u, UVT);
+      }
+      for (let r = refStart[v]; r < refStart[v] + refCount[v] && ok; r++) {
+        const t2 = refs[r];
+        if (triAlive[t2] && !hasVertex(tri, t2, u)) ok = !uvFlips(uv, tri, t2, v, UVT);
+      }
+      if (!ok) continue;
+      uv[2 * u] = UVT[0];
+      uv[2 * u + 1] = UVT[1];
+    }
 
     // Collapse v into u.
     live.length = 0;
@@ -207,7 +272,7 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
     const m = map[w];
     if (m < 0) continue;
     positions[3 * m] = pos[3 * w]; positions[3 * m + 1] = pos[3 * w + 1]; positions[3 * m + 2] = pos[3 * w + 2];
-    if (uvs) { uvs[2 * m] = mesh.uvs![2 * w]; uvs[2 * m + 1] = mesh.uvs![2 * w + 1]; }
+    if (uvs && uv) { uvs[2 * m] = uv[2 * w]; uvs[2 * m + 1] = uv[2 * w + 1]; }
     if (colors) for (let k = 0; k < 3; k++) colors[3 * m + k] = mesh.colors![3 * w + k];
   }
   const out: Mesh = { positions, indices };
@@ -220,6 +285,109 @@ export function decimate(mesh: Mesh, options: DecimateOptions = {}): Mesh {
 const QS = new Float64Array(10);
 const CAND = new Float64Array(3);
 const TARGET = new Float64Array(3);
+const UVT = new Float64Array(2);
+
+/** Weight of the boundary constraint planes (× the edge's squared length) against the surface's quadrics. */
+const BOUNDARY_WEIGHT = 10;
+
+/** 1 for every vertex whose position another vertex has too (a uv seam splits a vertex into copies). */
+function sharedPositions(pos: Float64Array): Uint8Array {
+  const n = pos.length / 3;
+  const out = new Uint8Array(n);
+  const first = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const key = `${pos[3 * i]},${pos[3 * i + 1]},${pos[3 * i + 2]}`;
+    const j = first.get(key);
+    if (j === undefined) first.set(key, i);
+    else out[i] = out[j] = 1;
+  }
+  return out;
+}
+
+/**
+ * Adds to Q, for every boundary edge of the alive triangles (an edge of one of them), the plane through the edge
+ * perpendicular to its triangle, weighted by the edge's squared length: moving a boundary vertex off its outline
+ * costs, sliding along it does not.
+ */
+function addBoundaryQuadrics(
+  Q: Float64Array, pos: Float64Array, tri: Int32Array, triAlive: Uint8Array, nT: number,
+  refs: Int32Array, refStart: Int32Array, refCount: Int32Array,
+): void {
+  const onEdge = (a: number, b: number): number => {
+    let n = 0;
+    for (let r = refStart[a]; r < refStart[a] + refCount[a]; r++) {
+      const t = refs[r];
+      if (triAlive[t] && hasVertex(tri, t, b)) n++;
+    }
+    return n;
+  };
+  for (let t = 0; t < nT; t++) {
+    if (!triAlive[t]) continue;
+    const i0 = tri[3 * t] * 3, i1 = tri[3 * t + 1] * 3, i2 = tri[3 * t + 2] * 3;
+    const ux = pos[i1] - pos[i0], uy = pos[i1 + 1] - pos[i0 + 1], uz = pos[i1 + 2] - pos[i0 + 2];
+    const vx = pos[i2] - pos[i0], vy = pos[i2 + 1] - pos[i0 + 1], vz = pos[i2 + 2] - pos[i0 + 2];
+    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    for (let k = 0; k < 3; k++) {
+      const a = tri[3 * t + k], b = tri[3 * t + (k + 1) % 3];
+      if (onEdge(a, b) !== 1) continue;
+      const ex = pos[3 * b] - pos[3 * a], ey = pos[3 * b + 1] - pos[3 * a + 1], ez = pos[3 * b + 2] - pos[3 * a + 2];
+      // the plane's normal: edge × triangle normal
+      let mx = ey * nz - ez * ny, my = ez * nx - ex * nz, mz = ex * ny - ey * nx;
+      const len = Math.sqrt(mx * mx + my * my + mz * mz);
+      if (len === 0) continue;
+      mx /= len; my /= len; mz /= len;
+      const d = -(mx * pos[3 * a] + my * pos[3 * a + 1] + mz * pos[3 * a + 2]);
+      const w = BOUNDARY_WEIGHT * (ex * ex + ey * ey + ez * ez);
+      QS[0] = mx * mx; QS[1] = mx * my; QS[2] = mx * mz; QS[3] = mx * d; QS[4] = my * my;
+      QS[5] = my * mz; QS[6] = my * d; QS[7] = mz * mz; QS[8] = mz * d; QS[9] = d * d;
+      for (const o of [a * 10, b * 10]) for (let j = 0; j < 10; j++) Q[o + j] += w * QS[j];
+    }
+  }
+}
+
+/**
+ * A collapse of two boundary vertices along their boundary edge: the merged vertex stays at one end (the outline
+ * keeps its own vertices), the cheaper of the ends whose partner may go. best = x, y, z, error, the kept vertex.
+ */
+function evaluateEnds(Q: Float64Array, pos: Float64Array, locked: Uint8Array, u: number, v: number, best: Float64Array): boolean {
+  const q = QS;
+  for (let k = 0; k < 10; k++) q[k] = Q[u * 10 + k] + Q[v * 10 + k];
+  best[3] = Infinity;
+  let kept = -1;
+  for (const [keep, go] of [[u, v], [v, u]]) {
+    if (locked[go]) continue;
+    CAND[0] = pos[3 * keep]; CAND[1] = pos[3 * keep + 1]; CAND[2] = pos[3 * keep + 2];
+    const before = best[3];
+    consider(q, best);
+    if (best[3] !== before || kept < 0) kept = keep;
+  }
+  best[4] = kept;
+  return kept >= 0;
+}
+
+function hasVertex(tri: Int32Array, t: number, v: number): boolean {
+  return tri[3 * t] === v || tri[3 * t + 1] === v || tri[3 * t + 2] === v;
+}
+
+/** Where p projects on the segment u → v, as a parameter in [0, 1]. */
+function edgeParameter(pos: Float64Array, u: number, v: number, p: Float64Array): number {
+  const ex = pos[3 * v] - pos[3 * u], ey = pos[3 * v + 1] - pos[3 * u + 1], ez = pos[3 * v + 2] - pos[3 * u + 2];
+  const l2 = ex * ex + ey * ey + ez * ez;
+  if (l2 === 0) return 0;
+  const t = ((p[0] - pos[3 * u]) * ex + (p[1] - pos[3 * u + 1]) * ey + (p[2] - pos[3 * u + 2]) * ez) / l2;
+  return t < 0 ? 0 : t > 1 ? 1 : t;
+}
+
+/** True when giving vertex m of triangle t the uv `to` flips the triangle in the uv plane (or flattens it). */
+function uvFlips(uv: Float64Array, tri: Int32Array, t: number, m: number, to: Float64Array): boolean {
+  const a = tri[3 * t], b = tri[3 * t + 1], c = tri[3 * t + 2];
+  const area = (au: number, av: number, bu: number, bv: number, cu: number, cv: number) => (bu - au) * (cv - av) - (bv - av) * (cu - au);
+  const before = area(uv[2 * a], uv[2 * a + 1], uv[2 * b], uv[2 * b + 1], uv[2 * c], uv[2 * c + 1]);
+  if (before === 0) return false;
+  const at = (w: number, k: 0 | 1) => (w === m ? to[k] : uv[2 * w + k]);
+  const after = area(at(a, 0), at(a, 1), at(b, 0), at(b, 1), at(c, 0), at(c, 1));
+  return after / before <= 0;
+}
 
 /**
  * Best position and quadric error for collapsing edge (u, v) into `best` (x, y, z, error);

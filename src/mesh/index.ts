@@ -6,6 +6,7 @@ export { taubinSmooth } from './smooth.ts';
 export type { TaubinOptions } from './smooth.ts';
 export { decimate } from './decimate.ts';
 export type { DecimateOptions } from './decimate.ts';
+export { limitTriangles } from './limit.ts';
 export { connectedComponents, largestComponent, dropSmallComponents } from './components.ts';
 export type { Components } from './components.ts';
 export { frontSurface } from './front-surface.ts';
