@@ -12,7 +12,7 @@
 import { cropFromBox, cropFromLandmarks } from './align/crop.ts';
 import { ImageLevels, sampleCrop } from './align/sample.ts';
 import { estimatePose } from './landmarks/pose.ts';
-import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, decimate, vertexNormals } from './mesh/index.ts';
+import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, limitTriangles, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
 import { benchmarkLandmarks, fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
@@ -192,7 +192,7 @@ export async function reconstructFace(
     m = frontSurface(m, { volume: field, smoothing: it > 0 ? 0 : 8 });
     // the cut along the face's outline is ragged at voxel scale: smooth the border curve itself
     if (it > 0) m = taubinSmooth(m, { iterations: Math.max(2, it >> 1), boundary: 'curve' });
-    if (o.maxTriangles && m.indices.length / 3 > o.maxTriangles) m = decimate(m, { targetTriangles: o.maxTriangles });
+    m = limitTriangles(m, o.maxTriangles);
     m = transformMesh(m, crop);
     return { ...m, normals: vertexNormals(m) };
   });
@@ -250,6 +250,8 @@ export async function reconstructFace(
       const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
       landmarks68 = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
     }
+    // --max-triangles on ICT's mesh too (after the landmarks, which read its own vertices): uvs, outline, seams kept
+    mesh = time('mesh', () => limitTriangles(mesh, o.maxTriangles));
     const aspect = prior.basis.meshes[region].aspect;
     const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), atlas: { aspect, mirrorTiles: aspect } }));
     return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });
