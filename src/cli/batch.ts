@@ -81,7 +81,8 @@ ${commandLineHelp('cli', BATCH_OPTIONS)}
 
 --threads counts per worker process (default: the cores / --jobs, at least 1).
 
-Every output is written atomically (never half a file). The journal (one JSON line per input) records each input's
+Every output is written atomically (never half a file); the workers die with this command (killed alone, they
+rename nothing and remove their temporary files), and a run removes the temporary files dead processes left. The journal (one JSON line per input) records each input's
 state; running the same command again skips what is done, --retry-failed retries what failed. Files in a folder keep
 their path inside it (photos/a/b.jpg → out/a/b.glb). With --queue the inputs and the output folder must be paths
 every worker machine sees (or URLs for inputs); start workers with 'voxface worker --queue …'.
