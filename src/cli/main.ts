@@ -221,8 +221,8 @@ export async function writeOutputs(dir: string, files: readonly ExportedFile[]):
 }
 
 /**
- * The photos of a run and their output names, as `voxface batch` plans them (src/batch/plan.ts): a file given by
- * itself is named by its base name, a photo found in a folder by its path inside that folder (`photos/` +
+ * The photos of a run and their output names, as `voxface batch` plans them (src/batch/plan.ts: folders searched
+ * for the image endings of `isImageFile`, src/decode/extensions.ts): a file given by itself is named by its base name, a photo found in a folder by its path inside that folder (`photos/` +
  * `a/face.jpg` → `a/face`), photos inside the output folder are not inputs. An input that cannot run — missing,
  * a URL (`voxface batch` fetches those), an output name already taken by an earlier input (`a.jpg` and `a.png`),
  * not an image or too large by its header — gets one line on stderr and counts as failed; nothing is overwritten.
