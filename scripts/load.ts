@@ -43,7 +43,7 @@ const env: Record<string, string | undefined> = {
   VOXFACE_RESULT_MB: args.get('result-mb'),
   VOXFACE_RESULT_TTL_S: args.get('ttl-s'),
 };
-const server: ServerChild = args.has('url') ? { url: args.get('url')!, pid: 0, stop: async () => {} } : await startServerChild(env);
+const server: ServerChild = args.has('url') ? { url: args.get('url')!, pid: 0, rootPid: 0, stop: async () => {} } : await startServerChild(env);
 const typeOf = (name: string) => (/\.png$/i.test(name) ? 'image/png' : 'image/jpeg');
 const send = (i: number) =>
   fetch(`${server.url}/api/v1/reconstruct?formats=${formats}`, { method: 'POST', body: photos[i % photos.length].bytes as BodyInit, headers: { 'Content-Type': typeOf(photos[i % photos.length].name) } });
@@ -68,11 +68,11 @@ try {
       const h = await health(server.url);
       probes.push(performance.now() - t);
       if (h.jobs.running >= h.jobs.concurrency) probedBusy++;
-      if (server.pid) peakMB = Math.max(peakMB, processRss(server.pid)?.rssMB ?? 0);
+      if (server.pid) peakMB = Math.max(peakMB, processRss(server.rootPid)?.rssMB ?? 0);
       await new Promise((r) => setTimeout(r, probeMs));
     }
   })();
-  const cpu0 = server.pid ? processCpu(server.pid) : undefined;
+  const cpu0 = server.pid ? { tree: processCpu(server.rootPid), server: processCpu(server.pid) } : undefined;
   const machine0 = machineCpu();
   const t0 = performance.now();
   await Promise.all(
@@ -96,7 +96,7 @@ try {
     }),
   );
   const wall = (performance.now() - t0) / 1000;
-  const cpu1 = server.pid ? processCpu(server.pid) : undefined;
+  const cpu1 = server.pid ? { tree: processCpu(server.rootPid), server: processCpu(server.pid) } : undefined;
   const machine1 = machineCpu();
   done = true;
   await prober;
@@ -115,9 +115,9 @@ try {
   row('latency of 200s p50 / p95 / max', `${percentile(latencies, 50).toFixed(0)} / ${percentile(latencies, 95).toFixed(0)} / ${(latencies.at(-1) ?? NaN).toFixed(0)} ms`);
   row('answers by status', [...byStatus].sort().map(([s, n]) => `${s}: ${n}`).join(', '));
   row('/healthz under load p50 / p99 / max', `${percentile(probes, 50).toFixed(1)} / ${percentile(probes, 99).toFixed(1)} / ${(probes.at(-1) ?? NaN).toFixed(1)} ms (${probes.length} probes, ${probedBusy} with every slot busy)`);
-  if (cpu0 && cpu1) {
-    const used = cpu1.total - cpu0.total;
-    const main = cpu1.main - cpu0.main;
+  if (cpu0?.tree && cpu1?.tree && cpu0.server && cpu1.server) {
+    const used = cpu1.tree.total - cpu0.tree.total;
+    const main = cpu1.server.main - cpu0.server.main;
     row('server CPU (process tree)', `${used.toFixed(1)} s in ${wall.toFixed(1)} s = ${(used / wall).toFixed(2)} of ${os.availableParallelism()} cores busy; HTTP thread ${(main / wall).toFixed(2)} cores`);
   }
   if (machine0 && machine1) {

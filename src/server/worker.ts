@@ -19,6 +19,8 @@ const port = parentPort;
 if (!port) throw new Error('src/server/worker.ts runs as a worker thread of the voxface server');
 const init = workerData as WorkerInit;
 const MB = 1024 * 1024;
+/** How long a thread waits without a job before it collects its garbage. */
+const IDLE_GC_MS = 2000;
 
 /** Posts a message, moving the listed buffers; copies them instead if one cannot be moved. */
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
@@ -59,8 +61,13 @@ async function start(): Promise<void> {
   const stats = (): WorkerStats => ({ tensors: tf.memory().numTensors, heapMB: Math.round(process.memoryUsage().heapUsed / MB) });
   const v = vox;
   let chain = Promise.resolve();
+  // Idle for a while after a job: a full garbage collection, so the heap the job grew shrinks again (where `gc` is
+  // exposed: the server's main.ts starts Node with --expose-gc; one collection takes tens of ms, never during a job).
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let idle: NodeJS.Timeout | undefined;
   port!.on('message', (m: ToWorker) => {
     if (m.type !== 'job') return;
+    clearTimeout(idle);
     chain = chain.then(async () => {
       try {
         const output = await runJob(v, m.job);
@@ -70,6 +77,11 @@ async function start(): Promise<void> {
       } catch (e) {
         const error = e instanceof VoxfaceError ? { code: e.code, message: e.message } : { message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack };
         post({ type: 'failed', id: m.id, error, stats: stats() });
+      }
+      if (gc) {
+        clearTimeout(idle);
+        idle = setTimeout(gc, IDLE_GC_MS);
+        idle.unref();
       }
     });
   });
