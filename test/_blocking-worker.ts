@@ -4,7 +4,8 @@
  * reconstructions ran on its HTTP thread could answer nothing while such a job runs; one with worker threads answers.
  *
  * The gate is a SharedArrayBuffer this thread broadcasts on the BroadcastChannel 'voxface-test-gate' when it starts:
- * Int32Array [0]: 1 = open; [1]: jobs that have started blocking.
+ * Int32Array [0]: 1 = open; [1]: jobs that have started blocking. A job whose base name is "exit" ends the thread
+ * instead (exit code 3), as a crash would.
  */
 import { BroadcastChannel, parentPort } from 'node:worker_threads';
 import type { FromWorker, ToWorker } from '../src/server/workers.ts';
@@ -17,6 +18,7 @@ channel.close();
 const stats = { tensors: 0, heapMB: 0 };
 parentPort!.on('message', (m: ToWorker) => {
   if (m.type !== 'job') return;
+  if (m.job.base === 'exit') process.exit(3);
   Atomics.add(gate, 1, 1);
   while (Atomics.load(gate, 0) === 0) Atomics.wait(gate, 0, 0, 1000);
   parentPort!.postMessage({ type: 'failed', id: m.id, error: { code: 'NO_FACE', message: 'no face found (stand-in)' }, stats } satisfies FromWorker);

@@ -441,13 +441,14 @@ describe('worker threads, refusals, errors and the log (stand-ins)', () => {
     }
   });
 
-  test('/healthz and quick refusals answer while a reconstruction thread is blocked (worker threads)', async () => {
+  test('/healthz and quick refusals answer while a reconstruction thread is blocked; a thread that stops is a 500 and is replaced', async () => {
     // the stand-in thread blocks synchronously on a job until the gate opens: on the HTTP thread nothing could answer
     const channel = new BroadcastChannel('voxface-test-gate');
     const gateShared = new Promise<Int32Array>((resolve) => {
       channel.onmessage = (e) => resolve(new Int32Array((e as { data: SharedArrayBuffer }).data));
     });
-    const app = await startServer({ port: 0, model: MODEL, concurrency: 1, queue: 1, workerModule: new URL('./_blocking-worker.ts', import.meta.url) });
+    const lines: string[] = [];
+    const app = await startServer({ port: 0, model: MODEL, concurrency: 1, queue: 1, workerModule: new URL('./_blocking-worker.ts', import.meta.url), log: (l) => lines.push(l) });
     const gate = await gateShared;
     channel.close();
     try {
@@ -467,6 +468,18 @@ describe('worker threads, refusals, errors and the log (stand-ins)', () => {
       const res = await reconstruction;
       assert.equal(res.status, 422);
       assert.equal(((await res.json()) as { code: string }).code, 'NO_FACE');
+      // the thread ends in the middle of a job (the stand-in does for a photo named exit.png): that request is a 500,
+      // the thread is replaced
+      const form = new FormData();
+      form.append('image', new Blob([new Uint8Array(noisePNG(64, 64))], { type: 'image/png' }), 'exit.png');
+      const crashed = await fetch(`${app.url}/api/v1/reconstruct`, { method: 'POST', body: form });
+      assert.equal(crashed.status, 500);
+      assert.deepEqual(await crashed.json(), { error: 'internal server error', code: 'INTERNAL' });
+      await until('the thread is replaced', async () => {
+        const w = ((await (await fetch(`${app.url}/healthz`)).json()) as { workers: { threads: number; restarts: number } }).workers;
+        return w.threads === 1 && w.restarts === 1;
+      });
+      assert.ok(lines.some((l) => /^reconstruction thread 0 stopped \(exit code 3\); starting another$/.test(l)), lines.join('\n'));
     } finally {
       Atomics.store(gate, 0, 1);
       Atomics.notify(gate, 0);
