@@ -7,8 +7,9 @@
  * ```
  */
 import type { GroupStats, ImageEval, Summary } from '../src/metrics/index.ts';
-import { YAW_BINS } from '../src/metrics/index.ts';
-import { PUBLISHED, PUBLISHED_NOTE } from './published.ts';
+import { LANDMARK_GROUPS, PITCH_BINS, YAW_BINS, groupStats } from '../src/metrics/index.ts';
+import type { LandmarkGroup } from '../src/metrics/index.ts';
+import { PUBLISHED, PUBLISHED_NOTE, SAME_PHOTOS_BASELINE } from './published.ts';
 
 /** Everything a report shows. */
 export interface EvalReport {
@@ -98,6 +99,40 @@ function detectedCell(g: GroupStats): string {
 }
 
 /**
+ * Where the error is: NME 2D of each landmark group by yaw bin, and NME 2D / 3D by |pitch| bin (datasets with a
+ * pitch), over the detected faces.
+ *
+ * ```ts
+ * console.log(breakdownTable(report));
+ * ```
+ */
+export function breakdownTable(r: EvalReport): string {
+  const det = r.rows.filter((x) => x.detected);
+  const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN);
+  const lines: string[][] = [['NME 2D by landmark group (%)', ...YAW_BINS, 'all']];
+  for (const g of Object.keys(LANDMARK_GROUPS) as LandmarkGroup[]) {
+    const [a, b] = LANDMARK_GROUPS[g];
+    const cell = (rows: typeof det) => pct(mean(rows.map((x) => x.groups?.[g]).filter((v): v is number => Number.isFinite(v))));
+    lines.push([`${g} (${a}–${b - 1})`, ...YAW_BINS.map((_, k) => cell(det.filter((x) => x.bin === k))), cell(det)]);
+  }
+  const pitched = r.rows.filter((x) => Number.isFinite(x.pitch));
+  if (pitched.length) {
+    lines.push([]);
+    lines.push(['by |pitch| bin', 'images', 'detected', 'NME 2D (%)', 'NME 3D (%)']);
+    let lo = -1;
+    for (const b of PITCH_BINS) {
+      const rows = pitched.filter((x) => Math.abs(x.pitch) > lo && Math.abs(x.pitch) <= b.max);
+      lo = b.max;
+      const g = groupStats(b.label, rows);
+      lines.push([`|pitch| ${b.label}`, String(g.images), String(g.detected), pct(g.nme2d), pct(g.nme3d)]);
+    }
+  }
+  const n = Math.max(...lines.map((l) => l.length));
+  const widths = Array.from({ length: n }, (_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
+  return lines.map((l) => (l.length ? l.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ') : '')).join('\n');
+}
+
+/**
  * The console table: metrics by yaw bin, the bin-balanced mean and the overall mean, detection counts, the
  * published numbers beside ours, and last the summary line.
  */
@@ -117,11 +152,23 @@ export function formatTable(r: EvalReport): string {
   lines.push(['published NME 2D (%)', ...YAW_BINS, 'mean*', '']);
   for (const p of PUBLISHED) lines.push([p.method, ...p.bins.map((v) => v.toFixed(2)), p.mean.toFixed(2), '']);
   lines.push(['voxface (this run)', ...s.bins.map((g) => pct(g.nme2d)), pct(s.balanced.nme2d), '']);
+  const base = SAME_PHOTOS_BASELINE;
+  if (r.dataset.replace(/\\/g, '/').replace(/\/+$/, '').endsWith(base.folder)) {
+    lines.push([]);
+    lines.push(['the line to beat, same photos', ...YAW_BINS, 'mean*', '']);
+    lines.push(['3DDFA_V2 ×0.5 NME 2D (%)', ...base.nme2d.bins.map((v) => v.toFixed(2)), base.nme2d.mean.toFixed(2), '']);
+    lines.push(['voxface NME 2D (%)', ...s.bins.map((g) => pct(g.nme2d)), pct(s.balanced.nme2d), '']);
+    lines.push(['3DDFA_V2 ×0.5 NME 3D (%)', ...base.nme3d.bins.map((v) => v.toFixed(2)), base.nme3d.mean.toFixed(2), '']);
+    lines.push(['voxface NME 3D (%)', ...s.bins.map((g) => pct(g.nme3d)), pct(s.balanced.nme3d), '']);
+  }
   const widths = head.map((_, c) => Math.max(...lines.map((l) => (l[c] ?? '').length)));
   const text = lines.map((l) => (l.length ? l.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ') : ''));
   return [
     `voxface evaluation: ${r.dataset} (${r.images} images, ${r.format}), model ${r.model}`,
     ...text,
+    '',
+    breakdownTable(r),
+    '',
     `* mean of the non-empty yaw bins' means (the papers' "mean"); "all" = mean over all detected faces`,
     `  ${PUBLISHED_NOTE}`,
     `  depth err: our mesh's z at each ground-truth landmark's (x, y) vs its z, both centred, ÷ √(w·h); floor = a flat face;`,
@@ -151,6 +198,7 @@ export function markdownReport(r: EvalReport, plots: { ced: string; yaw: string 
   md.push(`| detected | ${s.bins.map(detectedCell).join(' | ')} | | ${detectedCell(s.all)} |`);
   md.push(`| failure rate (%) | ${s.bins.map((g) => (g.images ? pct(g.failureRate, 1) : '—')).join(' | ')} | | ${pct(s.all.failureRate, 1)} |`);
   md.push('', `\\* mean of the non-empty bins' means, as the papers' "mean" column; "all" = mean over every detected face.`, '');
+  md.push('## Where the error is', '', '```', breakdownTable(r), '```', '');
   md.push('## Published results beside ours (NME 2D, %)', '');
   md.push(`| method | ${YAW_BINS.join(' | ')} | mean | source |`, `|---|---:|---:|---:|---:|---|`);
   for (const p of PUBLISHED) md.push(`| ${p.method} | ${p.bins.map((v) => v.toFixed(2)).join(' | ')} | ${p.mean.toFixed(2)} | ${p.source} |`);

@@ -165,6 +165,14 @@ export const OPTIONS = {
     help: "the 68 landmarks: fit (the benchmark's 68 points on the fitted face, AFLW2000-3D's convention; the isosurface shape uses fused), fused (x, y of Face Mesh's where it fits and the head turns < 45°, else the network's; ICT's landmark vertices) or network",
     expose: RECONSTRUCTING,
   }),
+  landmarkSource: option.choice({
+    group: 'reconstruct',
+    choices: ['real', 'synthetic'],
+    default: 'real',
+    flag: 'landmark-source',
+    help: "the 68 points the prior is fitted to where Face Mesh is not used: real (models/landmarks68.onnx, trained on real AFLW photos; research-only terms) or synthetic (the volume network's, trained on renders only)",
+    expose: RECONSTRUCTING,
+  }),
   volumeBlur: option.number({
     group: 'reconstruct',
     min: 0,

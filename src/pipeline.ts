@@ -12,6 +12,8 @@
 import { cropFromBox, cropFromLandmarks } from './align/crop.ts';
 import { ImageLevels, sampleCrop } from './align/sample.ts';
 import { estimatePose } from './landmarks/pose.ts';
+import { firstLandmarkCrop, regressLandmarks } from './landmarks/regressor.ts';
+import type { LandmarkModel } from './landmarks/regressor.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, limitTriangles, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
@@ -47,6 +49,11 @@ export interface PipelineDeps {
   model: ModelInfo;
   /** The shape prior (models/ict-face.bin, see src/prior/); `shape: 'prior'` needs it. */
   prior?: ShapePrior;
+  /**
+   * The landmark network (models/landmarks68.onnx, src/landmarks/regressor.ts): the 68 points the prior is fitted to
+   * where Face Mesh is not used. Without it (or with `landmarkSource: 'synthetic'`) the volume network's landmarks.
+   */
+  landmarks?: LandmarkModel;
 }
 
 /**
@@ -162,14 +169,20 @@ export async function reconstructFace(
   // the shape prior, fitted to Face Mesh's points or the network's landmarks (the last pass's, or the image-only
   // pass's for a guided network, which then runs guided by it on the final crop)
   let fit: PriorFit | undefined;
-  const fitNow = (): PriorFit => {
+  const fitNow = async (): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
     const network68 = photoLandmarks(out.landmarks, outCrop);
+    const lm = deps.landmarks;
+    if (lm && o.landmarkSource === 'real') {
+      // the landmark network trained on real photos: the benchmark's 68, fitted where Face Mesh is not used
+      const reg = await timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm));
+      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68, aflw68: reg.landmarks }));
+    }
     return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68 }));
   };
   if (guided) {
-    fit = fitNow();
+    fit = await fitNow();
     const prior = deps.prior as ShapePrior;
     const guide = time('prior', () => priorGuide(priorMesh(prior.basis, fit as PriorFit, 'face'), crop, model));
     out = await runOn(levels, crop, flip, guide);
@@ -177,8 +190,8 @@ export async function reconstructFace(
   }
 
   const { volume } = out;
-  if (o.shape === 'prior') return templateFace((fit ??= fitNow()), 'prior');
-  if (o.mesh === 'template') return templateFace((fit ??= fitNow()), 'network');
+  if (o.shape === 'prior') return templateFace((fit ??= await fitNow()), 'prior');
+  if (o.mesh === 'template') return templateFace((fit ??= await fitNow()), 'network');
 
   // 3. volume → mesh in the crop frame, then into the photo frame (the mesh from the blurred field, the
   //    result keeps the network's own volume)

@@ -29,7 +29,8 @@ import { createShapePrior } from '../prior/index.ts';
 import type { ShapePrior } from '../prior/index.ts';
 
 export { decodeBlob, bitmapToRGB } from './decode.ts';
-export { loadWebModel, wrapWebSession } from './session.ts';
+export { loadWebLandmarkModel, loadWebModel, wrapWebSession } from './session.ts';
+import { loadWebLandmarkModel } from './session.ts';
 export { loadBrowserDetector, initWasmBackend } from './detector.ts';
 export { browserSupport } from './support.ts';
 
@@ -42,6 +43,8 @@ export interface BrowserVoxfaceOptions {
   tfWasmUrl?: string;
   /** The shape prior, models/ict-face.bin (default '/models/ict-face.bin'). */
   priorUrl?: string;
+  /** The landmark model (default '/models/landmarks68.onnx', its sidecar beside it); null: none. */
+  landmarkModelUrl?: string | null;
   /** Detector graph models (default '/vendor/human-models'). */
   detectorModelsUrl?: string;
   limits?: DecodeLimits;
@@ -59,12 +62,13 @@ export interface BrowserVoxface {
 
 /** Loads the network and the detectors (once; reuse the returned object for every photo). */
 export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
-  const [{ session, info }, detector, prior] = await Promise.all([
+  const [{ session, info }, detector, prior, landmarks] = await Promise.all([
     loadWebModel(options.modelUrl ?? '/models/model.onnx', { wasmPaths: options.ortWasmPaths, onProgress: options.onProgress }),
     loadBrowserDetector({ modelsUrl: options.detectorModelsUrl, wasmUrl: options.tfWasmUrl }),
     loadWebPrior(options.priorUrl ?? '/models/ict-face.bin'),
+    options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? '/models/landmarks68.onnx', { wasmPaths: options.ortWasmPaths }),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector, prior };
+  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks };
   return {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),

@@ -9,6 +9,8 @@
 import * as ort from 'onnxruntime-web/wasm';
 import { parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
+import { parseLandmarkModelInfo } from '../landmarks/regressor.ts';
+import type { LandmarkModel } from '../landmarks/regressor.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
@@ -61,6 +63,25 @@ export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {
   const sidecar = await fetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
   const info = parseModelInfo(await sidecar.json());
+  const bytes = await fetchBytes(onnxUrl, options.onProgress);
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  return { session: wrapWebSession(s), info };
+}
+
+/**
+ * Loads the landmark model `<name>.onnx` and its sidecar `<name>.json` from URLs (src/landmarks/regressor.ts).
+ *
+ * ```ts
+ * const landmarks = await loadWebLandmarkModel('/models/landmarks68.onnx');
+ * ```
+ */
+export async function loadWebLandmarkModel(onnxUrl: string, options: WebModelOptions = {}): Promise<LandmarkModel> {
+  ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
+  ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
+  const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
+  const sidecar = await fetch(jsonUrl);
+  if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
+  const info = parseLandmarkModelInfo(await sidecar.json());
   const bytes = await fetchBytes(onnxUrl, options.onProgress);
   const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   return { session: wrapWebSession(s), info };

@@ -62,6 +62,10 @@ export interface ImageEval {
    * ground truth and faces on ICT's topology; NaN otherwise.
    */
   denseMM: number;
+  /** NME 2D of each landmark group (LANDMARK_GROUPS: jaw, brows, nose, eyes, mouth), same normaliser; NaN when not detected. */
+  groups: Record<LandmarkGroup, number>;
+  /** The dataset's pitch, degrees (NaN when it has none); binned by |pitch| in PITCH_BINS. */
+  pitch: number;
   /** Pipeline error message, when the pipeline failed on this image for another reason than "no face". */
   error?: string;
   /** Wall time of the pipeline on this image, ms. */
@@ -69,6 +73,25 @@ export interface ImageEval {
 }
 
 const NONE: SurfaceDepthError = { error: NaN, flat: NaN, hit: 0 };
+
+/** The iBUG 68's groups: the jaw contour 0–16, brows 17–26, nose 27–35, eyes 36–47, mouth 48–67. */
+export const LANDMARK_GROUPS = { jaw: [0, 17], brows: [17, 27], nose: [27, 36], eyes: [36, 48], mouth: [48, 68] } as const;
+export type LandmarkGroup = keyof typeof LANDMARK_GROUPS;
+
+/** |pitch| bins, degrees: the upper bound of each (the last takes everything above). */
+export const PITCH_BINS = [{ label: '[0,20]', max: 20 }, { label: '(20,40]', max: 40 }, { label: '>40', max: Infinity }] as const;
+
+/** NME 2D of each landmark group. */
+function groupErrors(pred: readonly Vec3[], gt: readonly Vec3[], norm: number): Record<LandmarkGroup, number> {
+  const out = {} as Record<LandmarkGroup, number>;
+  for (const [g, [a, b]] of Object.entries(LANDMARK_GROUPS) as [LandmarkGroup, readonly [number, number]][]) {
+    let s = 0;
+    for (let i = a; i < b; i++) s += Math.hypot(pred[i][0] - gt[i][0], pred[i][1] - gt[i][1]);
+    out[g] = s / (b - a) / norm;
+  }
+  return out;
+}
+const NO_GROUPS: Record<LandmarkGroup, number> = { jaw: NaN, brows: NaN, nose: NaN, eyes: NaN, mouth: NaN };
 
 /**
  * Scores one image. `faces` are every face the pipeline returned (may be empty); the one whose box overlaps
@@ -89,12 +112,13 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
     bin: yawBin(gt.yaw),
     norm,
     faces: faces.length,
+    pitch: gt.datasetPose.pitch ?? NaN,
   };
   const m = matchFace(faces.map((f) => f.box), landmarkBox(lm), minIoU);
   if (m.index < 0) {
     return {
       ...base, detected: false, iou: 0, nme2d: NaN, nme3d: NaN, nme2dReannotated: NaN,
-      depthAll68: NONE, depthInterior: NONE, depthVisible: NONE, predictedYaw: NaN, face: -1, denseMM: NaN,
+      depthAll68: NONE, depthInterior: NONE, depthVisible: NONE, predictedYaw: NaN, face: -1, denseMM: NaN, groups: NO_GROUPS,
     };
   }
   const f = faces[m.index];
@@ -104,6 +128,7 @@ export function evaluateImage(gt: GroundTruth, faces: readonly FaceLike[], minIo
     iou: m.iou,
     nme2d: nme2d(f.landmarks68, lm, norm),
     nme3d: nme3d(f.landmarks68, lm, norm),
+    groups: groupErrors(f.landmarks68, lm, norm),
     nme2dReannotated: gt.landmarks2dReannotated ? nme2d(f.landmarks68, gt.landmarks2dReannotated, norm) : NaN,
     depthAll68: surfaceDepthError(f.mesh, lm, ALL_68),
     depthInterior: surfaceDepthError(f.mesh, lm, INTERIOR_68),

@@ -34,7 +34,8 @@ import { createShapePrior } from '../prior/index.ts';
 import type { ShapePrior } from '../prior/index.ts';
 
 export { decodeImage, frameCount } from './decode.ts';
-export { loadModel } from './session.ts';
+export { loadLandmarkModel, loadModel } from './session.ts';
+import { loadLandmarkModel } from './session.ts';
 export { loadFaceDetector } from './detectors.ts';
 
 /** The shape prior of this package (models/ict-face.bin). */
@@ -59,6 +60,11 @@ export async function loadShapePrior(file = defaultPriorPath()): Promise<ShapePr
   return createShapePrior(bytes);
 }
 
+/** The landmark model beside the default model (models/landmarks68.onnx). */
+export function defaultLandmarkModelPath(): string {
+  return path.join(path.dirname(defaultModelPath()), 'landmarks68.onnx');
+}
+
 /** The repository's default model (models/vrn-compact.onnx). */
 export function defaultModelPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -75,6 +81,11 @@ export interface VoxfaceOptions {
   prior?: string;
   /** A detector to use instead of the default multi-pass one. */
   detector?: FaceDetector;
+  /**
+   * The landmark model (default models/landmarks68.onnx: trained on real AFLW photos, research-only terms; see
+   * models/README.md); null: none, the turned faces' landmarks then come from the volume network as before 0.3.
+   */
+  landmarkModel?: string | null;
   /** Byte and pixel limits for decoding. */
   limits?: DecodeLimits;
 }
@@ -108,12 +119,13 @@ export const MAX_FRAMES_TRIED = 10;
 /** Loads the model and the detectors (once; reuse the returned object for every photo). */
 export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
   const modelPath = options.model ?? defaultModelPath();
-  const [{ session, info }, detector, prior] = await Promise.all([
+  const [{ session, info }, detector, prior, landmarkModel] = await Promise.all([
     loadModel(modelPath, { threads: options.threads }),
     options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
     loadShapePrior(options.prior),
+    options.landmarkModel === null ? Promise.resolve(undefined) : loadLandmarkModel(options.landmarkModel ?? defaultLandmarkModelPath(), { threads: options.threads }),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector, prior };
+  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks: landmarkModel };
   const vox: Voxface = {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),

@@ -14,6 +14,8 @@ import type { ModelInfo } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
+import { parseLandmarkModelInfo } from '../landmarks/regressor.ts';
+import type { LandmarkModel, LandmarkModelInfo } from '../landmarks/regressor.ts';
 
 export interface LoadModelOptions {
   /** Intra-op threads (default: onnxruntime's choice). */
@@ -23,6 +25,41 @@ export interface LoadModelOptions {
 /** Wraps an onnxruntime-node session as a voxface InferenceSession. */
 export function wrapNodeSession(s: ort.InferenceSession): InferenceSession {
   return wrapOrtSession(s, ort.Tensor);
+}
+
+/** onnxruntime session options: no spin-waiting threads (on a few shared cores they slow every stage after). */
+function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  const opts: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+  if (threads && threads > 0) {
+    opts.intraOpNumThreads = threads;
+    opts.interOpNumThreads = 1;
+  }
+  return opts;
+}
+
+/**
+ * Loads the landmark model `<name>.onnx` and its sidecar `<name>.json` (models/landmarks68; src/landmarks/regressor.ts).
+ *
+ * ```ts
+ * const model = await loadLandmarkModel('models/landmarks68.onnx');
+ * ```
+ */
+export async function loadLandmarkModel(onnxPath: string, options: LoadModelOptions = {}): Promise<LandmarkModel> {
+  const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
+  let info: LandmarkModelInfo;
+  let bytes: Uint8Array;
+  try {
+    info = parseLandmarkModelInfo(JSON.parse(await readFile(jsonPath, 'utf8')));
+    bytes = await readFile(onnxPath);
+  } catch (e) {
+    if (e instanceof VoxfaceError) throw e;
+    throw new VoxfaceError('MODEL_ERROR', `cannot load landmark model ${onnxPath}: ${(e as Error).message}`);
+  }
+  const s = await ort.InferenceSession.create(bytes, sessionOptions(options.threads));
+  return { session: wrapNodeSession(s), info };
 }
 
 /** Loads `<name>.onnx` and its sidecar `<name>.json`. */
@@ -37,15 +74,6 @@ export async function loadModel(onnxPath: string, options: LoadModelOptions = {}
     if (e instanceof VoxfaceError) throw e;
     throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message}`);
   }
-  // no spin-waiting threads: on a few shared cores they slow the network and the stages after it
-  const opts: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  };
-  if (options.threads && options.threads > 0) {
-    opts.intraOpNumThreads = options.threads;
-    opts.interOpNumThreads = 1;
-  }
-  const s = await ort.InferenceSession.create(bytes, opts);
+  const s = await ort.InferenceSession.create(bytes, sessionOptions(options.threads));
   return { session: wrapNodeSession(s), info };
 }

@@ -35,6 +35,7 @@ import { anglesFromRotation, fitSimilarity } from '../landmarks/pose.ts';
 import type { Pose, Vec3 } from '../types.ts';
 import type { IctBasis } from './basis.ts';
 import { FACEMESH_ICT_IDS, FACEMESH_ICT_WEIGHTS } from './correspondence.ts';
+import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
 
 /** What to fit: Face Mesh's points, or 68 3D landmarks (iBUG order). */
 export interface PriorTargets {
@@ -43,8 +44,13 @@ export interface PriorTargets {
    * camera), as `Detection.mesh468`.
    */
   mesh468?: readonly Vec3[];
-  /** 68 landmarks in the photo frame (x right, y down, z toward the camera), e.g. the network's. */
+  /** 68 landmarks in the photo frame (x right, y down, z toward the camera), e.g. the network's: ICT's landmark vertices. */
   landmarks68?: readonly Vec3[];
+  /**
+   * 68 landmarks as AFLW2000-3D places them (src/prior/landmarks68-aflw.ts), photo frame, e.g. the landmark network's
+   * (src/landmarks/regressor.ts). Used when `mesh468` is not given.
+   */
+  aflw68?: readonly Vec3[];
 }
 
 export interface PriorFitOptions {
@@ -80,11 +86,13 @@ export const PRIOR_DEFAULTS = {
   ovalWeight: 0.3,
   /** See `fitPrior` (src/prior/index.ts). */
   faceMeshMaxYaw: 40,
+  /** The same where the landmark network's points judge the yaw (chosen on AFLW2000-3D fit/, models/README.md). */
+  faceMeshMaxYawReal: 30,
 } as const;
 
 export interface PriorFit {
   /** Which targets were fitted. */
-  source: 'facemesh' | 'landmarks68';
+  source: 'facemesh' | 'landmarks68' | 'aflw68';
   /** Identity weights (length `identityModes` of the fit; the rest are 0). */
   identity: Float32Array;
   /** The 53 expression weights, in [0, 1]. */
@@ -136,7 +144,7 @@ export class PriorFitter {
   readonly basis: IctBasis;
   readonly identityModes: number;
   readonly modes: number;
-  private readonly sets: { facemesh: PointSet; landmarks68: PointSet };
+  private readonly sets: { facemesh: PointSet; landmarks68: PointSet; aflw68: PointSet };
 
   constructor(basis: IctBasis, options: { identityModes?: number; ovalWeight?: number } = {}) {
     this.basis = basis;
@@ -152,10 +160,12 @@ export class PriorFitter {
     this.sets = {
       facemesh: this.pointSet(FACEMESH_ICT_IDS, FACEMESH_ICT_WEIGHTS, (i) => (FACE_OVAL.has(i) ? ovalWeight : 1)),
       landmarks68: this.pointSet(lmIds, lmW, () => 1),
+      aflw68: this.pointSet(Array.from(LANDMARKS68_AFLW.vertex, (v) => [v, v, v]).flat(), lmW, () => 1, LANDMARKS68_AFLW.offset),
     };
   }
 
-  private pointSet(ids: readonly number[], weights: readonly number[], weightOf: (i: number) => number): PointSet {
+  /** Point i = Σ_k weights[3i+k] · vertex ids[3i+k] (+ offset[3i..3i+2], cm, ICT's frame). */
+  private pointSet(ids: readonly number[], weights: readonly number[], weightOf: (i: number) => number, offset?: ArrayLike<number>): PointSet {
     const { basis, identityModes: K, modes: m } = this;
     const V = basis.vertexCount;
     const n = ids.length / 3;
@@ -173,6 +183,7 @@ export class PriorFitter {
           for (let j = 0; j < m - K; j++) b[row + K + j] += w * basis.expression[(j * V + v) * 3 + a];
         }
       }
+      if (offset) for (let a = 0; a < 3; a++) x0[3 * i + a] += offset[3 * i + a];
     }
     // the extended columns of the linear step: [X0 | B | I3] (scale, scaled weights, model-frame translation)
     const q = m + 4;
@@ -206,14 +217,16 @@ export class PriorFitter {
     return { n, pw, x0, b, gram };
   }
 
-  /** Fits to Face Mesh's points when given (and 468 long), else to the 68 landmarks. */
+  /** Fits to Face Mesh's points when given (and 468 long), else to the benchmark's 68, else to ICT's 68. */
   fit(targets: PriorTargets, options: PriorFitOptions = {}): PriorFit {
     const useMesh = targets.mesh468 !== undefined && targets.mesh468.length >= 468;
-    if (!useMesh && !(targets.landmarks68 && targets.landmarks68.length === 68)) {
+    const useAflw = !useMesh && targets.aflw68?.length === 68;
+    if (!useMesh && !useAflw && !(targets.landmarks68 && targets.landmarks68.length === 68)) {
       throw new Error('PriorFitter.fit needs 468 Face Mesh points or 68 landmarks');
     }
-    const set = useMesh ? this.sets.facemesh : this.sets.landmarks68;
-    const src = (useMesh ? targets.mesh468 : targets.landmarks68) as readonly Vec3[];
+    const source: PriorFit['source'] = useMesh ? 'facemesh' : useAflw ? 'aflw68' : 'landmarks68';
+    const set = this.sets[source];
+    const src = (useMesh ? targets.mesh468 : useAflw ? targets.aflw68 : targets.landmarks68) as readonly Vec3[];
     const { n } = set;
     // targets in the camera frame (y up, z toward the camera)
     const P = new Float64Array(n * 3);
@@ -420,7 +433,7 @@ export class PriorFitter {
     const expression = new Float32Array(m - K);
     for (let j = 0; j < m - K; j++) expression[j] = c[K + j];
     return {
-      source: useMesh ? 'facemesh' : 'landmarks68',
+      source,
       identity,
       expression,
       rotation: R,

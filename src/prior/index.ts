@@ -44,6 +44,8 @@ export interface PriorInputs {
   mesh468?: readonly Vec3[];
   /** The network's 68 landmarks in the photo frame. */
   landmarks68: readonly Vec3[];
+  /** The landmark network's 68 (the benchmark's convention), photo frame: fitted instead of `landmarks68` when given. */
+  aflw68?: readonly Vec3[];
 }
 
 export interface PriorChoice {
@@ -62,6 +64,13 @@ export interface PriorChoice {
  * ```
  */
 export function fitPrior(prior: ShapePrior, inputs: PriorInputs, options: PriorChoice & PriorFitOptions = {}): PriorFit {
+  if (inputs.aflw68 && inputs.aflw68.length === 68) {
+    // the landmark network's points give the pose; Face Mesh is fitted instead where the head turns little
+    const fit = prior.fitter.fit({ aflw68: inputs.aflw68 }, options);
+    const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYawReal;
+    if (inputs.mesh468 && inputs.mesh468.length >= 468 && Math.abs(fit.pose.yaw) < maxYaw) return prior.fitter.fit({ mesh468: inputs.mesh468 }, options);
+    return fit;
+  }
   const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYaw;
   const yaw = Math.abs(estimatePose(inputs.landmarks68 as Vec3[]).pose.yaw);
   if (inputs.mesh468 && inputs.mesh468.length >= 468 && yaw < maxYaw) return prior.fitter.fit({ mesh468: inputs.mesh468 }, options);

@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from ict import ICTModel, shared_dir  # noqa: E402
 
 # AFLW 21 → weights over the 68 (iBUG order); 12 and 16 are the ear lobes (ICT vertices, chosen below)

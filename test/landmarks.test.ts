@@ -1,0 +1,126 @@
+/**
+ * The benchmark's 68 landmarks on ICT's face (src/prior/landmarks68-aflw.ts), the prior fitted to them, and the
+ * landmark stage (src/landmarks/regressor.ts) with a stand-in session and with the shipped model on real photos.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ImageLevels } from '../src/align/sample.ts';
+import { rotationFromAngles } from '../src/landmarks/pose.ts';
+import { cropAroundBox, firstLandmarkCrop, parseLandmarkModelInfo, regressLandmarks } from '../src/landmarks/regressor.ts';
+import type { LandmarkModel, LandmarkModelInfo } from '../src/landmarks/regressor.ts';
+import { decodeImage, loadFaceDetector, loadLandmarkModel } from '../src/node/index.ts';
+import { LANDMARKS68_AFLW } from '../src/prior/landmarks68-aflw.ts';
+import { benchmarkLandmarks, createShapePrior, fitPrior, priorLandmarks } from '../src/prior/index.ts';
+import type { PriorFit } from '../src/prior/index.ts';
+import { VoxfaceError } from '../src/types.ts';
+import type { InferenceSession, Tensor, Vec3 } from '../src/types.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const prior = createShapePrior(readFileSync(path.join(root, 'models', 'ict-face.bin')));
+const { basis } = prior;
+const info: LandmarkModelInfo = { kind: 'landmarks68', inputSize: 112, crop: { k: 1.5, dx: 0, dy: 0.05 }, input: 'crop', output: 'landmarks' };
+
+test('benchmark 68: vertices of the face, offsets of a few cm at most, the jaw contour inside the head', () => {
+  assert.equal(LANDMARKS68_AFLW.vertex.length, 68);
+  assert.equal(LANDMARKS68_AFLW.offset.length, 204);
+  const face = new Set(basis.meshes.face.vertex);
+  for (const v of LANDMARKS68_AFLW.vertex) assert.ok(face.has(v), `vertex ${v} is on the face mesh`);
+  for (const x of LANDMARKS68_AFLW.offset) assert.ok(Math.abs(x) < 4, `offset ${x} cm`);
+  // the mean face, front on: the benchmark's jaw corners (0, 16) lie nearer the face's centre line than ICT's
+  const fit: Pick<PriorFit, 'identity' | 'expression' | 'rotation' | 'scale' | 'translation'> = {
+    identity: new Float32Array(60), expression: new Float32Array(53), rotation: rotationFromAngles({ yaw: 0, pitch: 0, roll: 0 }), scale: 10, translation: [0, 0, 0],
+  };
+  const ours = benchmarkLandmarks(basis, fit), ict = priorLandmarks(basis, fit as PriorFit);
+  assert.ok(ours[16][0] - ours[0][0] < ict[16][0] - ict[0][0], 'jaw narrower than ICT’s outline');
+  // left/right order of the iBUG 68: point 36 (the photo's left eye corner) is left of 45, the nose tip in front
+  assert.ok(ours[36][0] < ours[45][0]);
+  assert.ok(ours[30][2] > ours[36][2]);
+});
+
+test('prior fit to the benchmark 68: a noise-free face is recovered (pose within 1°, points within 0.5 px)', () => {
+  const w = new Float32Array(60);
+  w[0] = 1.2; w[1] = -0.8; w[3] = 0.5;
+  const e = new Float32Array(53);
+  e[basis.expressionNames.indexOf('jawOpen')] = 0.3;
+  for (const pose of [{ yaw: 0, pitch: 5, roll: 0 }, { yaw: 55, pitch: -10, roll: 8 }, { yaw: -80, pitch: 0, roll: 0 }]) {
+    const truth = { identity: w, expression: e, rotation: rotationFromAngles(pose), scale: 9, translation: [300, -200, 0] as Vec3 };
+    const pts = benchmarkLandmarks(basis, truth);
+    const fit = prior.fitter.fit({ aflw68: pts }, { iterations: 10, identityPrior: 1e-9, expressionPrior: 1e-9 });
+    assert.equal(fit.source, 'aflw68');
+    assert.ok(Math.abs(fit.pose.yaw - pose.yaw) < 1, `yaw ${fit.pose.yaw} for ${pose.yaw}`);
+    const back = benchmarkLandmarks(basis, fit);
+    const err = Math.max(...back.map((p, i) => Math.hypot(p[0] - pts[i][0], p[1] - pts[i][1])));
+    assert.ok(err < 0.5, `max 2D error ${err} px at yaw ${pose.yaw}`);
+  }
+});
+
+test('fitPrior: the landmark network decides the yaw; Face Mesh is fitted only for faces it judges near-frontal', () => {
+  const truth = (yaw: number) => ({ identity: new Float32Array(60), expression: new Float32Array(53), rotation: rotationFromAngles({ yaw, pitch: 0, roll: 0 }), scale: 9, translation: [300, -200, 0] as Vec3 });
+  const mesh468 = Array.from({ length: 468 }, (_, i): Vec3 => [300 + (i % 20), 200 + Math.floor(i / 20), 0]);
+  const landmarks68 = priorLandmarks(basis, truth(0) as PriorFit);
+  assert.equal(fitPrior(prior, { mesh468, landmarks68, aflw68: benchmarkLandmarks(basis, truth(10)) }).source, 'facemesh');
+  assert.equal(fitPrior(prior, { mesh468, landmarks68, aflw68: benchmarkLandmarks(basis, truth(70)) }).source, 'aflw68');
+  assert.equal(fitPrior(prior, { landmarks68, aflw68: benchmarkLandmarks(basis, truth(10)) }).source, 'aflw68');
+});
+
+test('landmark sidecar: a bad one is a MODEL_ERROR naming the field', () => {
+  assert.deepEqual(parseLandmarkModelInfo(JSON.parse(JSON.stringify(info))), info);
+  for (const [bad, word] of [[{ ...info, kind: 'vrn' }, 'kind'], [{ ...info, inputSize: 0 }, 'inputSize'], [{ ...info, crop: { k: -1, dx: 0, dy: 0 } }, 'crop'], [{ ...info, output: 3 }, 'output']] as const) {
+    assert.throws(() => parseLandmarkModelInfo(bad), (e: unknown) => e instanceof VoxfaceError && e.code === 'MODEL_ERROR' && e.message.includes(word));
+  }
+});
+
+test('landmark stage: crop units → photo pixels, and a second pass on the crop its points give', async () => {
+  // a stand-in network that always answers the same crop-unit points: a box from (0.2, 0.25) to (0.8, 0.85)
+  const out = new Float32Array(204);
+  for (let i = 0; i < 68; i++) {
+    out[3 * i] = 0.2 + (0.6 * (i % 17)) / 16;
+    out[3 * i + 1] = 0.25 + (0.6 * Math.floor(i / 17)) / 3;
+    out[3 * i + 2] = (i % 5) * 0.01;
+  }
+  const seen: number[][] = [];
+  const session: InferenceSession = {
+    inputNames: ['crop'], outputNames: ['landmarks'],
+    async run(feeds: Record<string, Tensor>) {
+      seen.push(feeds.crop.dims);
+      return { landmarks: { data: out, dims: [1, 68, 3] } };
+    },
+  };
+  const model: LandmarkModel = { session, info };
+  const image = { width: 400, height: 300, data: new Uint8Array(400 * 300 * 3).fill(128) };
+  const levels = new ImageLevels(image);
+  const first = cropAroundBox([100, 80, 120, 120], info);
+  assert.equal(first.size * first.scale, 180); // k · √(w·h)
+  assert.deepEqual(first.offset, [70, 80 + 60 + 0.05 * 120 - 90]);
+  const { landmarks, crop } = await regressLandmarks(levels, first, model, 2);
+  assert.deepEqual(seen, [[1, 3, 112, 112], [1, 3, 112, 112]]);
+  // the second crop is the rule applied to the first pass's points (a 0.6 × 0.6 box of the 180 px crop = 108 px)
+  assert.ok(Math.abs(crop.size * crop.scale - 1.5 * 108) < 1e-3); // float32 outputs
+  const side = crop.size * crop.scale;
+  assert.ok(Math.abs(landmarks[0][0] - (crop.offset[0] + 0.2 * side)) < 1e-3);
+  assert.ok(Math.abs(landmarks[67][1] - (crop.offset[1] + 0.85 * side)) < 1e-3);
+  assert.ok(Math.abs(landmarks[3][2] - 0.03 * side) < 1e-3);
+});
+
+test('landmark model on real photos: the 68 points lie on the face, in order, turned the right way', async () => {
+  const model = await loadLandmarkModel(path.join(root, 'models', 'landmarks68.onnx'));
+  const detector = await loadFaceDetector();
+  for (const [file, side] of [['face.jpg', 0], ['profile.jpg', 1]] as const) {
+    const image = await decodeImage(readFileSync(path.join(root, 'examples', file)));
+    const levels = new ImageLevels(image);
+    const [det] = await detector.detect(image, levels);
+    const { landmarks } = await regressLandmarks(levels, firstLandmarkCrop(det, model.info), model);
+    const [x, y, w, h] = det.box;
+    const inside = landmarks.filter(([px, py]) => px > x - 0.3 * w && px < x + 1.3 * w && py > y - 0.3 * h && py < y + 1.3 * h).length;
+    assert.ok(inside >= 66, `${file}: ${inside} of 68 points near the face box`);
+    // eyes (36–47) above the mouth (48–67), brows above the eyes
+    const meanY = (a: number, b: number) => landmarks.slice(a, b).reduce((s, p) => s + p[1], 0) / (b - a);
+    assert.ok(meanY(17, 27) < meanY(36, 48) && meanY(36, 48) < meanY(48, 68), `${file}: brows, eyes, mouth top to bottom`);
+    const fit = prior.fitter.fit({ aflw68: landmarks });
+    if (side === 0) assert.ok(Math.abs(fit.pose.yaw) < 25, `${file}: yaw ${fit.pose.yaw}`);
+    else assert.ok(Math.abs(fit.pose.yaw) > 55, `${file}: yaw ${fit.pose.yaw} (a profile)`);
+  }
+});

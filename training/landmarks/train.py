@@ -1,0 +1,163 @@
+"""Trains the landmark network (model.py) on real photos (data.py), on a CPU, resumably.
+
+    /usr/bin/python3 training/landmarks/train.py --minutes=60 [--resume=1] [--key=value ...]
+
+Config: the plain values below; any of them can be set as --name=value. The checkpoint (weights, optimiser, step,
+crop rule) is written to `out_dir` every `ckpt_every` steps and at the end; --resume=1 goes on from it (the
+schedule is by `total_steps`, so a run split over sessions is the same run). Validation: 60 held-out fit/ photos
+(chosen by name, never eval/) and 300 AFLW crops, NME 2D of the 68 by |yaw| bin with each photo's crop from its
+ground truth; the best checkpoint by the held-out fit/ mean of bins is kept as best.pt.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from data import AFLW_IDS, CONTEXT, W21, augment, load_aflw, load_fit  # noqa: E402
+from ict import shared_dir  # noqa: E402
+from model import INPUT, LandmarkNet  # noqa: E402
+
+# ---- config
+out_dir = "training/runs/landmarks"
+pseudo = "training/data/aflw21-pseudo.npz"
+cache = "training/data/landmark-data.npz"
+width = 16
+batch = 64
+fit_fraction = 0.25  # share of each batch from fit/ (489 photos with the full 3D ground truth)
+lr = 2e-3
+weight_decay = 1e-4
+total_steps = 12000
+warmup = 200
+minutes = 60.0
+ckpt_every = 200
+eval_every = 400
+threads = 1
+resume = 0
+seed = 1
+w_manual, w_pseudo, w_gt, w_z = 1.0, 0.5, 1.0, 0.5
+# ----
+for arg in sys.argv[1:]:
+    k, v = arg.lstrip("-").split("=", 1)
+    if k not in globals():
+        raise SystemExit(f"unknown option {k}")
+    globals()[k] = type(globals()[k])(v)
+torch.set_num_threads(threads)
+torch.manual_seed(seed)
+os.makedirs(out_dir, exist_ok=True)
+
+
+def held_out_fit(name):
+    return int(name[-3:]) % 8 == 0  # ~1 in 8 of fit/, by name
+
+
+# ---- data (cached: decoding 13k JPEGs takes a while)
+if os.path.exists(cache):
+    z = np.load(cache, allow_pickle=True)
+    A = {k[2:]: z[k] for k in z.files if k.startswith("a_")}
+    Fd = {k[2:]: z[k] for k in z.files if k.startswith("f_")}
+    rule = json.loads(str(z["rule"]))
+else:
+    A = load_aflw(os.path.join(shared_dir(), "aflw-21pt"), pseudo)
+    rule = A.pop("rule")
+    Fd = load_fit(os.path.join(shared_dir(), "aflw2000-3d", "fit"), rule)
+    np.savez(cache, rule=json.dumps(rule), **{"a_" + k: np.asarray(v) for k, v in A.items()}, **{"f_" + k: np.asarray(v) for k, v in Fd.items()})
+print(f"crop rule {rule}; AFLW crops {len(A['images'])}, fit/ photos {len(Fd['images'])}", flush=True)
+a_val = np.arange(len(A["images"])) % 40 == 0
+f_val = np.array([held_out_fit(n) for n in Fd["names"]])
+a_tr, f_tr = np.nonzero(~a_val)[0], np.nonzero(~f_val)[0]
+
+model = LandmarkNet(width)
+opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+step, best = 0, float("inf")
+ckpt_path = os.path.join(out_dir, "ckpt.pt")
+if resume and os.path.exists(ckpt_path):
+    ck = torch.load(ckpt_path)
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["opt"])
+    step, best = ck["step"], ck.get("best", best)
+    print(f"resumed at step {step}", flush=True)
+else:
+    # start from the mean label: the regressor learns offsets from it
+    lm = torch.as_tensor(Fd["lm"][f_tr])
+    xy = (lm[..., :2] * CONTEXT + 1) / 2
+    model.mean_shape.copy_(torch.cat([xy, (lm[..., 2:] * CONTEXT) / 2], 2).mean(0, keepdim=True))
+gen = torch.Generator().manual_seed(seed * 1000 + step)
+
+
+def lr_at(s):
+    if s < warmup:
+        return lr * (s + 1) / warmup
+    return lr * 0.5 * (1 + np.cos(np.pi * min(1.0, (s - warmup) / max(1, total_steps - warmup))))
+
+
+def nme_by_bin(pred, lab, yaw):
+    """NME 2D (%) of the 68, ÷ √(w·h) of the label box, by |yaw| bin, and the mean of bins."""
+    e = (pred[..., :2] - lab[..., :2]).norm(dim=-1).mean(1)
+    wh = (lab[..., :2].amax(1) - lab[..., :2].amin(1)).prod(1).sqrt()
+    n = (e / wh).numpy() * 100
+    bins = [n[(np.abs(yaw) >= lo) & (np.abs(yaw) < hi)].mean() for lo, hi in [(0, 30), (30, 60), (60, 181)]]
+    return bins, float(np.mean(bins))
+
+
+def evaluate():
+    model.eval()
+    g = torch.Generator().manual_seed(0)
+    out = {}
+    with torch.no_grad():
+        for name, D, idx, half in [("fit", Fd, np.nonzero(f_val)[0], 1 / CONTEXT), ("aflw", A, np.nonzero(a_val)[0], 1.0)]:
+            p21 = D.get("p21", np.zeros((len(D["images"]), 21, 2), np.float32))
+            v21 = D.get("v21", np.zeros((len(D["images"]), 21), bool))
+            crops, lab, _, _ = augment(D["images"][idx], D["lm"][idx], p21[idx], v21[idx], half, g, INPUT, strength=0.0,
+                                       flip=torch.zeros(len(idx), dtype=torch.bool))
+            pred = torch.cat([model(c) for c in torch.split(crops, 128)])
+            out[name] = nme_by_bin(pred, lab, D["yaw"][idx])
+    model.train()
+    return out
+
+
+t0 = time.time()
+nf = int(round(batch * fit_fraction))
+log = open(os.path.join(out_dir, "log.txt"), "a")
+while step < total_steps and time.time() - t0 < minutes * 60:
+    for gp in opt.param_groups:
+        gp["lr"] = lr_at(step)
+    ia = a_tr[torch.randint(len(a_tr), (batch - nf,), generator=gen).numpy()]
+    jf = f_tr[torch.randint(len(f_tr), (nf,), generator=gen).numpy()]
+    ca, la, qa, va = augment(A["images"][ia], A["lm"][ia], A["p21"][ia], A["v21"][ia], 1.0, gen, INPUT)
+    cf, lf, _, _ = augment(Fd["images"][jf], Fd["lm"][jf], np.zeros((nf, 21, 2), np.float32), np.zeros((nf, 21), bool),
+                           1 / CONTEXT, gen, INPUT)
+    pred = model(torch.cat([ca, cf]))
+    pa, pf = pred[: len(ia)], pred[len(ia):]
+    # manual points: the 19 AFLW points that are (means of) the 68, where the annotator saw them
+    m21 = torch.einsum("jk,nka->nja", W21, pa[..., :2])
+    qv, vv = qa[:, AFLW_IDS], va[:, AFLW_IDS].float()
+    l_manual = ((m21 - qv).abs().sum(-1) * vv).sum() / vv.sum().clamp_min(1)
+    l_pseudo = (pa[..., :2] - la[..., :2]).abs().sum(-1).mean() + w_z * (pa[..., 2] - la[..., 2]).abs().mean()
+    pz = pf[..., 2] - pf[..., 2].mean(1, keepdim=True)
+    l_gt = (pf[..., :2] - lf[..., :2]).abs().sum(-1).mean() + w_z * (pz - lf[..., 2]).abs().mean()
+    loss = w_manual * l_manual + w_pseudo * l_pseudo + w_gt * l_gt
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    step += 1
+    if step % 50 == 0:
+        line = f"step {step} loss {loss.item():.4f} manual {l_manual.item():.4f} pseudo {l_pseudo.item():.4f} gt {l_gt.item():.4f} lr {lr_at(step):.2e} {time.time() - t0:.0f}s"
+        print(line, flush=True)
+        log.write(line + "\n")
+    if step % eval_every == 0 or step == total_steps:
+        ev = evaluate()
+        line = f"eval step {step}: fit/ held-out NME 2D {' / '.join(f'{x:.2f}' for x in ev['fit'][0])} (mean {ev['fit'][1]:.2f}); AFLW val (pseudo) {' / '.join(f'{x:.2f}' for x in ev['aflw'][0])}"
+        print(line, flush=True)
+        log.write(line + "\n")
+        if ev["fit"][1] < best:
+            best = ev["fit"][1]
+            torch.save({"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev}, os.path.join(out_dir, "best.pt"))
+    if step % ckpt_every == 0:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width}, ckpt_path)
+torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width}, ckpt_path)
+print(f"stopped at step {step} ({time.time() - t0:.0f} s); best held-out fit/ mean {best:.2f}", flush=True)
