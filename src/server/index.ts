@@ -131,6 +131,8 @@ const MB = 1024 * 1024;
 export const DEFAULT_MODEL = path.resolve(here, '..', '..', 'models', 'vrn-compact.onnx');
 /** The shape prior beside it (models/ict-face.bin), as `defaultPriorPath()`. */
 export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bin');
+/** The landmark model beside it (models/landmarks68.onnx and .json), as `defaultLandmarkModelPath()`. */
+export const DEFAULT_LANDMARKS = path.join(path.dirname(DEFAULT_MODEL), 'landmarks68.onnx');
 /** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
 const BROWSER_DETECTORS = ['blazeface-front', 'blazeface-back', 'facemesh-detection-full', 'faceboxes', 'facemesh'];
 
@@ -580,6 +582,10 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
+  // and its landmark model (models/landmarks68.onnx and its sidecar)
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json')]) {
+    app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
+  }
 
   return {
     app,
