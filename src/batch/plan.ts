@@ -205,15 +205,21 @@ export function packagePrior(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'ict-face.bin');
 }
 
+/** The landmark model beside the package's prior (models/landmarks68.onnx), which `loadVoxface` reads by default. */
+export function packageLandmarkModel(): string {
+  return path.join(path.dirname(packagePrior()), 'landmarks68.onnx');
+}
+
 /**
- * Digest of what the pipeline loads (16 hex digits): the ONNX model, its sidecar JSON and the shape prior — the
- * files every output depends on besides the photo and the options.
+ * Digest of what the pipeline loads (16 hex digits): the ONNX model, its sidecar JSON, the shape prior and the
+ * landmark model with its sidecar — the files every output depends on besides the photo and the options.
  */
-export async function modelDigest(onnxPath: string, prior: string = packagePrior()): Promise<string> {
+export async function modelDigest(onnxPath: string, prior: string = packagePrior(), landmarks: string = packageLandmarkModel()): Promise<string> {
   const h = createHash('sha256');
   h.update(await readFile(onnxPath));
   h.update(await readFile(onnxPath.replace(/\.onnx$/i, '') + '.json'));
-  h.update(await readFile(prior).catch(() => new Uint8Array(0))); // no prior file: the pipeline says so itself
+  // a missing prior or landmark model: the pipeline says so itself
+  for (const f of [prior, landmarks, landmarks.replace(/\.onnx$/i, '') + '.json']) h.update(await readFile(f).catch(() => new Uint8Array(0)));
   return h.digest('hex').slice(0, 16);
 }
 
