@@ -3,6 +3,7 @@
  *
  *   node --import tsx scripts/gallery.ts [--out gallery/] [--photos a.jpg,b.jpg] [--size 320] [--threads 2]
  *                                        [--textured] [--texture-size 1024] [--docs docs/gallery] [--docs-only img1,img2]
+ *                                        [--turned ../shared/aflw2000-3d/eval --yaws 45,70,90]
  *                                        [pipeline options of the table: --flip off, --volume-blur 0, … (--help)]
  *
  * Panels: the photo | the meshes, grey Lambert, frontal | the same turned 45° about each head's centre |
@@ -17,6 +18,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadDataset } from '../eval/dataset.ts';
 import { parseCommandLine } from '../src/cli/args.ts';
 import { encodePNG } from '../src/image/png.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
@@ -58,8 +60,26 @@ export const GALLERY_OPTIONS = {
     metavar: 'a.jpg,b.jpg',
     help: "also write profiles.png (and into --docs): each photo's largest face turned 90°, one row per shape, to compare noses",
   }),
+  turned: option.optPath({
+    default: undefined,
+    metavar: 'dir',
+    help: 'instead of --photos: from a benchmark folder (AFLW2000-3D layout), the photo whose ground-truth |yaw| is nearest each of --yaws',
+  }),
+  yaws: option.optPath({ default: undefined, metavar: '45,70,90', defaultText: '45,70,90', help: 'with --turned: the |yaw|s, degrees' }),
   help: option.boolean({ default: false, switch: true, short: 'h', help: 'this help' }),
 };
+
+/** For each |yaw|, the photo of a benchmark folder whose ground truth's |yaw| is nearest (each photo once). */
+async function photosAtYaws(dir: string, yaws: number[]): Promise<string[]> {
+  const { samples } = await loadDataset(dir);
+  const used = new Set<string>();
+  return yaws.map((y) => {
+    const best = samples.filter((s) => !used.has(s.image)).reduce((a, b) => (Math.abs(Math.abs(b.gt.yaw) - y) < Math.abs(Math.abs(a.gt.yaw) - y) ? b : a));
+    used.add(best.image);
+    console.error(`|yaw| ${y}°: ${path.basename(best.image)} (ground truth ${best.gt.yaw.toFixed(1)}°)`);
+    return best.image;
+  });
+}
 
 /** The gallery's command line → options (throws VoxfaceError BAD_ARGUMENT naming the flag). */
 export function parseGalleryArgs(argv: string[]) {
@@ -188,7 +208,9 @@ async function main(argv: string[]): Promise<number> {
   args = parsed.local;
   const { options } = parsed;
   P = args.size;
-  const photos = args.photos ? args.photos.split(',').map((p) => p.trim()).filter(Boolean) : DEFAULT_PHOTOS.map((p) => path.join(SHARED, p));
+  const photos = args.turned
+    ? await photosAtYaws(args.turned, (args.yaws ?? '45,70,90').split(',').map(Number))
+    : args.photos ? args.photos.split(',').map((p) => p.trim()).filter(Boolean) : DEFAULT_PHOTOS.map((p) => path.join(SHARED, p));
   const present = photos.filter((p) => existsSync(p));
   for (const p of photos) if (!existsSync(p)) console.error(`skipped ${p}: not found${args.photos ? '' : ' (needs ../shared, set VOXFACE_SHARED)'}`);
   if (present.length === 0) {
