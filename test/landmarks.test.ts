@@ -15,6 +15,7 @@ import { decodeImage, loadFaceDetector, loadLandmarkModel } from '../src/node/in
 import { LANDMARKS68_AFLW } from '../src/prior/landmarks68-aflw.ts';
 import { benchmarkLandmarks, createShapePrior, fitPrior, priorLandmarks } from '../src/prior/index.ts';
 import type { PriorFit } from '../src/prior/index.ts';
+import { MIRROR68 } from '../src/network/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { InferenceSession, Tensor, Vec3 } from '../src/types.ts';
 
@@ -81,12 +82,26 @@ test('landmark stage: crop units → photo pixels, and a second pass on the crop
     out[3 * i + 1] = 0.25 + (0.6 * Math.floor(i / 17)) / 3;
     out[3 * i + 2] = (i % 5) * 0.01;
   }
+  // its answer on a mirrored crop: the same face mirrored (landmark MIRROR68[i] at 1 − x), so the flip's average is `out`
+  const mirrored = new Float32Array(204);
+  for (let i = 0; i < 68; i++) {
+    const j = MIRROR68[i];
+    mirrored[3 * j] = 1 - out[3 * i];
+    mirrored[3 * j + 1] = out[3 * i + 1];
+    mirrored[3 * j + 2] = out[3 * i + 2];
+  }
   const seen: number[][] = [];
   const session: InferenceSession = {
     inputNames: ['crop'], outputNames: ['landmarks'],
     async run(feeds: Record<string, Tensor>) {
       seen.push(feeds.crop.dims);
-      return { landmarks: { data: out, dims: [1, 68, 3] } };
+      const n = feeds.crop.dims[0];
+      // the mirrored half of the batch is the first half flipped left to right
+      if (n === 2) {
+        const d = feeds.crop.data, half = d.length / 2, w = 112;
+        for (const k of [0, 5000, 20000]) assert.equal(d[half + k], d[k - (k % w) + w - 1 - (k % w)]);
+      }
+      return { landmarks: { data: n === 2 ? Float32Array.from([...out, ...mirrored]) : out, dims: [n, 68, 3] } };
     },
   };
   const model: LandmarkModel = { session, info };
@@ -96,7 +111,7 @@ test('landmark stage: crop units → photo pixels, and a second pass on the crop
   assert.equal(first.size * first.scale, 180); // k · √(w·h)
   assert.deepEqual(first.offset, [70, 80 + 60 + 0.05 * 120 - 90]);
   const { landmarks, crop } = await regressLandmarks(levels, first, model, 2);
-  assert.deepEqual(seen, [[1, 3, 112, 112], [1, 3, 112, 112]]);
+  assert.deepEqual(seen, [[1, 3, 112, 112], [2, 3, 112, 112]]); // the last pass with its mirror
   // the second crop is the rule applied to the first pass's points (a 0.6 × 0.6 box of the 180 px crop = 108 px)
   assert.ok(Math.abs(crop.size * crop.scale - 1.5 * 108) < 1e-3); // float32 outputs
   const side = crop.size * crop.scale;

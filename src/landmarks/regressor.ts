@@ -15,6 +15,7 @@ import { sampleCrop } from '../align/sample.ts';
 import type { ImageLevels } from '../align/sample.ts';
 import { VoxfaceError } from '../types.ts';
 import type { Box, Crop, Detection, InferenceSession, Tensor, Vec3 } from '../types.ts';
+import { MIRROR68 } from '../network/index.ts';
 
 /** The landmark model's sidecar (`models/landmarks68.json`). */
 export interface LandmarkModelInfo {
@@ -72,31 +73,64 @@ export function firstLandmarkCrop(det: Pick<Detection, 'box' | 'roll' | 'source'
   return cropAroundBox(box, info);
 }
 
-/** One pass: the network on one crop, its 68 points in the photo frame. */
-export async function runLandmarkModel(levels: ImageLevels, crop: Crop, model: LandmarkModel): Promise<Vec3[]> {
+/**
+ * One pass: the network on one crop (and, with `flip`, on its mirror image in the same batch, the two answers
+ * averaged: the mirror's landmark i is landmark MIRROR68[i] at 1 − x), its 68 points in the photo frame.
+ */
+export async function runLandmarkModel(levels: ImageLevels, crop: Crop, model: LandmarkModel, flip = true): Promise<Vec3[]> {
   const { session, info } = model;
+  const n = info.inputSize;
   const input = sampleCrop(levels, crop, { outside: 'clamp' });
-  const feeds: Record<string, Tensor> = { [info.input]: { data: input.data, dims: [1, 3, info.inputSize, info.inputSize] } };
+  let data = input.data;
+  if (flip) {
+    data = new Float32Array(2 * input.data.length);
+    data.set(input.data);
+    const plane = n * n, off = input.data.length;
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < n; y++) {
+        const row = c * plane + y * n;
+        for (let x = 0; x < n; x++) data[off + row + x] = input.data[row + n - 1 - x];
+      }
+    }
+  }
+  const feeds: Record<string, Tensor> = { [info.input]: { data, dims: [flip ? 2 : 1, 3, n, n] } };
   const out = (await session.run(feeds))[info.output];
   const d = out?.data as Float32Array | undefined;
-  if (!d || d.length !== 204) throw new VoxfaceError('MODEL_ERROR', `landmark model: expected 68 × 3 outputs, got ${d?.length ?? 0}`);
+  const count = flip ? 2 : 1;
+  if (!d || d.length !== 204 * count) throw new VoxfaceError('MODEL_ERROR', `landmark model: expected ${count} × 68 × 3 outputs, got ${d?.length ?? 0}`);
   const side = crop.size * crop.scale;
-  return Array.from({ length: 68 }, (_, i): Vec3 => [crop.offset[0] + d[3 * i] * side, crop.offset[1] + d[3 * i + 1] * side, d[3 * i + 2] * side]);
+  return Array.from({ length: 68 }, (_, i): Vec3 => {
+    let x = d[3 * i], y = d[3 * i + 1], z = d[3 * i + 2];
+    if (flip) {
+      const j = 204 + 3 * MIRROR68[i];
+      x = (x + 1 - d[j]) / 2;
+      y = (y + d[j + 1]) / 2;
+      z = (z + d[j + 2]) / 2;
+    }
+    return [crop.offset[0] + x * side, crop.offset[1] + y * side, z * side];
+  });
 }
 
 /**
  * The 68 landmarks of a face: the network on the first crop, then again on the crop its points give (`passes` in
- * all; a pass whose crop would shrink or grow more than 1.6× keeps the previous one).
+ * all; a pass whose crop would shrink or grow more than 1.6× keeps the previous one). `flip`: the last pass also
+ * on the mirrored crop, averaged (test-time flip).
  */
-export async function regressLandmarks(levels: ImageLevels, first: Crop, model: LandmarkModel, passes = 2): Promise<{ landmarks: Vec3[]; crop: Crop }> {
+export async function regressLandmarks(
+  levels: ImageLevels,
+  first: Crop,
+  model: LandmarkModel,
+  passes = 2,
+  flip = true,
+): Promise<{ landmarks: Vec3[]; crop: Crop }> {
   let crop = first;
-  let landmarks = await runLandmarkModel(levels, crop, model);
+  let landmarks = await runLandmarkModel(levels, crop, model, flip && passes === 1);
   for (let p = 1; p < passes; p++) {
     const next = cropAroundBox(pointsBox(landmarks), model.info);
     const ratio = next.scale / crop.scale;
     if (!(ratio > 1 / 1.6 && ratio < 1.6)) break;
     crop = next;
-    landmarks = await runLandmarkModel(levels, crop, model);
+    landmarks = await runLandmarkModel(levels, crop, model, flip && p === passes - 1);
   }
   return { landmarks, crop };
 }
