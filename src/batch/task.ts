@@ -97,7 +97,9 @@ async function readSource(source: string, env: TaskEnv): Promise<Uint8Array> {
   }
   let res: Response;
   try {
-    res = await fetch(source, { signal: AbortSignal.timeout(env.fetchTimeoutMs ?? 30_000), redirect: 'follow' });
+    const timeout = AbortSignal.timeout(env.fetchTimeoutMs ?? 30_000);
+    // a stopping worker does not wait for a download either
+    res = await fetch(source, { signal: env.signal ? AbortSignal.any([timeout, env.signal]) : timeout, redirect: 'follow' });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
     throw new TaskError('FETCH_FAILED', `cannot download: ${cause === 'TimeoutError' ? 'timed out' : cause}`, true);
