@@ -33,7 +33,7 @@ def main():
         "output": "landmarks",
         "convention": "AFLW2000-3D / 300W-LP 68 landmarks (src/prior/landmarks68-aflw.ts); x, y in [0, 1] of the crop, z centred, same unit",
         "trained": {"step": ck["step"], "data": "AFLW 21-point crops (../shared/aflw-21pt) + AFLW2000-3D fit/ (research-only terms)",
-                    "heldOut": ck.get("eval")},
+                    "heldOutNme2d": {k: {"bins": [round(float(x), 2) for x in v[0]], "mean": round(float(v[1]), 2)} for k, v in (ck.get("eval") or {}).items()}},
     }
     json.dump(info, open(a.out + ".json", "w"), indent=1)
     print(f"wrote {a.out}.onnx ({os.path.getsize(a.out + '.onnx') / 1e6:.2f} MB) and {a.out}.json")
