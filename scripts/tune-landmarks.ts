@@ -43,7 +43,15 @@ for (const { gt, image } of ds.samples.filter((s) => all || heldOut(s.gt.name)).
   const norm = boxNormaliser(gt.landmarks3d);
   const score = (p: Vec3[]): [number, number] => [nme2d(p, gt.landmarks3d, norm), nme3d(p, gt.landmarks3d, norm)];
   const e: Row['e'] = { raw: score(reg.landmarks), rawNoFlip: score(noFlip.landmarks), fitA: score(benchmarkLandmarks(prior.basis, fA)), fitA3: score(benchmarkLandmarks(prior.basis, fA3)) };
-  if (fM) e.fitM = score(benchmarkLandmarks(prior.basis, fM));
+  if (fM) {
+    const lM = benchmarkLandmarks(prior.basis, fM), lA = benchmarkLandmarks(prior.basis, fA);
+    e.fitM = score(lM);
+    // blends of the two fits' points, Face Mesh's weight ramping from 1 at |yaw| ≤ a to 0 at ≥ b
+    for (const [a, b] of [[20, 40], [25, 45], [30, 50]]) {
+      const t = Math.min(1, Math.max(0, (Math.abs(fA.pose.yaw) - a) / (b - a)));
+      e[`blend${a}-${b}`] = score(lM.map((p, i) => [p[0] * (1 - t) + lA[i][0] * t, p[1] * (1 - t) + lA[i][1] * t, p[2] * (1 - t) + lA[i][2] * t] as Vec3));
+    }
+  }
   rows.push({ yaw: gt.yaw, yawA: fA.pose.yaw, e });
 }
 const bins = [[0, 30], [30, 60], [60, 91]];
@@ -62,4 +70,5 @@ table('the same without the flip', (r) => r.e.rawNoFlip);
 table('prior fitted to it', (r) => r.e.fitA);
 table('the same, depth weight 0.3', (r) => r.e.fitA3);
 table('prior fitted to Face Mesh', (r) => r.e.fitM ?? r.e.fitA);
+for (const k of ['blend20-40', 'blend25-45', 'blend30-50']) table(`${k}`, (r) => r.e[k] ?? r.e.fitA);
 for (const T of [15, 20, 25, 30, 35, 40, 45]) table(`Face Mesh where |yaw| < ${T}`, (r) => (r.e.fitM && Math.abs(r.yawA) < T ? r.e.fitM : r.e.fitA));
