@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'training/**', 'out/**', 'report/**', '.cache/**', 'gallery/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'training/**', 'out/**', 'report/**', '.cache/**', 'gallery/**', 'site/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

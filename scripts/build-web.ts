@@ -15,13 +15,16 @@ import * as esbuild from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'web', 'dist');
 
-/** esbuild options for the page bundle. */
-export function webBuildOptions(options: { minify?: boolean } = {}): esbuild.BuildOptions {
+/**
+ * esbuild options for the page bundle: into web/dist/ with source maps unless told otherwise
+ * (scripts/build-site.ts builds into its own folder, without maps).
+ */
+export function webBuildOptions(options: { minify?: boolean; outdir?: string; sourcemap?: boolean } = {}): esbuild.BuildOptions {
   return {
     absWorkingDir: root,
     // the page, and device mode's worker (the models and the pipeline run there: web/src/worker.ts)
     entryPoints: { main: 'web/src/main.ts', worker: 'web/src/worker.ts' },
-    outdir,
+    outdir: options.outdir ?? outdir,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -30,7 +33,7 @@ export function webBuildOptions(options: { minify?: boolean } = {}): esbuild.Bui
     // onnxruntime-web: the build that loads ort-wasm-simd-threaded.{mjs,wasm} from ort.env.wasm.wasmPaths
     conditions: ['onnxruntime-web-use-extern-wasm'],
     minify: options.minify ?? true,
-    sourcemap: true,
+    sourcemap: options.sourcemap ?? true,
     chunkNames: 'chunks/[name]-[hash]',
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',

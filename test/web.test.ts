@@ -112,6 +112,13 @@ describe('web page', { skip }, () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${app.url}/?mode=server`);
+    // with the API beside it (web/index.html's voxface-api "on"), both modes are offered; the server's COOP/COEP
+    // headers make the page cross-origin isolated, so nothing is said about threads; the credits page is served
+    assert.equal(await page.locator('#mode-server').isVisible(), true);
+    assert.equal(await page.locator('#api-link').isVisible(), true);
+    assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+    assert.equal(await page.locator('#threads-note').isHidden(), true);
+    assert.equal((await page.request.get(`${app.url}/credits.html`)).status(), 200);
     const answer = page.waitForResponse((r) => r.url().includes('/api/v1/reconstruct'));
     await page.setInputFiles('#file', GROUP_PHOTO);
     const json = (await (await answer).json()) as { image: { width: number; height: number }; faces: { box: number[]; landmarks68: number[][] }[] };

@@ -8,8 +8,9 @@
  *
  * const support = browserSupport();
  * if (!support.ok) throw new Error(`this browser cannot run voxface: ${support.why}`);
- * // the model and the runtimes' files as `npm start` serves them (/models/, /vendor/)
- * const vox = await loadBrowserVoxface({ modelUrl: '/models/model.onnx' });
+ * // the model and the runtimes' files as `npm start` and `npm run build:site` lay them out (models/, vendor/),
+ * // found relative to the page (a static copy may live under any path prefix)
+ * const vox = await loadBrowserVoxface({ baseUrl: document.baseURI });
  * const photo = await (await fetch('/examples/face.jpg')).blob();  // or a File from an <input type=file>
  * const { result, bitmap } = await vox.reconstructBlob(photo, { faces: 'largest' });
  * bitmap.close();
@@ -35,17 +36,22 @@ export { loadBrowserDetector, initWasmBackend } from './detector.ts';
 export { browserSupport } from './support.ts';
 
 export interface BrowserVoxfaceOptions {
-  /** The ONNX model URL, its sidecar beside it (default '/models/model.onnx'). */
+  /**
+   * The absolute URL the default file URLs below are relative to, resolved as links on a page at that address (e.g. the
+   * page's `document.baseURI`): `models/model.onnx`, `vendor/ort/`, … Default: the site's root ('/models/model.onnx', …).
+   */
+  baseUrl?: string | URL;
+  /** The ONNX model URL, its sidecar beside it (default 'models/model.onnx' under baseUrl). */
   modelUrl?: string;
-  /** onnxruntime-web's wasm files (default '/vendor/ort/'). */
+  /** onnxruntime-web's wasm files (default 'vendor/ort/' under baseUrl). */
   ortWasmPaths?: string;
-  /** TF.js wasm backend files (default '/vendor/tfjs-wasm/'). */
+  /** TF.js wasm backend files (default 'vendor/tfjs-wasm/' under baseUrl). */
   tfWasmUrl?: string;
-  /** The shape prior, models/ict-face.bin (default '/models/ict-face.bin'). */
+  /** The shape prior, models/ict-face.bin (default 'models/ict-face.bin' under baseUrl). */
   priorUrl?: string;
-  /** The landmark model (default '/models/landmarks68.onnx', its sidecar beside it); null: none. */
+  /** The landmark model (default 'models/landmarks68.onnx' under baseUrl, its sidecar beside it); null: none. */
   landmarkModelUrl?: string | null;
-  /** Detector graph models (default '/vendor/human-models'). */
+  /** Detector graph models (default 'vendor/human-models' under baseUrl). */
   detectorModelsUrl?: string;
   limits?: DecodeLimits;
   /** Download progress of the network model, 0..1. */
@@ -62,11 +68,13 @@ export interface BrowserVoxface {
 
 /** Loads the network and the detectors (once; reuse the returned object for every photo). */
 export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
+  const at = (file: string) => siteUrl(file, options.baseUrl);
+  const ortWasmPaths = options.ortWasmPaths ?? at('vendor/ort/');
   const [{ session, info }, detector, prior, landmarks] = await Promise.all([
-    loadWebModel(options.modelUrl ?? '/models/model.onnx', { wasmPaths: options.ortWasmPaths, onProgress: options.onProgress }),
-    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl, wasmUrl: options.tfWasmUrl }),
-    loadWebPrior(options.priorUrl ?? '/models/ict-face.bin'),
-    options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? '/models/landmarks68.onnx', { wasmPaths: options.ortWasmPaths }),
+    loadWebModel(options.modelUrl ?? at('models/model.onnx'), { wasmPaths: ortWasmPaths, onProgress: options.onProgress }),
+    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/') }),
+    loadWebPrior(options.priorUrl ?? at('models/ict-face.bin')),
+    options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? at('models/landmarks68.onnx'), { wasmPaths: ortWasmPaths }),
   ]);
   const deps: PipelineDeps = { session, model: info, detector, prior, landmarks };
   return {
@@ -86,6 +94,20 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
       }
     },
   };
+}
+
+/**
+ * A file of the site's layout (`models/…`, `vendor/…`) as a URL: resolved against `baseUrl` the way a link on a
+ * page at that address is (so a page's `document.baseURI`, `…/demo/` or `…/demo/index.html`, gives `…/demo/models/…`),
+ * or from the root ('/models/…') without one.
+ *
+ * ```ts
+ * siteUrl('models/model.onnx', 'https://example.org/demo/index.html');  // 'https://example.org/demo/models/model.onnx'
+ * siteUrl('vendor/ort/');                                                // '/vendor/ort/'
+ * ```
+ */
+export function siteUrl(file: string, baseUrl?: string | URL): string {
+  return baseUrl === undefined ? `/${file}` : new URL(file, baseUrl).href;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Server mode: uploads the photo to `POST /api/v1/reconstruct` (multipart, every format as links) with
+ * Server mode: uploads the photo to `POST api/v1/reconstruct` beside the page (multipart, every format as links) with
  * upload progress, and turns the answer into a `PageResult`.
  *
  * ```ts
@@ -20,7 +20,8 @@ export function reconstructOnServer(file: Blob, name: string, onProgress: Progre
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/v1/reconstruct?${serverQuery(options, 'all')}`);
+    // relative to the page, like every URL of the page (it may sit under a path prefix behind a proxy)
+    xhr.open('POST', new URL(`api/v1/reconstruct?${serverQuery(options, 'all')}`, document.baseURI));
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => {

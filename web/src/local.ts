@@ -1,6 +1,6 @@
 /**
  * Device mode, the page's side: the pipeline and the models run in a Web Worker (web/src/worker.ts, bundled as
- * /dist/worker.js); this module only starts it, forwards its progress, and hands on its files (blob: URLs made there).
+ * dist/worker.js beside the page); this module only starts it, forwards its progress, and hands on its files (blob: URLs made there).
  * Nothing is uploaded, and the page keeps painting while the worker computes.
  *
  * ```ts
@@ -15,8 +15,11 @@ import type { DeviceFile, FromWorker, ToWorker } from './protocol.ts';
 import { PageError } from './result.ts';
 import type { PageFile, PageResult } from './result.ts';
 
-/** Where the worker's bundle is served (scripts/build-web.ts writes it beside main.js). */
-export const WORKER_URL = '/dist/worker.js';
+/**
+ * Where the worker's bundle is (scripts/build-web.ts writes it beside main.js), relative to the page: the page may
+ * live under any path prefix (`npm run build:site`), so nothing is looked up from the site's root.
+ */
+export const WORKER_PATH = 'dist/worker.js';
 
 let worker: Worker | undefined;
 let ready: Promise<number> | undefined;
@@ -64,7 +67,7 @@ export function prepare(onProgress?: Progress): Promise<number> {
   if (!ready) {
     ready = new Promise<number>((resolve, reject) => {
       try {
-        worker = new Worker(WORKER_URL, { type: 'module', name: 'voxface' });
+        worker = new Worker(new URL(WORKER_PATH, document.baseURI), { type: 'module', name: 'voxface' });
       } catch (e) {
         reject(new PageError('DEVICE_FAILED', `this browser cannot start a worker: ${(e as Error).message}`));
         return;
@@ -81,7 +84,7 @@ export function prepare(onProgress?: Progress): Promise<number> {
         onCrash(e.message || 'the worker could not start');
       });
       worker.addEventListener('messageerror', () => onCrash('a message from the worker could not be read'));
-      send({ type: 'prepare' });
+      send({ type: 'prepare', base: document.baseURI });
     });
     ready.catch(() => {
       worker?.terminate();

@@ -4,7 +4,9 @@
  * landmarks and downloads.
  *
  * Bundled by scripts/build-web.ts into web/dist/main.js; device mode is a separate chunk loaded on demand.
- * `?mode=server` or `?mode=device` in the URL preselects the mode.
+ * `?mode=server` or `?mode=device` in the URL preselects the mode. Every URL the page uses is relative to its own
+ * address, so a static copy (`npm run build:site`) works under any path prefix; such a copy has no server, which its
+ * `<meta name="voxface-api" content="off">` says: then the page runs on this device only.
  */
 import type * as THREE from 'three';
 import { browserSupport } from '../../src/browser/support.ts';
@@ -23,11 +25,16 @@ import type { Surface } from './viewer.ts';
 
 type Mode = 'device' | 'server';
 const MAX_BYTES = 20 * 1024 * 1024;
+/** Whether the HTTP API is beside the page (`npm start`); a static copy says "off" (scripts/build-site.ts writes it). */
+const hasServer = document.querySelector<HTMLMetaElement>('meta[name="voxface-api"]')?.content.trim() !== 'off';
 const PREPARE_TIMEOUT_MS = 120_000;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const ui = {
+  modeServer: $<HTMLLabelElement>('mode-server'),
   modeNote: $<HTMLParagraphElement>('mode-note'),
+  threadsNote: $<HTMLParagraphElement>('threads-note'),
+  apiLink: $<HTMLSpanElement>('api-link'),
   drop: $<HTMLDivElement>('drop'),
   file: $<HTMLInputElement>('file'),
   cameraOpen: $<HTMLButtonElement>('camera-open'),
@@ -70,6 +77,18 @@ function setMode(m: Mode, note?: string): void {
   for (const i of modeInputs) i.checked = i.value === m;
   ui.modeNote.hidden = !note;
   ui.modeNote.textContent = note ?? '';
+  showThreads();
+}
+
+/**
+ * Says when device mode runs on one thread: multi-threaded WebAssembly needs a cross-origin isolated page (the
+ * COOP/COEP headers, which `npm start` sends and many static hosts do not), else each runtime gets one thread
+ * (defaultWasmThreads()).
+ */
+function showThreads(): void {
+  ui.threadsNote.hidden = globalThis.crossOriginIsolated || mode() !== 'device' || deviceInput.disabled;
+  ui.threadsNote.textContent =
+    'The model runs on one thread here: this host does not send the two cross-origin isolation headers (COOP and COEP) that multi-threaded WebAssembly needs, so a photo takes longer.';
 }
 
 /** Why this browser cannot run the pipeline itself (undefined when it can). */
@@ -94,8 +113,13 @@ function prepareDevice(): Promise<unknown> {
       .catch((e: unknown) => {
         preparing = undefined;
         const why = (e as Error)?.message ?? String(e);
-        deviceInput.disabled = true;
-        setMode('server', `This browser cannot run the model itself (${why}), so photos go to the server.`);
+        if (hasServer) {
+          deviceInput.disabled = true;
+          setMode('server', `This browser cannot run the model itself (${why}), so photos go to the server.`);
+        } else {
+          // nowhere else to go: the next photo tries again
+          setMode('device', `This browser could not run the model itself (${why}), and this copy of voxface has no server to send photos to.`);
+        }
         throw new PageError('DEVICE_UNAVAILABLE', why);
       });
   }
@@ -111,14 +135,28 @@ try {
   showError(`The page address has a bad option, so none are used: ${(e as Error).message}`);
 }
 const unsupported = deviceUnsupported();
-if (unsupported) {
+if (!hasServer) {
+  // a static copy (npm run build:site): no API beside the page, so no server option
+  ui.modeServer.hidden = true;
+  modeInputs.find((i) => i.value === 'server')!.disabled = true;
+  ui.apiLink.hidden = true;
+  if (unsupported) {
+    deviceInput.disabled = true;
+    setMode('device', `This browser cannot run the model itself (${unsupported}), and this copy of voxface has no server to send photos to.`);
+  } else setMode('device', 'This copy of voxface is a static site without a server, so photos are reconstructed on this device only.');
+} else if (unsupported) {
   deviceInput.disabled = true;
   setMode('server', `Running on this device is not possible: ${unsupported}. Photos go to the server.`);
 } else if (wanted === 'server' || wanted === 'device') {
   setMode(wanted);
+} else showThreads();
+for (const i of modeInputs) {
+  i.addEventListener('change', () => {
+    showThreads();
+    if (mode() === 'device') void prepareDevice().catch(() => {});
+  });
 }
-for (const i of modeInputs) i.addEventListener('change', () => mode() === 'device' && void prepareDevice().catch(() => {}));
-if (mode() === 'device') {
+if (mode() === 'device' && !deviceInput.disabled) {
   const idle = window.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 500));
   idle(() => void prepareDevice().catch(() => {}));
 }
@@ -250,6 +288,7 @@ async function run(file: File, forced?: Mode): Promise<void> {
   if (file.size === 0) return showError(explain('EMPTY_BODY', ''));
   if (file.size > MAX_BYTES) return showError(explain('IMAGE_TOO_LARGE', `${formatBytes(file.size)}, the limit is ${formatBytes(MAX_BYTES)}`));
   const m = forced ?? mode();
+  if (m === 'device' && unsupported) return showError(`This browser cannot run the model itself (${unsupported}).`);
   setBusy(true);
   progress(undefined, m === 'device' ? 'Preparing…' : 'Uploading…');
   const base = baseName(file.name);
@@ -274,15 +313,17 @@ async function run(file: File, forced?: Mode): Promise<void> {
     // the time the user waited: from their action until the model is on screen, model loading included
     const waited = performance.now() - startedAt;
     const loading = loadingMs >= 100 ? ` (${seconds(loadingMs)} of it loading the model)` : '';
-    ui.status.textContent = `Done in ${seconds(waited)}${loading}: ${faces} face${faces === 1 ? '' : 's'}, ${m === 'device' ? 'on this device' : 'on the server'}.`;
+    const where = m === 'server' ? 'on the server' : globalThis.crossOriginIsolated ? 'on this device' : 'on this device (one thread)';
+    ui.status.textContent = `Done in ${seconds(waited)}${loading}: ${faces} face${faces === 1 ? '' : 's'}, ${where}.`;
   } catch (e) {
     const err = e instanceof PageError ? e : new PageError('UNKNOWN', (e as Error)?.message ?? String(e));
-    if (err.code === 'DEVICE_UNAVAILABLE' && lastFile) {
+    if (err.code === 'DEVICE_UNAVAILABLE' && lastFile && hasServer) {
       showError(`This browser could not run the model itself (${err.message}).`, {
         label: 'Send this photo to the server instead',
         run: () => void run(lastFile!, 'server'),
       });
-    } else showError(explain(err.code, err.message));
+    } else if (err.code === 'DEVICE_UNAVAILABLE') showError(`This browser could not run the model itself (${err.message}).`);
+    else showError(explain(err.code, err.message));
   } finally {
     progressSink = undefined;
     setBusy(false);

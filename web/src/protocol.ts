@@ -15,8 +15,11 @@ import type { OptionsInput } from '../../src/options.ts';
 export type DeviceStage = 'load' | 'decode' | 'detect' | 'face' | 'export';
 
 export type ToWorker =
-  /** Load the network and the detectors (once; answered with 'ready' or an 'error' without id). */
-  | { type: 'prepare' }
+  /**
+   * Load the network and the detectors (once; answered with 'ready' or an 'error' without id), from `models/` and
+   * `vendor/` relative to `base`, the page's address (`document.baseURI`): the site may live under any path prefix.
+   */
+  | { type: 'prepare'; base: string }
   /** Reconstruct every face of a photo (answered with 'result' or 'error' with the same id). */
   | { type: 'reconstruct'; id: number; file: Blob; base: string; options?: OptionsInput }
   /** Free the blob: URLs of a result the page no longer shows. */

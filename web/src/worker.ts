@@ -2,11 +2,12 @@
  * Device mode's Web Worker: the models (onnxruntime-web, TF.js WebAssembly) and the whole pipeline live here,
  * so the page stays responsive while a photo is reconstructed. It answers the messages of web/src/protocol.ts:
  * progress while loading and for every stage (face i of n), then the result's JSON and its files as blob: URLs.
- * Bundled by scripts/build-web.ts as web/dist/worker.js (an ES module worker).
+ * Bundled by scripts/build-web.ts as web/dist/worker.js (an ES module worker). The files it loads (models/…,
+ * vendor/…) are found relative to the page's address, which 'prepare' gives it.
  *
  * ```ts
- * const worker = new Worker('/dist/worker.js', { type: 'module' });
- * worker.postMessage({ type: 'prepare' });
+ * const worker = new Worker(new URL('dist/worker.js', document.baseURI), { type: 'module' });
+ * worker.postMessage({ type: 'prepare', base: document.baseURI });
  * worker.postMessage({ type: 'reconstruct', id: 1, file, base: 'selfie' });
  * ```
  */
@@ -28,13 +29,15 @@ const scope = self as unknown as WorkerScope;
 const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 let loading: Promise<BrowserVoxface> | undefined;
+/** The page's address, the files' base (set by 'prepare'; until then the folder above this script's dist/). */
+let base = new URL('../', self.location.href).href;
 
 /** Loads the network and the detectors once (a failed load is retried by the next request). */
 function prepare(id?: number): Promise<BrowserVoxface> {
   if (!loading) {
     const t0 = performance.now();
     loading = loadBrowserVoxface({
-      modelUrl: '/models/model.onnx',
+      baseUrl: base,
       limits: { maxBytes: 20 * 1024 * 1024, maxPixels: 40e6 },
       onProgress: (f) => post({ type: 'progress', id, stage: 'load', fraction: f, text: `Loading the model on this device… ${Math.round(f * 100)}%` }),
     });
@@ -110,7 +113,10 @@ function errorOf(e: unknown, id?: number): FromWorker {
 
 scope.addEventListener('message', (e) => {
   const m = e.data;
-  if (m.type === 'prepare') prepare().catch((err: unknown) => post(errorOf(err)));
+  if (m.type === 'prepare') {
+    base = m.base;
+    prepare().catch((err: unknown) => post(errorOf(err)));
+  }
   else if (m.type === 'release') for (const href of m.hrefs) URL.revokeObjectURL(href);
   else if (m.type === 'reconstruct') {
     reconstruct(m.id, m.file, m.base, m.options).catch(async (err: unknown) => {
