@@ -22,7 +22,7 @@ import { BusyError, Limiter } from '../src/server/limiter.ts';
 import { baseName, checkImage, parseReconstructRequest } from '../src/server/reconstruct.ts';
 import { HttpError } from '../src/server/errors.ts';
 import { asciiFileName, attachment } from '../src/server/disposition.ts';
-import { browserDetectorFiles, createApp, DEFAULT_MODEL, DEFAULT_PRIOR, detectorModelDir, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
+import { browserDetectorFiles, createApp, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, detectorModelDir, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
 import type { Voxface } from '../src/node/index.ts';
@@ -162,11 +162,12 @@ describe('server parts', () => {
   });
 
   test("the HTTP thread's own copies of the pipeline's paths and names are the pipeline's", async () => {
-    const { defaultModelPath, defaultPriorPath } = await import('../src/node/index.ts');
+    const { defaultLandmarkModelPath, defaultModelPath, defaultPriorPath } = await import('../src/node/index.ts');
     const { defaultModelDir } = await import('../src/node/detectors.ts');
     const { BLAZE_SPECS } = await import('../src/detect/blazeface.ts');
     assert.equal(DEFAULT_MODEL, defaultModelPath());
     assert.equal(DEFAULT_PRIOR, defaultPriorPath());
+    assert.equal(DEFAULT_LANDMARKS, defaultLandmarkModelPath());
     assert.equal(detectorModelDir(), defaultModelDir());
     const names = [...new Set([...Object.values(BLAZE_SPECS).map((x) => x.model), 'faceboxes', 'facemesh'])];
     assert.deepEqual(browserDetectorFiles().sort(), names.flatMap((n) => [`${n}.json`, `${n}.bin`]).sort());
