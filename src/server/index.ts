@@ -122,7 +122,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const MB = 1024 * 1024;
 
-// This thread only answers HTTP: it loads neither TF.js nor onnxruntime nor the pipeline (about 130 MB less resident
+// This thread only answers HTTP: it loads neither TF.js nor onnxruntime nor the pipeline (about 95 MB less resident
 // memory); the worker threads do. So the few names it needs from them are here, and test/server.test.ts checks that
 // they are the pipeline's: the model's and the prior's paths (src/node/index.ts), the detector models' folder
 // (src/node/detectors.ts) and the detector models the page loads (src/detect/blazeface.ts's BLAZE_SPECS).
@@ -596,7 +596,6 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
     store,
     close: async () => {
       clearInterval(sweeper);
-      clearTimeout(collect);
       store.clear();
       clearTimeout(collect);
       await app.close();
