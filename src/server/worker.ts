@@ -62,7 +62,7 @@ async function start(): Promise<void> {
   const v = vox;
   let chain = Promise.resolve();
   // Idle for a while after a job: a full garbage collection, so the heap the job grew shrinks again (where `gc` is
-  // exposed: the server's main.ts starts Node with --expose-gc; one collection takes tens of ms, never during a job).
+  // exposed, as the server's main.ts does; one collection takes tens of ms, never during a job).
   const gc = (globalThis as { gc?: () => void }).gc;
   let idle: NodeJS.Timeout | undefined;
   port!.on('message', (m: ToWorker) => {
