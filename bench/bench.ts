@@ -11,7 +11,9 @@
  * with a message. `--photos` replaces them (every image in that folder, repeatable).
  *
  * Per face (with `--faces largest`, the default: one face per photo) the stages are decode and detect
- * (of its photo), align, network, prior fit (the ICT fit; 0 with `--shape network`), mesh, landmarks + pose,
+ * (of its photo), align, network (the volume network; 0 where it does not run: with `--volume auto`, the default, it
+ * runs for the network shape and the volume formats, not for the default prior), prior fit (the ICT fit; 0 with
+ * `--shape network`), mesh, landmarks + pose (the landmark network included),
  * texture, export GLB + JSON (the default CLI output) and, measured apart, export of every format; "total" =
  * decode + detect + align + network + prior fit + mesh + landmarks/pose + texture + export GLB+JSON, the number the
  * speed bar is about. With
@@ -30,6 +32,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseCommandLine } from '../src/cli/args.ts';
 import { isImageFile } from '../src/decode/extensions.ts';
 import { FORMATS, exportResult } from '../src/export/files.ts';
+import { VOLUME_FORMATS } from '../src/export/formats.ts';
 import type { Format } from '../src/export/files.ts';
 import { marchingCubes } from '../src/mesh/index.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
@@ -146,6 +149,9 @@ function timeIt<T>(f: () => T): [T, number] {
 const STAGES = ['decode', 'detect', 'align', 'network', 'prior fit', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
 const EXTRA = ['export all formats', ...FORMATS.map((f) => `  export ${f}`)];
 
+/** Photos whose faces had no volume (the volume network did not run): their "export all formats" lacks volume and nrrd. */
+let withoutVolume = 0;
+
 interface PhotoRow {
   photo: string;
   size: string;
@@ -234,6 +240,7 @@ async function main(argv: string[]): Promise<number> {
     stages: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)])),
     marchingCubes192: mc ? { ...mc, triangles: mcTriangles } : undefined,
     peakRssMiB: peakMiB,
+    withoutVolume,
   };
   console.log(markdown(report));
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
@@ -258,8 +265,10 @@ async function runPhoto(
     return { photo: name, size: `${image.width}×${image.height}`, faces: 0, triangles: 0, total: NaN, error: (e as Error).message };
   }
   const [, glbJson] = timeIt(() => exportResult(fresh(result), 'face', { formats: ['glb', 'json'] }));
-  const [, allFormats] = timeIt(() => exportResult(fresh(result), 'face', { formats: [...FORMATS] }));
-  const perFormat = FORMATS.map((f) => timeIt(() => exportResult(fresh(result), 'face', { formats: [f as Format] }))[1]);
+  // the volume formats only where the volume network ran (the volume option: auto runs it for them, on always)
+  const formats = FORMATS.filter((f) => !VOLUME_FORMATS.includes(f) || result.faces.every((face) => face.volume));
+  const [, allFormats] = timeIt(() => exportResult(fresh(result), 'face', { formats }));
+  const perFormat = formats.map((f) => timeIt(() => exportResult(fresh(result), 'face', { formats: [f as Format] }))[1]);
   const sum = (k: string) => result.faces.reduce((s, f) => s + (f.timings[k] ?? 0), 0);
   const stage: Record<string, number> = {
     decode,
@@ -276,7 +285,8 @@ async function runPhoto(
   if (samples) {
     for (const [k, v] of Object.entries(stage)) samples[k].push(v);
     samples['export all formats'].push(allFormats);
-    FORMATS.forEach((f, i) => samples[`  export ${f}`].push(perFormat[i]));
+    if (formats.length < FORMATS.length) withoutVolume++;
+    formats.forEach((f, i) => samples[`  export ${f}`].push(perFormat[i]));
   }
   return {
     photo: name,
@@ -302,6 +312,7 @@ function markdown(r: {
   stages: Record<string, Stats>;
   marchingCubes192?: Stats & { triangles: number };
   peakRssMiB: number;
+  withoutVolume: number;
 }): string {
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
   const unit = r.faces === 'largest' ? 'face (largest per photo)' : 'photo (all faces)';
@@ -323,6 +334,9 @@ function markdown(r: {
   if (r.marchingCubes192) {
     const m = r.marchingCubes192;
     lines.push(`| marching cubes 192×192×200 (${m.triangles} triangles) | ${f(m.min)} | ${f(m.median)} | ${f(m.max)} |`);
+  }
+  if (r.withoutVolume > 0) {
+    lines.push('', `Export of all formats without volume and nrrd in ${r.withoutVolume} of the runs: the volume network did not run (--volume on runs it).`);
   }
   lines.push('', `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`);
   if (r.photos.length > 0) lines.push('', '| photo | size | faces | triangles | total ms |', '|---|---|---:|---:|---:|');

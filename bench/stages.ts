@@ -67,8 +67,11 @@ function time<T>(f: () => T): Timing & { out: T } {
   return { min: ms[0], median: ms[ms.length >> 1], cpu: cpu[cpu.length >> 1], out };
 }
 
+/** A face with the volume network's volume (the pipeline runs it with `volume: 'on'`). */
+type VolumeFace = FaceResult & { volume: Volume };
+
 /** The mesh steps of the pipeline (src/pipeline.ts), one by one. */
-function meshSteps(face: FaceResult) {
+function meshSteps(face: VolumeFace) {
   const { volume, crop } = face;
   const mc = time(() => marchingCubes(volume, { iso: 0.5 }));
   const lc = time(() => largestComponent(mc.out));
@@ -93,7 +96,7 @@ function meshSteps(face: FaceResult) {
 interface Case {
   name: string;
   image: RGBImage;
-  face: FaceResult;
+  face: VolumeFace;
 }
 
 const raw = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -108,15 +111,18 @@ async function cases(): Promise<Case[]> {
       const image: RGBImage = { ...meta.image, data: new Uint8Array(data('image.rgb')) };
       const vb = data('volume.f32');
       const volume: Volume = { ...meta.volume, data: new Float32Array(vb.buffer, vb.byteOffset, vb.byteLength / 4) };
-      return { name, image, face: { ...meta.face, volume } as FaceResult };
+      return { name, image, face: { ...meta.face, volume } as VolumeFace };
     });
   }
   const vox = await loadVoxface({ threads: 2, model: args.model });
   const out: Case[] = [];
   for (const file of photos) {
     try {
-      const { image, result } = await vox.reconstructFile(file, { faces: 'largest', textureSize: 16 });
-      out.push({ name: path.basename(file).replace(/\.\w+$/, ''), image, face: result.faces[0] });
+      // the volume network's volume is what these steps start from: made whatever the shape needs
+      const { image, result } = await vox.reconstructFile(file, { faces: 'largest', textureSize: 16, volume: 'on' });
+      const face = result.faces[0];
+      if (!face.volume) throw new Error('no volume: the volume network did not run');
+      out.push({ name: path.basename(file).replace(/\.\w+$/, ''), image, face: { ...face, volume: face.volume } });
     } catch (e) {
       console.error(`skipped ${file}: ${(e as Error).message}`);
     }

@@ -173,6 +173,13 @@ export const OPTIONS = {
     help: "the 68 points the prior is fitted to where Face Mesh is not used: real (models/landmarks68.onnx, trained on real AFLW photos; research-only terms) or synthetic (the volume network's, trained on renders only)",
     expose: RECONSTRUCTING,
   }),
+  volume: option.choice({
+    group: 'reconstruct',
+    choices: ['auto', 'on', 'off'],
+    default: 'auto',
+    help: "the volume network (VRN): auto (only where its output is used: the volume and nrrd formats, shape network, landmark-source synthetic, landmarks network or fused where Face Mesh does not fit, a guided model), on (every face, its volume kept) or off (never: an error where it is needed)",
+    expose: RECONSTRUCTING,
+  }),
   volumeBlur: option.number({
     group: 'reconstruct',
     min: 0,

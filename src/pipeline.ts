@@ -26,7 +26,8 @@ import { textureSizeFor } from './texture/size.ts';
 import { blurVolume, depthMap } from './volume/index.ts';
 import { noFaceMessage } from './detect/too-small.ts';
 import { isOptionKey, resolveOptions } from './options.ts';
-import type { OptionsInput, ReconstructSettings } from './options.ts';
+import type { Options, OptionsInput } from './options.ts';
+import { VOLUME_FORMATS } from './export/formats.ts';
 import { VoxfaceError } from './types.ts';
 import type {
   Crop,
@@ -78,7 +79,7 @@ export interface ReconstructProgress {
 }
 
 /** The table's options resolved (other keys, such as callbacks, are the caller's), and the clock. */
-function settings(options: ReconstructOptions): { o: ReconstructSettings; now: () => number } {
+function settings(options: ReconstructOptions): { o: Options; now: () => number } {
   const table = Object.fromEntries(Object.entries(options).filter(([k]) => isOptionKey(k)));
   return { o: resolveOptions(table), now: options.now ?? (() => performance.now()) };
 }
@@ -147,57 +148,90 @@ export async function reconstructFace(
   const levels = time('align', () => (photo instanceof ImageLevels ? photo : new ImageLevels(photo)));
   const image = levels.image;
   let crop = time('align', () => cropFromBox(det, model.crop, model.inputSize));
+  // the texture's size of the prior's face: by the face's size from the detection, whether the volume network runs
+  const firstCrop = crop;
   // the test-time flip (twice the network time) only where the answer is kept: the last pass
   const { flip, refine } = o;
   // a guided network (models/README.md) needs the prior; it runs image-only first (a zero prior), then guided
   const guided = model.guided !== undefined;
   if (guided && !deps.prior) throw new VoxfaceError('MODEL_ERROR', 'this network is guided by the shape prior (models/ict-face.bin): load it');
-  let out = await runOn(levels, crop, flip && !refine && !guided);
+
+  // The volume network runs only where its output is used (`volume` option, volumeNeeds): its passes on first use,
+  // once. `out` is its last answer (volume and 68 landmarks, crop frame), `outCrop` that answer's crop; `crop`
+  // becomes the refined crop when it runs, the first crop stays otherwise.
+  let out: NetworkOutput | undefined;
   let outCrop = crop;
-  // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
-  //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
-  if (refine) {
-    const lm2d: Vec2[] = out.landmarks.map(([x, y]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1]]);
-    const next = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
-    const ratio = next.scale / crop.scale;
-    if (ratio > 0.6 && ratio < 1.6) crop = next;
-    if (!guided && (crop === next || flip)) {
-      out = await runOn(levels, crop, flip);
+  let fit: PriorFit | undefined;
+  let ran: Promise<NetworkOutput> | undefined;
+  const network = (why: string): Promise<NetworkOutput> => {
+    if (o.volume === 'off') throw new VoxfaceError('BAD_ARGUMENT', `${why} needs the volume network, and volume is off: set volume to auto or on`);
+    return (ran ??= volumeNetwork());
+  };
+  // the network's 68 landmarks in the photo frame (running it if it has not run)
+  const network68 = async (why: string): Promise<Vec3[]> => {
+    const last = out ?? (await network(why));
+    return photoLandmarks(last.landmarks, outCrop);
+  };
+  async function volumeNetwork(): Promise<NetworkOutput> {
+    let last = await runOn(levels, crop, flip && !refine && !guided);
+    out = last;
+    outCrop = crop;
+    // 2. refine: re-crop around the 68 landmarks the network found, the way it was trained
+    //    — unless those landmarks are implausible for this crop (collapsed or exploded), then the first pass stands
+    if (refine) {
+      const lm2d: Vec2[] = last.landmarks.map(([x, y]) => [x * crop.scale + crop.offset[0], y * crop.scale + crop.offset[1]]);
+      const next = time('align', () => cropFromLandmarks(lm2d, model.crop, model.inputSize));
+      const ratio = next.scale / crop.scale;
+      if (ratio > 0.6 && ratio < 1.6) crop = next;
+      if (!guided && (crop === next || flip)) {
+        last = out = await runOn(levels, crop, flip);
+        outCrop = crop;
+      }
+    }
+    // a guided network: the prior fitted to Face Mesh's points or the landmarks (the image-only pass's), then the
+    // network again on the final crop, guided by it
+    if (guided) {
+      fit = await fitNow();
+      const prior = deps.prior as ShapePrior;
+      const guide = time('prior', () => priorGuide(priorMesh(prior.basis, fit as PriorFit, 'face'), crop, model));
+      last = out = await runOn(levels, crop, flip, guide);
       outCrop = crop;
     }
+    return last;
   }
-  // the shape prior, fitted to Face Mesh's points or the network's landmarks (the last pass's, or the image-only
-  // pass's for a guided network, which then runs guided by it on the final crop)
-  let fit: PriorFit | undefined;
+
+  // the shape prior, fitted to Face Mesh's points or to 68 landmarks: the landmark network's (landmark source real),
+  // else the volume network's (the last pass's, or the image-only pass's for a guided network)
   const fitNow = async (): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
-    const network68 = photoLandmarks(out.landmarks, outCrop);
     const lm = deps.landmarks;
     if (lm && o.landmarkSource === 'real') {
       // the landmark network trained on real photos: the benchmark's 68, fitted where Face Mesh is not used
       const reg = await timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm));
-      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68, aflw68: reg.landmarks }));
+      // with its 68 points the fit does not read the volume network's (fitPrior): given only where they exist
+      const landmarks68 = out ? photoLandmarks(out.landmarks, outCrop) : reg.landmarks.length === 68 ? [] : await network68('a landmark network answer without 68 points');
+      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }));
     }
-    return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: network68 }));
+    const why = lm ? 'landmark source synthetic' : 'the shape prior without the landmark network (models/landmarks68.onnx)';
+    const landmarks68 = await network68(why);
+    return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68 }));
   };
-  if (guided) {
-    fit = await fitNow();
-    const prior = deps.prior as ShapePrior;
-    const guide = time('prior', () => priorGuide(priorMesh(prior.basis, fit as PriorFit, 'face'), crop, model));
-    out = await runOn(levels, crop, flip, guide);
-    outCrop = crop;
-  }
 
-  const { volume } = out;
+  // what needs the volume network from the start (the rest asks for it where it is used)
+  const needs = volumeNeeds(o, model);
+  if (needs) await network(needs);
+
   if (o.shape === 'prior') return templateFace((fit ??= await fitNow()), 'prior');
   if (o.mesh === 'template') return templateFace((fit ??= await fitNow()), 'network');
+  const net = await network('shape network');
+  const { volume } = net;
 
   // 3. volume → mesh in the crop frame, then into the photo frame (the mesh from the blurred field, the
   //    result keeps the network's own volume)
   const blur = o.volumeBlur;
   const field = blur > 0 ? time('mesh', () => blurVolume(volume, blur)) : volume;
-  const surfaceOut: NetworkOutput = { ...out, volume: field };
+  const surfaceOut: NetworkOutput = { ...net, volume: field };
   const mesh: Mesh = time('mesh', () => {
     let m = largestComponent(marchingCubes(field, { iso: o.iso }));
     const it = o.smooth;
@@ -216,7 +250,7 @@ export async function reconstructFace(
   let poseFit = time('pose', () => estimatePose(landmarks68));
   if (o.landmarks !== 'network' && det.landmarks68?.length === 68 && Math.abs(poseFit.pose.yaw) < 45) {
     const guide = det.landmarks68;
-    const inCrop: Vec3[] = out.landmarks.map(([, , z], i) => [
+    const inCrop: Vec3[] = net.landmarks.map(([, , z], i) => [
       (guide[i][0] - crop.offset[0]) / crop.scale,
       (guide[i][1] - crop.offset[1]) / crop.scale,
       z,
@@ -226,30 +260,30 @@ export async function reconstructFace(
   }
 
   // 5. texture from the photo
-  const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), landmarks: landmarks68 }));
+  const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(crop), landmarks: landmarks68 }));
   return faceResult({ landmarks68, pose: poseFit.pose, shape: 'network', mesh: textured });
 
-  /** The texture's side: the option, else by the face's size in the photo. */
-  function textureSize(): number {
-    const size = o.textureSize ?? textureSizeFor(Math.max(crop.size * crop.scale, 1) / model.crop.scale);
+  /** The texture's side: the option, else by the face's size in the photo (the side of the landmark box of a crop). */
+  function textureSize(c: Crop): number {
+    const size = o.textureSize ?? textureSizeFor(Math.max(c.size * c.scale, 1) / model.crop.scale);
     return size > 0 ? size : 16;
   }
 
-  /** The result of this face: what the stages made of it, with its detection, crop, volume and timings. */
+  /** The result of this face: what the stages made of it, with its detection, crop, volume (where made) and timings. */
   function faceResult(made: Pick<FaceResult, 'landmarks68' | 'pose' | 'shape' | 'mesh' | 'prior'>): FaceResult {
-    return { box: det.box, score: det.score, detector: det.source, crop, ...made, volume, timings };
+    return { box: det.box, score: det.score, detector: det.source, crop, ...made, ...(out ? { volume: out.volume } : {}), timings };
   }
 
   /**
    * Steps 3–5 on ICT's topology: the fitted face itself (`prior`), or moved onto the network volume's surface where
    * the camera sees it (`network`, mesh 'template').
    */
-  function templateFace(fit: PriorFit, shape: 'prior' | 'network'): FaceResult {
+  async function templateFace(fit: PriorFit, shape: 'prior' | 'network'): Promise<FaceResult> {
     const prior = deps.prior as ShapePrior;
-    const network68 = photoLandmarks(out.landmarks, outCrop);
     const region = o.head ? 'head' : 'face';
     let mesh = time('mesh', () => priorMesh(prior.basis, fit, region));
     if (shape === 'network') {
+      const { volume } = await network('shape network');
       const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;
       mesh = time('mesh', () => priorOntoVolume(mesh, prior.basis.meshes[region].vertex, field, crop));
     }
@@ -261,12 +295,16 @@ export async function reconstructFace(
     } else {
       const onFace = time('landmarks', () => templateLandmarks(prior.basis, fit, mesh, region));
       const guide = o.landmarks === 'fused' && det.landmarks68?.length === 68 && Math.abs(fit.pose.yaw) < 45 ? det.landmarks68 : undefined;
-      landmarks68 = onFace.map(([, , z], i) => [guide ? guide[i][0] : network68[i][0], guide ? guide[i][1] : network68[i][1], z]);
+      const xy = guide ?? (await network68(o.landmarks === 'fused' ? 'landmarks fused where Face Mesh does not fit' : 'landmarks network'));
+      landmarks68 = onFace.map(([, , z], i) => [xy[i][0], xy[i][1], z]);
     }
     // --max-triangles on ICT's mesh too (after the landmarks, which read its own vertices): uvs, outline, seams kept
     mesh = time('mesh', () => limitTriangles(mesh, o.maxTriangles));
     const aspect = prior.basis.meshes[region].aspect;
-    const textured = time('texture', () => textureMesh(mesh, image, { size: textureSize(), atlas: { aspect, mirrorTiles: aspect } }));
+    // the texture's size by the face's size in the photo as the detection gives it (the prior's face is the same
+    // whether the volume network ran or not)
+    const size = textureSize(shape === 'prior' ? firstCrop : crop);
+    const textured = time('texture', () => textureMesh(mesh, image, { size, atlas: { aspect, mirrorTiles: aspect } }));
     return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });
   }
 
@@ -274,6 +312,32 @@ export async function reconstructFace(
     const input = time('align', () => sampleCrop(img, c));
     return timeAsync('network', () => runNetwork(session, model, input, { flip: withFlip, prior }));
   }
+}
+
+/**
+ * Why a face needs the volume network from the start, in words, or undefined where nothing does (it may still run
+ * later for what only some faces need: the landmarks of `landmarks: 'network'`, or of `'fused'` where Face Mesh
+ * does not fit, and the fit's 68 points with landmark source synthetic or without the landmark network). `volume`
+ * 'on': always; 'off': never (what needs it then fails); 'auto': the volume formats among `formats`, shape network,
+ * a guided network.
+ *
+ * ```ts
+ * volumeNeeds(resolveOptions({ formats: ['glb', 'nrrd'] }), model); // 'the nrrd format'
+ * volumeNeeds(resolveOptions({}), model);                           // undefined: the default glb + json do not
+ * ```
+ */
+export function volumeNeeds(o: Pick<Options, 'volume' | 'formats' | 'shape'>, model: Pick<ModelInfo, 'guided'>): string | undefined {
+  if (o.volume === 'off') {
+    const f = o.formats.find((x) => VOLUME_FORMATS.includes(x));
+    if (f) throw new VoxfaceError('BAD_ARGUMENT', `the ${f} format needs the volume network, and volume is off: set volume to auto or on`);
+    return undefined;
+  }
+  if (o.volume === 'on') return 'volume on';
+  const f = o.formats.find((x) => VOLUME_FORMATS.includes(x));
+  if (f) return `the ${f} format`;
+  if (o.shape === 'network') return 'shape network';
+  if (model.guided !== undefined) return 'a guided network';
+  return undefined;
 }
 
 /** The network's landmarks (crop frame) in the photo frame. */

@@ -137,6 +137,10 @@ export interface FaceResult {
   box: Box;
   score: number;
   detector: string;
+  /**
+   * The volume network's crop: the refined crop of its last pass where it ran (`volume` says where), else the
+   * first crop, made from the detection, that it would have started from.
+   */
   crop: Crop;
   /** 68 landmarks, iBUG order, photo frame. */
   landmarks68: Vec3[];
@@ -150,8 +154,14 @@ export interface FaceResult {
   prior?: PriorFit & { region: 'face' | 'head' };
   /** Mesh in the photo frame (x right, y down, z toward the camera). */
   mesh: TexturedMesh;
-  /** The network's volume (crop frame, see Volume). */
-  volume: Volume;
+  /**
+   * The volume network's volume (crop frame, see Volume), where it ran: the pipeline's `volume` option (auto, the
+   * default, runs it only where its output is used: the volume and nrrd formats among the `formats` given to the
+   * pipeline, shape network, landmark source synthetic, …; on: always). Absent otherwise: the default shape
+   * (prior, fitted to Face Mesh or to the landmark network's points) does not need it, and the volume formats then
+   * refuse the face with a message saying so.
+   */
+  volume?: Volume;
   /** Milliseconds per stage for this face. */
   timings: Record<string, number>;
 }

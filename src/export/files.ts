@@ -21,7 +21,7 @@ import { volumeFromMesh } from '../volume/from-mesh.ts';
 import { optionRows, resolveOptions } from '../options.ts';
 import type { ExportSettings } from '../options.ts';
 import { VoxfaceError } from '../types.ts';
-import type { FaceResult, ReconstructionResult } from '../types.ts';
+import type { FaceResult, ReconstructionResult, Volume } from '../types.ts';
 import * as depth from './depth.ts';
 import { textureOf } from './frame.ts';
 import * as glb from './glb.ts';
@@ -131,9 +131,17 @@ export function exportFace(
   let mpp: number | undefined;
   const scale = () => (mpp ??= metresPerPixel(face));
   const textured = textureOf(face.mesh) !== undefined;
+  // the volume network's volume, for the formats made from it: absent where the network did not run
+  const volumeFor = (what: string): Volume => {
+    if (face.volume) return face.volume;
+    throw new VoxfaceError(
+      'BAD_ARGUMENT',
+      `face ${index} has no volume for ${what}: the volume network did not run (reconstruct with the format among its formats, or with volume on)`,
+    );
+  };
   // where the mesh is the fitted prior, the volume formats also carry its surface voxelised in the network's grid
   let pv: ReturnType<typeof volumeFromMesh> | undefined;
-  const priorVolume = () => (pv ??= volumeFromMesh(face.mesh, face.crop, face.volume));
+  const priorVolume = () => (pv ??= volumeFromMesh(face.mesh, face.crop, volumeFor('the prior\'s volume')));
   const fromPrior = face.shape === 'prior' && face.prior !== undefined;
   const inner = safeBase(base); // object / material names inside the files
   let textureFor: Format | undefined; // the first format that needs the PNG beside it
@@ -156,17 +164,19 @@ export function exportFace(
           ? face.mesh
           : face.shape === 'prior' && face.prior
             ? priorSolid(face.mesh, face.prior)
-            : transformMesh(closedSolid(face.volume), face.crop);
+            : transformMesh(closedSolid(volumeFor('a solid STL of the network shape')), face.crop);
         add('stl', stl.parse(mesh, { frame }));
         break;
       }
-      case 'volume':
-        add('npy', npy.parse(face.volume));
+      case 'volume': {
+        const volume = volumeFor('the volume format');
+        add('npy', npy.parse(volume));
         if (fromPrior) add('prior-npy', npy.parse(priorVolume()));
-        add('npy-info', npy.parseSidecar(face.volume, { crop: face.crop, file: name('npy'), priorFile: fromPrior ? name('prior-npy') : undefined }));
+        add('npy-info', npy.parseSidecar(volume, { crop: face.crop, file: name('npy'), priorFile: fromPrior ? name('prior-npy') : undefined }));
         break;
+      }
       case 'nrrd':
-        add('nrrd', nrrd.parse(face.volume, { crop: face.crop, metresPerPixel: scale() }));
+        add('nrrd', nrrd.parse(volumeFor('the nrrd format'), { crop: face.crop, metresPerPixel: scale() }));
         if (fromPrior) add('prior-nrrd', nrrd.parse(priorVolume(), { crop: face.crop, metresPerPixel: scale() }));
         break;
       case 'depth': {

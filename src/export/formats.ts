@@ -8,3 +8,9 @@
  */
 export const FORMATS = ['glb', 'obj', 'ply', 'stl', 'volume', 'nrrd', 'depth', 'json'] as const;
 export type Format = (typeof FORMATS)[number];
+
+/**
+ * The formats made from the volume network's volume: a face has it only where that network ran (the pipeline's
+ * `volume` option; auto runs it when these are among the formats asked for).
+ */
+export const VOLUME_FORMATS: readonly Format[] = ['volume', 'nrrd'];

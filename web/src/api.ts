@@ -1,5 +1,5 @@
 /**
- * Server mode: uploads the photo to `POST api/v1/reconstruct` beside the page (multipart, every format as links) with
+ * Server mode: uploads the photo to `POST api/v1/reconstruct` beside the page (multipart, the formats it offers as links) with
  * upload progress, and turns the answer into a `PageResult`.
  *
  * ```ts
@@ -8,7 +8,7 @@
  */
 import type { OptionsInput } from '../../src/options.ts';
 import type { ReconstructResponse } from '../../src/server/reconstruct.ts';
-import { serverQuery } from './options.ts';
+import { pageFormats, serverQuery } from './options.ts';
 import { PageError } from './result.ts';
 import type { PageFile, PageResult } from './result.ts';
 
@@ -21,7 +21,7 @@ export function reconstructOnServer(file: Blob, name: string, onProgress: Progre
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     // relative to the page, like every URL of the page (it may sit under a path prefix behind a proxy)
-    xhr.open('POST', new URL(`api/v1/reconstruct?${serverQuery(options, 'all')}`, document.baseURI));
+    xhr.open('POST', new URL(`api/v1/reconstruct?${serverQuery(options, pageFormats(options).join(','))}`, document.baseURI));
     xhr.responseType = 'json';
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.upload.onprogress = (e) => {

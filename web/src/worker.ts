@@ -13,7 +13,8 @@
  */
 import { loadBrowserVoxface } from '../../src/browser/index.ts';
 import type { BrowserVoxface } from '../../src/browser/index.ts';
-import { exportResult, FORMATS } from '../../src/export/files.ts';
+import { exportResult } from '../../src/export/files.ts';
+import { pageFormats } from './options.ts';
 import { toJSON } from '../../src/export/json.ts';
 import type { OptionsInput } from '../../src/options.ts';
 import type { ReconstructProgress } from '../../src/pipeline.ts';
@@ -69,10 +70,12 @@ async function reconstruct(id: number, file: Blob, base: string, options: Option
   const vox = await prepare(id);
   const t0 = performance.now();
   post({ type: 'progress', id, stage: 'decode', text: 'Reading the photo…' });
-  const { result, bitmap } = await vox.reconstructBlob(file, { faces: 'all', ...options, onProgress: (p) => post(progressOf(id, p)) });
+  // the formats the page offers go to the pipeline too: the volume network runs only for the volume formats
+  const formats = pageFormats(options);
+  const { result, bitmap } = await vox.reconstructBlob(file, { faces: 'all', ...options, formats, onProgress: (p) => post(progressOf(id, p)) });
   bitmap.close();
   post({ type: 'progress', id, stage: 'export', fraction: 1, text: 'Making the files…' });
-  const files = exportResult(result, base, { ...options, formats: [...FORMATS] });
+  const files = exportResult(result, base, { ...options, formats });
   const json = toJSON(result);
   const faces: DeviceFile[][] = json.faces.map(() => []);
   const photoFiles: DeviceFile[] = [];
