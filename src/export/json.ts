@@ -8,6 +8,8 @@
  *                "prior": { "source", "region", "scale", "rms", "identity": [w × 60], "expression": { name: e } },
  *                "timings": { stage: ms } } ] }
  * ```
+ * `crop`: the volume network's crop where it ran (its refined crop), else the first crop, from the detection (the
+ * pipeline's `volume` option says where it runs: by default not for the prior shape).
  * `prior` (faces whose mesh is the fitted ICT face): what it was fitted to (`facemesh` or the network's
  * `landmarks68`), the region meshed (`face`, `head`), photo pixels per cm, the fit's RMS in pixels, the ICT identity
  * weights (N(0, 1) units) and the non-zero expression (ARKit-style blendshape) weights.
