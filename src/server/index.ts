@@ -60,6 +60,8 @@ export interface ServerOptions {
   limits?: VoxfaceOptions['limits'];
   /** The worker threads' module (default ./worker.ts): another module that speaks its messages (tests). */
   workerModule?: URL;
+  /** Linux nice steps the reconstruction threads run below the HTTP thread (default 0; see ReconstructWorkers). */
+  threadNice?: number;
   /** Largest accepted upload in bytes (default 20 MB). */
   maxBodyBytes?: number;
   /**
@@ -285,7 +287,7 @@ export async function startServer(options: ServerOptions = {}): Promise<VoxfaceS
   const voxface = options.voxface ? await options.voxface : undefined;
   const workers = voxface
     ? undefined
-    : await ReconstructWorkers.start({ size: options.concurrency ?? 2, model: modelPath, threads: options.threads, limits: options.limits, entry: options.workerModule, log: options.log });
+    : await ReconstructWorkers.start({ size: options.concurrency ?? 2, model: modelPath, threads: options.threads, limits: options.limits, nice: options.threadNice, entry: options.workerModule, log: options.log });
   let built: Omit<VoxfaceServer, 'server' | 'url'>;
   try {
     built = await createApp({ ...options, voxface, workers, model: modelPath });

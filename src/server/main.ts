@@ -4,7 +4,7 @@
  * ```sh
  * PORT=8080 HOST=0.0.0.0 VOXFACE_THREADS=2 node --import tsx src/server/main.ts
  * ```
- * Environment: PORT (8080), HOST (127.0.0.1), VOXFACE_MODEL (models/vrn-compact.onnx), VOXFACE_THREADS,
+ * Environment: PORT (8080), HOST (127.0.0.1), VOXFACE_MODEL (models/vrn-compact.onnx), VOXFACE_THREADS, VOXFACE_THREAD_NICE (0),
  * VOXFACE_CONCURRENCY (2), VOXFACE_QUEUE (8), VOXFACE_TIMEOUT_S (60), VOXFACE_MAX_BODY_MB (20),
  * VOXFACE_RESULT_TTL_S (600), VOXFACE_RESULT_MB (256), VOXFACE_CORS_ORIGINS (none: same origin only; a comma list of
  * origins, or *), VOXFACE_RATE_PER_MIN (60 reconstructions per client and minute; 0: no limit).
@@ -82,6 +82,7 @@ async function serve(): Promise<void> {
       host: process.env.HOST || '127.0.0.1',
       model: process.env.VOXFACE_MODEL || undefined,
       threads: envNumber('VOXFACE_THREADS', { min: 1 }),
+      threadNice: envNumber('VOXFACE_THREAD_NICE'),
       concurrency: envNumber('VOXFACE_CONCURRENCY', { min: 1 }),
       queue: envNumber('VOXFACE_QUEUE'),
       timeoutMs: seconds('VOXFACE_TIMEOUT_S'),
