@@ -15,6 +15,7 @@ import { FORMATS, VOLUME_FORMATS } from '../src/export/formats.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
 import type { Voxface } from '../src/node/index.ts';
 import { resolveOptions } from '../src/options.ts';
+import { lazySession, parseModelInfo } from '../src/network/index.ts';
 import { reconstruct, volumeNeeds } from '../src/pipeline.ts';
 import type { ReconstructOptions } from '../src/pipeline.ts';
 import { VoxfaceError } from '../src/types.ts';
@@ -146,6 +147,37 @@ test('exporting a face without a volume: the volume formats refuse it and say wh
   const rest = FORMATS.filter((f) => !VOLUME_FORMATS.includes(f));
   const files = exportResult(result, 'face', { formats: rest });
   assert.deepEqual([...new Set(files.map((f) => f.format))].sort(), [...rest].sort());
+});
+
+test('loadVoxface makes the volume network\'s session on its first run: not for the default shape', { timeout: 120_000 }, async () => {
+  const fresh = await loadVoxface({ threads: 1 });
+  const created = () => (fresh.deps.session as { created?: boolean }).created;
+  assert.equal(created(), false);
+  assert.deepEqual([fresh.deps.session.inputNames, fresh.deps.session.outputNames], [['image'], ['volume', 'landmarks']]);
+  await fresh.reconstruct(photo, { textureSize: 16 });
+  assert.equal(created(), false);
+  const { faces } = await fresh.reconstruct(photo, { textureSize: 16, formats: ['nrrd'] });
+  assert.equal(created(), true);
+  assert.ok(faces[0].volume);
+});
+
+test('lazySession: one creation for concurrent first runs, tried again after a failure', async () => {
+  const info = parseModelInfo({ inputSize: 8, volume: { width: 4, height: 4, depth: 4, voxelSize: 2 }, crop: { scale: 1.6 } });
+  let creations = 0;
+  let fail = true;
+  const session = lazySession(info, async () => {
+    creations++;
+    if (fail) throw new VoxfaceError('MODEL_ERROR', 'cannot load model x.onnx: bad graph');
+    return { inputNames: ['image'], outputNames: ['volume', 'landmarks'], run: async (feeds) => ({ volume: feeds.image }) };
+  });
+  const feeds = { image: { data: new Float32Array(3), dims: [3] } };
+  await assert.rejects(session.run(feeds), /bad graph/);
+  assert.equal(session.created, false);
+  fail = false;
+  const outs = await Promise.all([session.run(feeds), session.run(feeds), session.run(feeds)]);
+  assert.equal(creations, 2);
+  assert.equal(session.created, true);
+  for (const o of outs) assert.equal(o.volume, feeds.image);
 });
 
 test('the page offers the volume formats where the volume network runs anyway', () => {

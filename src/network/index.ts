@@ -29,6 +29,45 @@ export interface ModelInfo {
   guided?: { baseSlope: number; baseClamp: number };
 }
 
+/**
+ * A session made on its first run, once (concurrent first runs share it; a failed creation is tried again on the next
+ * run): the volume network runs only where its output is used (the pipeline's `volume` option), so a process that
+ * never needs it never pays for making it. Its input and output names are the model contract's (models/README.md:
+ * `image`, with `prior` for a guided model; `volume`, `landmarks`) until the session exists, then the session's.
+ *
+ * ```ts
+ * const session = lazySession(info, async () => wrapNodeSession(await ort.InferenceSession.create(bytes)));
+ * session.created; // false until its first run
+ * ```
+ */
+export function lazySession(info: ModelInfo, create: () => Promise<InferenceSession>): InferenceSession & { readonly created: boolean } {
+  let made: Promise<InferenceSession> | undefined;
+  let session: InferenceSession | undefined;
+  const inputs = info.guided ? ['image', 'prior'] : ['image'];
+  const outputs = ['volume', 'landmarks'];
+  return {
+    get inputNames() {
+      return session?.inputNames ?? inputs;
+    },
+    get outputNames() {
+      return session?.outputNames ?? outputs;
+    },
+    get created() {
+      return session !== undefined;
+    },
+    async run(feeds) {
+      made ??= create().then(
+        (s) => (session = s),
+        (e: unknown) => {
+          made = undefined;
+          throw e;
+        },
+      );
+      return (await made).run(feeds);
+    },
+  };
+}
+
 /** Validates a model sidecar (throws MODEL_ERROR with the offending field). */
 export function parseModelInfo(json: unknown): ModelInfo {
   const bad = (what: string): never => {

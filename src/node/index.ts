@@ -116,11 +116,16 @@ export interface Reconstructed {
 /** Frames of an animation tried for a face before giving up (each costs a decode and a detector pass). */
 export const MAX_FRAMES_TRIED = 10;
 
-/** Loads the model and the detectors (once; reuse the returned object for every photo). */
+/**
+ * Loads the model and the detectors (once; reuse the returned object for every photo). The volume network's files
+ * are read now and its onnxruntime session is made on its first run (`lazySession`): photos of the default shape
+ * never need it.
+ */
 export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
   const modelPath = options.model ?? defaultModelPath();
   const [{ session, info }, detector, prior, landmarkModel] = await Promise.all([
-    loadModel(modelPath, { threads: options.threads }),
+    // the volume network's session on its first run: the default shape never needs it
+    loadModel(modelPath, { threads: options.threads, lazy: true }),
     options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
     loadShapePrior(options.prior),
     options.landmarkModel === null ? Promise.resolve(undefined) : loadLandmarkModel(options.landmarkModel ?? defaultLandmarkModelPath(), { threads: options.threads }),

@@ -9,7 +9,7 @@
 import './telemetry.ts'; // first: ORT_DISABLE_TELEMETRY must be set before onnxruntime-node initialises
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { parseModelInfo } from '../network/index.ts';
+import { lazySession, parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
@@ -20,6 +20,14 @@ import type { LandmarkModel, LandmarkModelInfo } from '../landmarks/regressor.ts
 export interface LoadModelOptions {
   /** Intra-op threads (default: onnxruntime's choice). */
   threads?: number;
+}
+
+export interface LoadVolumeModelOptions extends LoadModelOptions {
+  /**
+   * Read the files now and make the onnxruntime session on the network's first run (`lazySession`): a process whose
+   * photos never need the volume network (the default shape) never makes it. Default false.
+   */
+  lazy?: boolean;
 }
 
 /** Wraps an onnxruntime-node session as a voxface InferenceSession. */
@@ -62,8 +70,11 @@ export async function loadLandmarkModel(onnxPath: string, options: LoadModelOpti
   return { session: wrapNodeSession(s), info };
 }
 
-/** Loads `<name>.onnx` and its sidecar `<name>.json`. */
-export async function loadModel(onnxPath: string, options: LoadModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
+/**
+ * Loads `<name>.onnx` and its sidecar `<name>.json` (with `lazy`, the files now and the session on its first run; a
+ * missing or unreadable file or a bad sidecar fail here either way, a bad ONNX graph then on the first run).
+ */
+export async function loadModel(onnxPath: string, options: LoadVolumeModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
   const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
   let info: ModelInfo;
   let bytes: Uint8Array;
@@ -74,6 +85,13 @@ export async function loadModel(onnxPath: string, options: LoadModelOptions = {}
     if (e instanceof VoxfaceError) throw e;
     throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message}`);
   }
-  const s = await ort.InferenceSession.create(bytes, sessionOptions(options.threads));
-  return { session: wrapNodeSession(s), info };
+  const create = async () => {
+    try {
+      return wrapNodeSession(await ort.InferenceSession.create(bytes, sessionOptions(options.threads)));
+    } catch (e) {
+      if (!options.lazy) throw e;
+      throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  };
+  return { session: options.lazy ? lazySession(info, create) : await create(), info };
 }
