@@ -2,7 +2,7 @@ import { VoxfaceError } from '../types.ts';
 import type { Mesh, Vec3, Volume } from '../types.ts';
 import { checkDims, checkVolume } from '../volume/check.ts';
 import type { VolumeDims } from '../volume/check.ts';
-import { EDGE_CORNERS, FACE_CORNERS, MC } from './mc-tables.ts';
+import { EDGE_CORNERS, FACE_CORNERS, mcTables } from './mc-tables.ts';
 
 /** Options of `marchingCubes`. */
 export interface MarchingCubesOptions {
@@ -20,7 +20,6 @@ const SNAP = 1e-3;
 
 const EA = Uint8Array.from(EDGE_CORNERS.map((e) => e[0]));
 const EB = Uint8Array.from(EDGE_CORNERS.map((e) => e[1]));
-const { edgeMask: EDGE_MASK, ambiguous: AMBIGUOUS, start: TRI_START, count: TRI_COUNT, tris: TRIS, centerEdges: CENTER_EDGES } = MC;
 
 /**
  * Marching cubes: the iso-surface of a volume as an indexed, welded triangle mesh.
@@ -77,6 +76,7 @@ function march(data: Float32Array, W: number, H: number, D: number, v: number, o
   if (W < 2 || H < 2 || D < 2) return { positions: new Float32Array(0), indices: new Uint32Array(0) };
   const [ox, oy, oz] = origin;
   const S = W * H;
+  const { edgeMask: EDGE_MASK, ambiguous: AMBIGUOUS, start: TRI_START, count: TRI_COUNT, tris: TRIS, centerEdges: CENTER_EDGES } = mcTables();
 
   // Per voxel row (d, r): its inside state at c = 0 and its cut x edges (c where the state flips
   // between c and c+1), in one CSR list. Filled one slice ahead of the slab being meshed, so the

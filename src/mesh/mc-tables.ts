@@ -240,5 +240,16 @@ function build(): McTables {
   return { edgeMask, ambiguous, start, count, tris: Uint8Array.from(all), centerEdges };
 }
 
-/** The generated tables (built once, a few milliseconds, on first import). */
-export const MC: McTables = build();
+let built: McTables | undefined;
+
+/**
+ * The generated tables, built on the first call (marching cubes' first run): 0.1–0.3 s of a cold process that
+ * the default shape, which meshes no volume, does not spend.
+ *
+ * ```ts
+ * const { edgeMask } = mcTables(); // edgeMask[config]: the cube edges a configuration cuts
+ * ```
+ */
+export function mcTables(): McTables {
+  return (built ??= build());
+}
