@@ -9,7 +9,8 @@
  * npm run load -- --clients=8 --requests=3 --concurrency=2 --queue=2 --formats=glb,obj
  * ```
  * Options: --clients (4), --requests per client (5), --photos=<folder,…> (../shared/faces/deepface and examples/,
- * the first 12 images of each by name), --formats (glb), --probe-ms (100: the /healthz prober's pause), --concurrency /
+ * the first 12 images of each by name), --formats (glb), --probe-ms (100: the /healthz prober's pause), --warmup (3 rounds
+ * of one request per reconstruction thread before the measured ones), --concurrency /
  * --queue / --threads / --result-mb / --ttl-s (server settings; defaults of the server), --url=<http://host:port> to
  * load an already running server instead of starting one (no CPU or /proc figures then).
  */
@@ -17,7 +18,7 @@ import os from 'node:os';
 import { health, loadPhotos, machineCpu, parseArgs, percentile, processCpu, processRss, startServerChild } from './server-child.ts';
 import type { ServerChild } from './server-child.ts';
 
-const USAGE = `Usage: npm run load -- [--clients=4] [--requests=5] [--photos=<folder,…>] [--formats=glb] [--probe-ms=100]
+const USAGE = `Usage: npm run load -- [--clients=4] [--requests=5] [--photos=<folder,…>] [--formats=glb] [--probe-ms=100] [--warmup=3]
                         [--concurrency=N] [--queue=N] [--threads=N] [--result-mb=N] [--ttl-s=N] [--url=http://host:port]
 Starts the server on loopback (or loads --url), sends clients × requests reconstructions of real photos
 (default ../shared/faces/deepface and examples/, the first 12 images of each by name) while probing /healthz,
@@ -33,6 +34,7 @@ const int = (name: string, def: number) => {
 const clients = int('clients', 4);
 const requests = int('requests', 5);
 const probeMs = int('probe-ms', 100);
+const warmup = int('warmup', 3);
 const formats = args.get('formats') ?? 'glb';
 const photos = loadPhotos(args.get('photos')?.split(','));
 
@@ -50,8 +52,11 @@ const send = (i: number) =>
 
 try {
   const atStart = await health(server.url);
-  // warm-up: one request per reconstruction thread, so lazy initialisation is not counted as load
-  await Promise.all(Array.from({ length: atStart.jobs.concurrency }, (_, i) => send(i).then((r) => r.arrayBuffer())));
+  // warm-up: `warmup` rounds of one request per reconstruction thread, so lazy initialisation and V8's compiling of the
+  // hot code (each thread its own) are not counted as load
+  for (let round = 0; round < warmup; round++) {
+    await Promise.all(Array.from({ length: atStart.jobs.concurrency }, (_, i) => send(round * atStart.jobs.concurrency + i).then((r) => r.arrayBuffer())));
+  }
   const warm = await health(server.url);
 
   const latencies: number[] = [];
