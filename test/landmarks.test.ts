@@ -123,7 +123,8 @@ test('landmark stage: crop units → photo pixels, and a second pass on the crop
 test('landmark model on real photos: the 68 points lie on the face, in order, turned the right way', async () => {
   const model = await loadLandmarkModel(path.join(root, 'models', 'landmarks68.onnx'));
   const detector = await loadFaceDetector();
-  for (const [file, side] of [['face.jpg', 0], ['profile.jpg', 1]] as const) {
+  // the examples' true yaws (examples/README.md): face.jpg about −25°, profile.jpg +82°
+  for (const [file, lo, hi] of [['face.jpg', -40, -10], ['profile.jpg', 60, 100]] as const) {
     const image = await decodeImage(readFileSync(path.join(root, 'examples', file)));
     const levels = new ImageLevels(image);
     const [det] = await detector.detect(image, levels);
@@ -135,7 +136,6 @@ test('landmark model on real photos: the 68 points lie on the face, in order, tu
     const meanY = (a: number, b: number) => landmarks.slice(a, b).reduce((s, p) => s + p[1], 0) / (b - a);
     assert.ok(meanY(17, 27) < meanY(36, 48) && meanY(36, 48) < meanY(48, 68), `${file}: brows, eyes, mouth top to bottom`);
     const fit = prior.fitter.fit({ aflw68: landmarks });
-    if (side === 0) assert.ok(Math.abs(fit.pose.yaw) < 25, `${file}: yaw ${fit.pose.yaw}`);
-    else assert.ok(Math.abs(fit.pose.yaw) > 55, `${file}: yaw ${fit.pose.yaw} (a profile)`);
+    assert.ok(fit.pose.yaw > lo && fit.pose.yaw < hi, `${file}: yaw ${fit.pose.yaw}, expected between ${lo} and ${hi}`);
   }
 });
