@@ -15,7 +15,8 @@
  * load an already running server instead of starting one (no CPU or /proc figures then).
  */
 import os from 'node:os';
-import { health, loadPhotos, machineCpu, parseArgs, percentile, processCpu, processRss, startServerChild } from './server-child.ts';
+import { isImageFile } from '../src/decode/extensions.ts';
+import { health, loadPhotos, machineCpu, parseArgs, percentile, PHOTO_DIRS, processCpu, processRss, startServerChild } from './server-child.ts';
 import type { ServerChild } from './server-child.ts';
 
 const USAGE = `Usage: npm run load -- [--clients=4] [--requests=5] [--photos=<folder,…>] [--formats=glb] [--probe-ms=100] [--warmup=3]
@@ -36,7 +37,7 @@ const requests = int('requests', 5);
 const probeMs = int('probe-ms', 100);
 const warmup = int('warmup', 3);
 const formats = args.get('formats') ?? 'glb';
-const photos = loadPhotos(args.get('photos')?.split(','));
+const photos = loadPhotos(args.get('photos')?.split(',') ?? PHOTO_DIRS, isImageFile);
 
 const env: Record<string, string | undefined> = {
   VOXFACE_CONCURRENCY: args.get('concurrency'),

@@ -13,7 +13,8 @@
  * --photos=<folder,…> (../shared/faces/deepface and examples/), --after-s (30: the last reading, after the store
  * emptied).
  */
-import { health, loadPhotos, parseArgs, processRss, startServerChild } from './server-child.ts';
+import { isImageFile } from '../src/decode/extensions.ts';
+import { health, loadPhotos, parseArgs, PHOTO_DIRS, processRss, startServerChild } from './server-child.ts';
 
 const USAGE = `Usage: node --import tsx scripts/memory.ts [--settings=0x1,0x2,64x2,256x1,256x2] [--formats=all] [--ttl-s=300]
                                     [--extra=6] [--photos=<folder,…>] [--after-s=30]
@@ -30,7 +31,7 @@ const formats = args.get('formats') ?? 'all';
 const ttlS = Number(args.get('ttl-s') ?? 300);
 const extra = Number(args.get('extra') ?? 6);
 const afterS = Number(args.get('after-s') ?? 30);
-const photos = loadPhotos(args.get('photos')?.split(','));
+const photos = loadPhotos(args.get('photos')?.split(',') ?? PHOTO_DIRS, isImageFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Row {

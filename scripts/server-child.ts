@@ -14,7 +14,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isImageFile } from '../src/decode/extensions.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(ROOT, '..', 'shared');
@@ -24,12 +23,18 @@ export interface Photo {
   bytes: Buffer;
 }
 
-/** The first `max` photos of each folder, by name (default: ../shared/faces/deepface and examples/). */
-export function loadPhotos(dirs: string[] = [path.join(SHARED, 'faces', 'deepface'), path.join(ROOT, 'examples')], max = 12): Photo[] {
+/** The folders the scripts take photos from by default: ../shared/faces/deepface and examples/. */
+export const PHOTO_DIRS = [path.join(SHARED, 'faces', 'deepface'), path.join(ROOT, 'examples')];
+
+/**
+ * The first `max` photos of each folder by name, the files `isPhoto` accepts (the scripts give src/decode's
+ * `isImageFile`).
+ */
+export function loadPhotos(dirs: string[], isPhoto: (name: string) => boolean, max = 12): Photo[] {
   const photos: Photo[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir)) throw new Error(`no photos at ${dir} (set --photos or VOXFACE_SHARED)`);
-    const names = readdirSync(dir).filter((f) => isImageFile(f)).sort().slice(0, max);
+    const names = readdirSync(dir).filter(isPhoto).sort().slice(0, max);
     for (const f of names) photos.push({ name: f, bytes: readFileSync(path.join(dir, f)) });
   }
   if (photos.length === 0) throw new Error(`no photos in ${dirs.join(', ')}`);
