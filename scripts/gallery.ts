@@ -3,7 +3,7 @@
  *
  *   node --import tsx scripts/gallery.ts [--out gallery/] [--photos a.jpg,b.jpg] [--size 320] [--threads 2]
  *                                        [--textured] [--texture-size 1024] [--docs docs/gallery] [--docs-only img1,img2]
- *                                        [--turned ../shared/aflw2000-3d/eval --yaws 45,70,90]
+ *                                        [--turned ../shared/aflw2000-3d/fit --yaws 45,70,90]
  *                                        [pipeline options of the table: --flip off, --volume-blur 0, … (--help)]
  *
  * Panels: the photo | the meshes, grey Lambert, frontal | the same turned 45° about each head's centre |

@@ -57,12 +57,17 @@ export async function fetchBytes(url: string, onProgress?: (fraction: number) =>
 
 /** Loads `<name>.onnx` and its sidecar `<name>.json` from URLs into an onnxruntime-web session. */
 export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
+  return loadWebOnnx(onnxUrl, parseModelInfo, options);
+}
+
+/** `<name>.onnx` and its sidecar `<name>.json` (checked by `parse`) from URLs into an onnxruntime-web session. */
+async function loadWebOnnx<I>(onnxUrl: string, parse: (json: unknown) => I, options: WebModelOptions): Promise<{ session: InferenceSession; info: I }> {
   ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
   ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
   const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
   const sidecar = await fetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
-  const info = parseModelInfo(await sidecar.json());
+  const info = parse(await sidecar.json());
   const bytes = await fetchBytes(onnxUrl, options.onProgress);
   const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   return { session: wrapWebSession(s), info };
@@ -76,13 +81,5 @@ export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {
  * ```
  */
 export async function loadWebLandmarkModel(onnxUrl: string, options: WebModelOptions = {}): Promise<LandmarkModel> {
-  ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
-  ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
-  const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
-  const sidecar = await fetch(jsonUrl);
-  if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
-  const info = parseLandmarkModelInfo(await sidecar.json());
-  const bytes = await fetchBytes(onnxUrl, options.onProgress);
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  return { session: wrapWebSession(s), info };
+  return loadWebOnnx(onnxUrl, parseLandmarkModelInfo, options);
 }

@@ -15,7 +15,7 @@ import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
 import { parseLandmarkModelInfo } from '../landmarks/regressor.ts';
-import type { LandmarkModel, LandmarkModelInfo } from '../landmarks/regressor.ts';
+import type { LandmarkModel } from '../landmarks/regressor.ts';
 
 export interface LoadModelOptions {
   /** Intra-op threads (default: onnxruntime's choice). */
@@ -56,18 +56,21 @@ function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
  * ```
  */
 export async function loadLandmarkModel(onnxPath: string, options: LoadModelOptions = {}): Promise<LandmarkModel> {
-  const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
-  let info: LandmarkModelInfo;
-  let bytes: Uint8Array;
-  try {
-    info = parseLandmarkModelInfo(JSON.parse(await readFile(jsonPath, 'utf8')));
-    bytes = await readFile(onnxPath);
-  } catch (e) {
-    if (e instanceof VoxfaceError) throw e;
-    throw new VoxfaceError('MODEL_ERROR', `cannot load landmark model ${onnxPath}: ${(e as Error).message}`);
-  }
+  const { info, bytes } = await readModelFiles(onnxPath, parseLandmarkModelInfo, 'landmark model');
   const s = await ort.InferenceSession.create(bytes, sessionOptions(options.threads));
   return { session: wrapNodeSession(s), info };
+}
+
+/** Reads `<name>.onnx` and its sidecar `<name>.json` (checked by `parse`); throws VoxfaceError MODEL_ERROR naming `what`. */
+async function readModelFiles<I>(onnxPath: string, parse: (json: unknown) => I, what: string): Promise<{ info: I; bytes: Uint8Array }> {
+  const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
+  try {
+    const info = parse(JSON.parse(await readFile(jsonPath, 'utf8')));
+    return { info, bytes: await readFile(onnxPath) };
+  } catch (e) {
+    if (e instanceof VoxfaceError) throw e;
+    throw new VoxfaceError('MODEL_ERROR', `cannot load ${what} ${onnxPath}: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -75,16 +78,7 @@ export async function loadLandmarkModel(onnxPath: string, options: LoadModelOpti
  * missing or unreadable file or a bad sidecar fail here either way, a bad ONNX graph then on the first run).
  */
 export async function loadModel(onnxPath: string, options: LoadVolumeModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
-  const jsonPath = onnxPath.replace(/\.onnx$/i, '') + '.json';
-  let info: ModelInfo;
-  let bytes: Uint8Array;
-  try {
-    info = parseModelInfo(JSON.parse(await readFile(jsonPath, 'utf8')));
-    bytes = await readFile(onnxPath);
-  } catch (e) {
-    if (e instanceof VoxfaceError) throw e;
-    throw new VoxfaceError('MODEL_ERROR', `cannot load model ${onnxPath}: ${(e as Error).message}`);
-  }
+  const { info, bytes } = await readModelFiles(onnxPath, parseModelInfo, 'model');
   const create = async () => {
     try {
       return wrapNodeSession(await ort.InferenceSession.create(bytes, sessionOptions(options.threads)));
