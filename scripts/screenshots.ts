@@ -1,8 +1,9 @@
 /**
  * Retakes the README/docs screenshots of the web page with the current model: desktop and phone, in-browser
- * ("on this device") mode, on a synthetic example photo (no real person).
+ * ("on this device") mode, on a real photo in the public domain (`examples/astronaut.jpg`: NASA's portrait of
+ * Eileen Collins, see examples/README.md), the 3D view turned 30° so the shape shows.
  *
- *   node --import tsx scripts/screenshots.ts [--photo examples/face.jpg] [--out docs]
+ *   node --import tsx scripts/screenshots.ts [--photo examples/astronaut.jpg] [--turn 3] [--out docs]
  *
  * Needs Debian's Chromium at /usr/bin/chromium (playwright-core drives it).
  */
@@ -16,7 +17,8 @@ import { startServer } from '../src/server/index.ts';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    photo: { type: 'string', default: path.join(ROOT, 'examples', 'face.jpg') },
+    photo: { type: 'string', default: path.join(ROOT, 'examples', 'astronaut.jpg') },
+    turn: { type: 'string', default: '3' }, // arrow-key steps of 10° the 3D view is turned by
     out: { type: 'string', default: path.join(ROOT, 'docs') },
   },
 });
@@ -35,6 +37,9 @@ try {
       { timeout: 180_000 },
     );
     if (!(await page.locator('#error').isHidden())) throw new Error(`the page shows an error: ${await page.locator('#error').textContent()}`);
+    await page.focus('#viewer');
+    for (let i = 0; i < Number(values.turn); i++) await page.keyboard.press('ArrowLeft');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur()); // no focus ring in the picture
     await page.waitForTimeout(500);
     const file = path.join(values.out!, `screenshot-${name}.png`);
     await page.screenshot({ path: file, fullPage: true });
