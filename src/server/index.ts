@@ -242,8 +242,8 @@ function memoryMB(): { rssMB: number; heapMB: number; arrayBuffersMB: number } {
 
 /** Live TF.js tensors of this thread (0 before any backend is initialised: a pipeline that never ran). */
 async function tensorsHere(): Promise<number> {
-  const tf = await import('@tensorflow/tfjs');
-  return tf.findBackend(tf.getBackend() ?? '') ? tf.memory().numTensors : 0;
+  const tf = (await import('../detect/tf.ts')).loadedTf();
+  return tf?.findBackend(tf.getBackend() ?? '') ? tf.memory().numTensors : 0;
 }
 
 /** Human-readable size, e.g. "20 MB". */
