@@ -3,8 +3,9 @@
  * what one look misses, merged by NMS, verified and refined by Face Mesh.
  *
  * Passes, in order:
- *  1. every detector in `detectors` on the whole (letterboxed) photo — BlazeFace handles in-plane
- *     rotations up to about ±90° itself;
+ *  1. a cascade: BlazeFace-front (the cheapest) on the whole (letterboxed) photo, checked by Face Mesh; every other
+ *     detector in `detectors` only where that does not explain the photo (`cascade` below) — BlazeFace handles
+ *     in-plane rotations up to about ±90° itself;
  *  2. overlapping tiles when the photo is large (faces under ~1/12 of the photo's long side);
  *  3. only if nothing was found: the photo rotated by 180°, ±90° (upside-down faces), zoomed out
  *     (faces filling the frame), and FaceBoxes (a WIDER FACE detector, better on profiles).
@@ -33,7 +34,7 @@ export interface MultiDetectorOptions {
   /**
    * A cascade (default true): `first` alone looks at the whole photo (with the tiles of a large photo), Face Mesh checks
    * what it found, and the other `detectors` (and FaceBoxes 'always') look too only where that does not explain the
-   * photo: no face confirmed by Face Mesh; a detection of the first look, down to `doubtScore`, that no face covers
+   * photo: a face not confirmed by Face Mesh (or none); a detection of the first look, down to `doubtScore`, that no face covers
    * (one Face Mesh rejected, one merged into another, a face it barely sees); or the largest confirmed face's landmark
    * box under `cascadeFaceSize` × the photo's long side (room for small faces the first cannot see). The second look
    * then gives what every detector at once gives, and no candidate is checked twice. false: every detector on every
@@ -72,8 +73,22 @@ export interface MultiFaceDetector extends FaceDetector {
   readonly lastTimings: Readonly<Record<string, number>>;
 }
 
+/** A model loaded on its first use, once (a failed load is tried again on the next use). */
+type Lazy<T> = () => Promise<T>;
+
+function once<T>(load: () => Promise<T>): Lazy<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= load().catch((e: unknown) => {
+      loading = undefined;
+      throw e;
+    }));
+}
+
 /**
- * Loads the models and returns the multi-pass detector.
+ * Loads the models the first look needs (the cascade's first detector and Face Mesh; without the cascade every one
+ * of `detectors`, and FaceBoxes 'always') and returns the multi-pass detector; the others are loaded on their first
+ * use, once (the second look, tiles, fallbacks: most portraits never need them).
  *
  *   const detector = await createFaceDetector(fileModelLoader(), { faceboxes: 'always' });
  *   const faces = await detector.detect(image);   // Detection[], largest first
@@ -84,13 +99,16 @@ export async function createFaceDetector(
 ): Promise<MultiFaceDetector> {
   const kinds = options.detectors ?? ['back', 'front'];
   if (kinds.length === 0) throw new Error('createFaceDetector: no detector selected');
-  const blaze = await Promise.all(kinds.map((k) => BlazeFace.load(loader, BLAZE_SPECS[k])));
-  const fb = (options.faceboxes ?? 'fallback') === 'never' ? undefined : await FaceBoxes.load(loader);
-  const mesh = options.landmarks === false ? undefined : await FaceMesh.load(loader);
-  const byKind = async (k: DetectorKind): Promise<BlazeFace> =>
-    kinds.includes(k) ? blaze[kinds.indexOf(k)] : BlazeFace.load(loader, BLAZE_SPECS[k]);
-  const first = options.first ?? 'front';
-  return new MultiDetector(blaze, kinds.includes(first) ? blaze[kinds.indexOf(first)] : blaze[0], fb, mesh, [await byKind('front'), await byKind('back')], options);
+  const blaze = Object.fromEntries((Object.keys(BLAZE_SPECS) as DetectorKind[]).map((k) => [k, once(() => BlazeFace.load(loader, BLAZE_SPECS[k]))])) as Record<DetectorKind, Lazy<BlazeFace>>;
+  const fbMode = options.faceboxes ?? 'fallback';
+  const fb = fbMode === 'never' ? undefined : once(() => FaceBoxes.load(loader));
+  const first = options.first !== undefined && kinds.includes(options.first) ? options.first : kinds.includes('front') ? 'front' : kinds[0];
+  const [mesh] = await Promise.all([
+    options.landmarks === false ? undefined : FaceMesh.load(loader),
+    ...((options.cascade ?? true) ? [first] : kinds).map((k) => blaze[k]()),
+    fbMode === 'always' ? fb?.() : undefined,
+  ]);
+  return new MultiDetector(kinds, blaze, first, fb, mesh, options);
 }
 
 class MultiDetector implements MultiFaceDetector {
@@ -98,11 +116,11 @@ class MultiDetector implements MultiFaceDetector {
   lastTimings: Record<string, number> = {};
 
   constructor(
-    private readonly blaze: BlazeFace[],
-    private readonly first: BlazeFace,
-    private readonly faceboxes: FaceBoxes | undefined,
+    private readonly kinds: DetectorKind[],
+    private readonly blaze: Record<DetectorKind, Lazy<BlazeFace>>,
+    private readonly first: DetectorKind,
+    private readonly faceboxes: Lazy<FaceBoxes> | undefined,
     private readonly mesh: FaceMesh | undefined,
-    private readonly confirmers: [front: BlazeFace, back: BlazeFace],
     private readonly options: MultiDetectorOptions,
   ) {}
 
@@ -121,53 +139,59 @@ class MultiDetector implements MultiFaceDetector {
     const levels = shared?.image === image ? shared : new ImageLevels(image);
     const o = this.options;
     const minScore = o.minScore ?? 0.5;
-    const primary = this.blaze[0];
+    // tiles, rotated and zoomed-out passes: the first of `detectors`
+    const primary = (): Promise<BlazeFace> => this.blaze[this.kinds[0]]();
 
     const cascade = o.cascade ?? true;
     // each detector's candidates on the whole photo, in `blaze` order (the cascade's first look alone, at first)
-    const looks = new Map<BlazeFace, Detection[]>();
+    const looks = new Map<DetectorKind, Detection[]>();
     // the first look's detections down to doubtScore: each must be covered by a face for the cascade to stop there
     let doubts: Detection[] = [];
     const doubt = Math.min(minScore, o.doubtScore ?? 0.3);
-    const look = async (det: BlazeFace, down = minScore): Promise<void> => {
+    const look = async (kind: DetectorKind, down = minScore): Promise<void> => {
+      const det = await this.blaze[kind]();
       const raw = await timed(det.name, () => det.detectIn(levels, letterbox(image, det.spec.inputSize), down));
-      looks.set(det, weightedNms(down < minScore ? raw.filter((d) => d.score >= minScore) : raw, 0.3));
+      looks.set(kind, weightedNms(down < minScore ? raw.filter((d) => d.score >= minScore) : raw, 0.3));
       if (down < minScore) doubts = weightedNms(raw, 0.3);
     };
     if (cascade) await look(this.first, doubt);
-    else for (const det of this.blaze) await look(det);
+    else for (const kind of this.kinds) await look(kind);
     const tiled: Detection[] = [];
-    if (o.tiles ?? true) {
-      for (const m of tileMaps(image, primary.spec.inputSize)) {
-        const raw = await timed(`${primary.name} tiles`, () => primary.detectIn(levels, m.affine, minScore));
-        tiled.push(...weightedNms(raw, 0.3).filter((d) => !touchesInnerEdge(d.box, m.region, image)));
-      }
+    const tiles = (o.tiles ?? true) ? tileMaps(image, BLAZE_SPECS[this.kinds[0]].inputSize) : [];
+    for (const m of tiles) {
+      const det = await primary();
+      const raw = await timed(`${det.name} tiles`, () => det.detectIn(levels, m.affine, minScore));
+      tiled.push(...weightedNms(raw, 0.3).filter((d) => !touchesInnerEdge(d.box, m.region, image)));
     }
     const boxed: Detection[] = [];
     const faceboxesAlways = async (): Promise<void> => {
-      if (this.faceboxes && o.faceboxes === 'always') boxed.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
+      if (!this.faceboxes || o.faceboxes !== 'always') return;
+      const fb = await this.faceboxes();
+      boxed.push(...(await timed('faceboxes', () => fb.detect(levels, minScore))));
     };
     if (!cascade) await faceboxesAlways();
-    const gathered = (): Detection[] => [...this.blaze.flatMap((det) => looks.get(det) ?? []), ...tiled, ...boxed];
+    const gathered = (): Detection[] => [...this.kinds.flatMap((k) => looks.get(k) ?? []), ...tiled, ...boxed];
     // Face Mesh's verdict on each candidate, kept for the second look
     const verdicts = new Map<Detection, Detection | null>();
 
     let faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(gathered()), verdicts));
     if (cascade && !explains(faces, doubts, image, o.cascadeFaceSize ?? 0.2)) {
-      for (const det of this.blaze) if (!looks.has(det)) await look(det);
+      for (const kind of this.kinds) if (!looks.has(kind)) await look(kind);
       await faceboxesAlways();
       faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(gathered()), verdicts));
     }
     if (faces.length === 0 && (o.fallbacks ?? true)) {
       const candidates: Detection[] = [];
+      const det = await primary();
       for (const deg of [180, 90, -90]) {
-        const raw = await timed(`${primary.name} rotated`, () => primary.detectIn(levels, rotatedLetterbox(image, primary.spec.inputSize, deg), minScore));
+        const raw = await timed(`${det.name} rotated`, () => det.detectIn(levels, rotatedLetterbox(image, det.spec.inputSize, deg), minScore));
         candidates.push(...weightedNms(raw, 0.3));
       }
-      const raw = await timed(`${primary.name} zoomed out`, () => primary.detectIn(levels, zoomedLetterbox(image, primary.spec.inputSize, 2), minScore));
+      const raw = await timed(`${det.name} zoomed out`, () => det.detectIn(levels, zoomedLetterbox(image, det.spec.inputSize, 2), minScore));
       candidates.push(...weightedNms(raw, 0.3));
       if (this.faceboxes && (o.faceboxes ?? 'fallback') === 'fallback') {
-        candidates.push(...(await timed('faceboxes', () => this.faceboxes!.detect(levels, minScore))));
+        const fb = await this.faceboxes();
+        candidates.push(...(await timed('faceboxes', () => fb.detect(levels, minScore))));
       }
       faces = await timed('facemesh', () => this.verify(levels, mergeCandidates(candidates)));
     }
@@ -216,7 +240,8 @@ class MultiDetector implements MultiFaceDetector {
   /** The lower of the two zoomed second looks' best scores at the candidate (IoU > 0.3). */
   private async confirm(levels: ImageLevels, d: Detection): Promise<number> {
     let worst = 1;
-    for (const [det, zoom] of [[this.confirmers[0], 2.5], [this.confirmers[1], 4]] as const) {
+    for (const [kind, zoom] of [['front', 2.5], ['back', 4]] as const) {
+      const det = await this.blaze[kind]();
       const side = zoom * Math.max(d.box[2], d.box[3]);
       const k = side / det.spec.inputSize;
       const cx = d.box[0] + d.box[2] / 2, cy = d.box[1] + d.box[3] / 2;
@@ -230,14 +255,16 @@ class MultiDetector implements MultiFaceDetector {
 }
 
 /**
- * Whether the cascade's first look explains the photo: a face confirmed by Face Mesh, the largest confirmed face's
+ * Whether the cascade's first look explains the photo: faces, every one confirmed by Face Mesh (a face kept without
+ * it, a profile, is left to every detector at once, whose box the landmark crop then starts from), the largest one's
  * landmark box at least `faceSize` × the photo's long side, and every detection of the first look (`seen`, weak ones
- * included) covered by one of the faces.
+ * included) covered by one of them.
  */
 function explains(faces: Detection[], seen: Detection[], image: RGBImage, faceSize: number): boolean {
-  const sides = faces.flatMap((f) => (f.landmarks68 ? [Math.max(pointsBox(f.landmarks68)[2], pointsBox(f.landmarks68)[3])] : []));
-  if (sides.length === 0 || Math.max(...sides) < faceSize * Math.max(image.width, image.height)) return false;
-  const boxes = faces.flatMap((f) => (f.landmarks68 ? [f.box, pointsBox(f.landmarks68)] : [f.box]));
+  if (faces.length === 0 || faces.some((f) => !f.landmarks68)) return false;
+  const sides = faces.map((f) => Math.max(pointsBox(f.landmarks68!)[2], pointsBox(f.landmarks68!)[3]));
+  if (Math.max(...sides) < faceSize * Math.max(image.width, image.height)) return false;
+  const boxes = faces.flatMap((f) => [f.box, pointsBox(f.landmarks68!)]);
   return seen.every((d) => boxes.some((b) => iou(b, d.box) > 0.3 || overlapMin(b, d.box) > 0.5));
 }
 
