@@ -1,5 +1,6 @@
 /**
- * PNG encoding and decoding, platform-neutral (zlib via fflate, CRC-32 and filters our own).
+ * PNG encoding and decoding, platform-neutral (zlib via fflate, or the platform's: src/image/deflate.ts; CRC-32 and
+ * filters our own).
  *
  * Encodes 8-bit RGB / RGBA / grey and 16-bit grey images, with optional tEXt chunks.
  * Decodes any non-interlaced PNG with bit depth 8 or 16 (grey, grey+alpha, RGB, RGBA) and
@@ -9,7 +10,8 @@
  * const bytes = encodePNG({ width: 2, height: 1, data: new Uint8Array([255, 0, 0, 0, 0, 255]) });
  * const back = decodePNG(bytes); // { width: 2, height: 1, channels: 3, bitDepth: 8, data, text: {} }
  */
-import { unzlibSync, zlibSync } from 'fflate';
+import { unzlibSync } from 'fflate';
+import { zlibDeflate } from './deflate.ts';
 import { VoxfaceError } from '../types.ts';
 
 /** An 8-bit image to encode: `channels` bytes per pixel (default 3), rows top to bottom. */
@@ -151,8 +153,8 @@ function assemble(
   ihdr[9] = colourType;
   const chunks: Uint8Array[] = [new Uint8Array(SIGNATURE), chunk('IHDR', ihdr)];
   for (const [key, value] of Object.entries(options.text ?? {})) chunks.push(chunk('tEXt', textChunk(key, value)));
-  const level = (options.level ?? DEFAULT_LEVEL) as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
-  chunks.push(chunk('IDAT', zlibSync(raw, { level })), chunk('IEND', new Uint8Array(0)));
+  const level = options.level ?? DEFAULT_LEVEL;
+  chunks.push(chunk('IDAT', zlibDeflate(raw, level)), chunk('IEND', new Uint8Array(0)));
   return concat(chunks);
 }
 

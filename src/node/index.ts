@@ -19,6 +19,7 @@
  * (see ./telemetry.ts).
  */
 import './telemetry.ts'; // first, before anything that loads onnxruntime-node
+import './zlib.ts'; // PNGs by Node's zlib (src/image/deflate.ts)
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
