@@ -14,6 +14,7 @@ import { createFaceDetector } from '../detect/multi.ts';
 import type { MultiDetectorOptions, MultiFaceDetector } from '../detect/multi.ts';
 import type { GraphModelLoader } from '../detect/models.ts';
 import { useTf } from '../detect/tf.ts';
+import { cachedFetch } from './cache.ts';
 import { VoxfaceError } from '../types.ts';
 import { defaultWasmThreads } from './support.ts';
 
@@ -27,14 +28,15 @@ export interface BrowserDetectorOptions extends MultiDetectorOptions {
 useTf(tf);
 
 /**
- * A loader fetching `<baseUrl>/<name>.json` and its weight files over HTTP (browser, or any fetch).
+ * A loader fetching `<baseUrl>/<name>.json` and its weight files over HTTP, through the model cache (./cache.ts).
  *
  *   const load = urlModelLoader('/models/human');
  *   const model = await load('blazeface-back');
  */
 export function urlModelLoader(baseUrl: string): GraphModelLoader {
   const base = baseUrl.replace(/\/+$/, '');
-  return (name) => loadGraphModel(`${base}/${name}.json`);
+  const fetchFunc = (input: RequestInfo | URL): Promise<Response> => cachedFetch(input instanceof Request ? input.url : String(input));
+  return (name) => loadGraphModel(`${base}/${name}.json`, { fetchFunc });
 }
 
 /** Selects the TF.js WASM backend once (idempotent), with defaultWasmThreads() threads (XNNPACK's own default: every core). */

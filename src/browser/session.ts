@@ -15,6 +15,7 @@ import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
 import { defaultWasmThreads } from './support.ts';
+import { cachedFetch } from './cache.ts';
 
 export interface WebModelOptions {
   /** Where ort-wasm-simd-threaded.{mjs,wasm} are served (default '/vendor/ort/'). */
@@ -30,9 +31,9 @@ export function wrapWebSession(s: ort.InferenceSession): InferenceSession {
   return wrapOrtSession(s, ort.Tensor);
 }
 
-/** Fetches bytes with download progress. */
+/** Fetches bytes with download progress, through the model cache (./cache.ts). */
 export async function fetchBytes(url: string, onProgress?: (fraction: number) => void): Promise<Uint8Array> {
-  const res = await fetch(url);
+  const res = await cachedFetch(url);
   if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${url}: HTTP ${res.status}`);
   const total = Number(res.headers.get('content-length')) || 0;
   if (!res.body || !onProgress || !total) return new Uint8Array(await res.arrayBuffer());
@@ -65,7 +66,7 @@ async function loadWebOnnx<I>(onnxUrl: string, parse: (json: unknown) => I, opti
   ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
   ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
   const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
-  const sidecar = await fetch(jsonUrl);
+  const sidecar = await cachedFetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
   const info = parse(await sidecar.json());
   const bytes = await fetchBytes(onnxUrl, options.onProgress);
