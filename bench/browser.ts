@@ -105,6 +105,8 @@ const stat = (v: number[]): string => {
   return `${s[0].toFixed(0)} / ${s[(s.length - 1) >> 1].toFixed(0)}`;
 };
 
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1];
+
 const dir = mkdtempSync(path.join(tmpdir(), 'voxface-browser-bench-'));
 const site = path.join(dir, 'demo');
 try {
@@ -136,10 +138,10 @@ try {
   const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
   console.log(`voxface browser bench: ${CHROMIUM} headless, python3 -m http.server (one thread), ${args.rounds} rounds of two visits, photo ${path.basename(args.photo!)}`);
   console.log(`${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, load average ${la(load0)} → ${la(os.loadavg())}; min / median ms\n`);
-  console.log('| visit | navigation → models ready | worker load | photo → model on screen | navigation + photo | requests 200 / 304 |');
+  console.log('| visit | navigation → models ready | worker load | photo → model on screen | navigation + photo | requests 200 / 304 (median) |');
   console.log('|---|---:|---:|---:|---:|---:|');
   visits.forEach((vs, i) => {
-    console.log(`| ${i === 0 ? 'first' : 'second'} | ${stat(vs.map((v) => v.readyMs))} | ${stat(vs.map((v) => v.loadMs))} | ${stat(vs.map((v) => v.photoMs))} | ${stat(vs.map((v) => v.readyMs + v.photoMs))} | ${stat(vs.map((v) => v.ok200))} / ${stat(vs.map((v) => v.notModified))} |`);
+    console.log(`| ${i === 0 ? 'first' : 'second'} | ${stat(vs.map((v) => v.readyMs))} | ${stat(vs.map((v) => v.loadMs))} | ${stat(vs.map((v) => v.photoMs))} | ${stat(vs.map((v) => v.readyMs + v.photoMs))} | ${median(vs.map((v) => v.ok200))} / ${median(vs.map((v) => v.notModified))} |`);
   });
 } finally {
   rmSync(dir, { recursive: true, force: true });
