@@ -119,8 +119,8 @@ interface PointSet {
   pw: Float64Array;
   x0: Float64Array;
   b: Float64Array;
-  /** The 6 Gram matrices G_aa (3) and G_ab + G_abᵀ (a < b) (each m × m). */
-  gram: Float64Array[];
+  /** The 6 Gram matrices G_aa (3) and G_ab + G_abᵀ (a < b) (each m × m); made on the set's first fit (`gramOf`). */
+  gram?: Float64Array[];
 }
 
 const PAIRS: [number, number][] = [[0, 0], [1, 1], [2, 2], [0, 1], [0, 2], [1, 2]];
@@ -185,25 +185,46 @@ export class PriorFitter {
       }
       if (offset) for (let a = 0; a < 3; a++) x0[3 * i + a] += offset[3 * i + a];
     }
-    // the extended columns of the linear step: [X0 | B | I3] (scale, scaled weights, model-frame translation)
+    return { n, pw, x0, b };
+  }
+
+  /**
+   * The Gram matrices of a point set's extended columns [X0 | B | I3] (scale, scaled weights, model-frame
+   * translation), made on its first fit: a fit to Face Mesh's points never pays for the 68 landmarks' and back.
+   * G_aa is symmetric: its upper triangle is summed and mirrored.
+   */
+  private gramOf(set: PointSet): Float64Array[] {
+    if (set.gram) return set.gram;
+    const { n, pw, x0, b } = set;
+    const m = this.modes;
     const q = m + 4;
-    const col = (i: number, a: number, j: number): number => (j === 0 ? x0[3 * i + a] : j <= m ? b[(3 * i + a) * m + j - 1] : j - m - 1 === a ? 1 : 0);
-    const gram = PAIRS.map(([a, c]) => {
+    set.gram = PAIRS.map(([a, c]) => {
       const g = new Float64Array(q * q);
       const ra = new Float64Array(q), rc = new Float64Array(q);
+      const upper = a === c;
       for (let i = 0; i < n; i++) {
-        for (let j = 0; j < q; j++) {
-          ra[j] = pw[i] * col(i, a, j);
-          rc[j] = col(i, c, j);
+        const w = pw[i];
+        ra[0] = w * x0[3 * i + a];
+        rc[0] = x0[3 * i + c];
+        const oa = (3 * i + a) * m, oc = (3 * i + c) * m;
+        for (let j = 0; j < m; j++) {
+          ra[j + 1] = w * b[oa + j];
+          rc[j + 1] = b[oc + j];
+        }
+        for (let k = 0; k < 3; k++) {
+          ra[m + 1 + k] = k === a ? w : 0;
+          rc[m + 1 + k] = k === c ? 1 : 0;
         }
         for (let r = 0; r < q; r++) {
           const x = ra[r];
           if (x === 0) continue;
           const o = r * q;
-          for (let k = 0; k < q; k++) g[o + k] += x * rc[k];
+          for (let k = upper ? r : 0; k < q; k++) g[o + k] += x * rc[k];
         }
       }
-      if (a !== c) {
+      if (upper) {
+        for (let r = 0; r < q; r++) for (let k = r + 1; k < q; k++) g[k * q + r] = g[r * q + k];
+      } else {
         for (let r = 0; r < q; r++) {
           for (let k = r; k < q; k++) {
             const sum = g[r * q + k] + g[k * q + r];
@@ -214,7 +235,7 @@ export class PriorFitter {
       }
       return g;
     });
-    return { n, pw, x0, b, gram };
+    return set.gram;
   }
 
   /** Fits to Face Mesh's points when given (and 468 long), else to the benchmark's 68, else to ICT's 68. */
@@ -282,8 +303,9 @@ export class PriorFitter {
       A.fill(0);
       rhs.fill(0);
       const coef = [Mm[0], Mm[4], Mm[8], Mm[1], Mm[2], Mm[5]];
+      const gram = this.gramOf(set);
       for (let p = 0; p < 6; p++) {
-        const g = set.gram[p], w = coef[p];
+        const g = gram[p], w = coef[p];
         for (let r = 0; r < q; r++) for (let k = 0; k < q; k++) A[r * N + k] += w * g[r * q + k];
       }
       for (let j = 0; j < m; j++) A[(j + 1) * N + j + 1] += n * (j < K ? lamId : lamEx);
