@@ -5,6 +5,9 @@
 2. fit() of pseudo.py: a face made from known parameters (ICT's 68 through the AFLW mapping), seen through 12 of the
    21 points, annotated 8° off, is re-posed within 6° of yaw and its 68 re-projected within 2% of the face's size.
 3. the network maps a batch to (N, 68, 3) and the export's crop rule round-trips.
+4. renders.py's labels (where ../shared has ICT): on orthographic renders the benchmark's 68 placed on the posed
+   mesh are an exact affine image of the same 68 computed from the render's identity and expression through the
+   linear basis (x0 + B·[w, e]): the vertex ids, the offsets' rotation and the y flip agree.
 """
 import json
 import math
@@ -93,11 +96,43 @@ def check_model_and_rule():
         assert math.isclose(side, 120, rel_tol=0.3) and abs(cx - 60) < 30 and abs(cy - 60) < 30
 
 
+def check_renders(basis_path):
+    import ict
+    import render
+    from renders import bench68
+
+    basis = json.load(open(basis_path))
+    K, E = basis["identityModes"], basis["expressions"]
+    cfg = render.RenderConfig(size=96, vol_res=8, vol_depth=8, crop_scale=2.4, perspective_p=0.0, occluder_p=0.0)
+    r = render.Renderer(cfg)
+    pm = ict.PriorMesh.load(r.model.neutral.shape[0])
+    b = r.sample(3, torch.Generator().manual_seed(3))
+    got = bench68(r, pm, b, basis).double()  # (3, 68, 3) crop px
+    B = torch.tensor(basis["basis"], dtype=torch.float64).reshape(68, 3, K + E)
+    coef = torch.cat([b["identity"][:, :K], b["expression"]], 1).double()
+    model = torch.tensor(basis["x0"], dtype=torch.float64).reshape(1, 68, 3) + torch.einsum("kam,nm->nka", B, coef)
+    for n in range(3):
+        X = torch.cat([model[n], torch.ones(68, 1, dtype=torch.float64)], 1)
+        A = torch.linalg.lstsq(X, got[n]).solution
+        res = (X @ A - got[n]).norm(dim=1).max().item()
+        assert res < 0.5, f"render {n}: the benchmark 68 are {res:.2f} px off an affine image of the model's"
+        d = torch.linalg.det(A[:3]).item()
+        assert d < 0, f"render {n}: the crop frame's y flip is missing (det {d:.3f})"
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     check_augment()
     check_model_and_rule()
-    if os.path.exists(os.environ.get("LANDMARK_BASIS", "training/data/landmark-basis.json")):
+    basis_path = os.environ.get("LANDMARK_BASIS", "training/data/landmark-basis.json")
+    if os.path.exists(basis_path):
         check_fit()
         print("pseudo-label fit ok")
+        sys.path.append(os.path.join(here, ".."))
+        import ict
+        if os.path.exists(os.path.join(ict.shared_dir(), "ict-face-model", "manifest.json")):
+            check_renders(basis_path)
+            print("render labels ok")
+        else:
+            print("render labels not checked: ../shared/ict-face-model is missing")
     print("landmark training checks ok")

@@ -32,7 +32,8 @@ def main():
         "input": "crop",
         "output": "landmarks",
         "convention": "AFLW2000-3D / 300W-LP 68 landmarks (src/prior/landmarks68-aflw.ts); x, y in [0, 1] of the crop, z centred, same unit",
-        "trained": {"step": ck["step"], "data": "AFLW 21-point crops (../shared/aflw-21pt) + AFLW2000-3D fit/ (research-only terms)",
+        "trained": {"step": ck["step"], "data": "AFLW 21-point crops (../shared/aflw-21pt) + AFLW2000-3D fit/ (research-only terms)"
+                    + (f" + {ck['renders']} synthetic ICT renders (MIT)" if ck.get("renders") else ""),
                     "heldOutNme2d": {k: {"bins": [round(float(x), 2) for x in v[0]], "mean": round(float(v[1]), 2)} for k, v in (ck.get("eval") or {}).items()}},
     }
     json.dump(info, open(a.out + ".json", "w"), indent=1)

@@ -3,7 +3,8 @@
  *
  * Writes the benchmark's 68 landmarks on ICT's face (src/prior/landmarks68-aflw.ts) as a linear model for the
  * Python training code: `x0` (68 × 3, cm, ICT's frame) and `basis` (68 × 3 × (identity modes + 53 expressions)),
- * so that a landmark is x0 + basis · [w, e], exactly as the pipeline computes it.
+ * so that a landmark is x0 + basis · [w, e], exactly as the pipeline computes it; and the layer itself, `vertex` (68 runtime
+ * vertex ids) and `offset` (68 × 3, cm), for training/landmarks/renders.py to place them on posed meshes.
  */
 import { writeFile } from 'node:fs/promises';
 import { loadShapePrior } from '../../src/node/index.ts';
@@ -26,5 +27,8 @@ for (let k = 0; k < 68; k++) {
     for (let m = 0; m < E; m++) b.push(basis.expression[(m * V + v) * 3 + a]);
   }
 }
-await writeFile(out, JSON.stringify({ identityModes: K, expressions: E, x0, basis: b }));
+await writeFile(out, JSON.stringify({
+  identityModes: K, expressions: E, x0, basis: b,
+  vertex: [...LANDMARKS68_AFLW.vertex], offset: [...LANDMARKS68_AFLW.offset],
+}));
 console.error(`wrote ${out}`);

@@ -40,6 +40,10 @@ threads = 1
 resume = 0
 seed = 1
 w_manual, w_pseudo, w_gt, w_z = 1.0, 0.5, 1.0, 0.5
+renders = ""  # synthetic renders (renders.py), "" for real photos only
+render_fraction = 0.0  # share of each batch from the renders (exact 3D labels, the far side included)
+w_render = 1.0
+init = ""  # start from these weights (a best.pt) with a fresh optimiser and schedule, instead of the mean label
 # ----
 for arg in sys.argv[1:]:
     k, v = arg.lstrip("-").split("=", 1)
@@ -70,6 +74,13 @@ print(f"crop rule {rule}; AFLW crops {len(A['images'])}, fit/ photos {len(Fd['im
 a_val = np.arange(len(A["images"])) % 40 == 0
 f_val = np.array([held_out_fit(n) for n in Fd["names"]])
 a_tr, f_tr = np.nonzero(~a_val)[0], np.nonzero(~f_val)[0]
+Rd = None
+if renders:
+    z = np.load(renders)
+    Rd = {k: z[k] for k in ("images", "lm", "yaw")}
+    r_val = np.arange(len(Rd["images"])) % 20 == 0
+    r_tr = np.nonzero(~r_val)[0]
+    print(f"renders {len(Rd['images'])} (seed {int(z['seed'])}), {int(r_val.sum())} held out", flush=True)
 
 model = LandmarkNet(width)
 opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -81,6 +92,9 @@ if resume and os.path.exists(ckpt_path):
     opt.load_state_dict(ck["opt"])
     step, best = ck["step"], ck.get("best", best)
     print(f"resumed at step {step}", flush=True)
+elif init:
+    model.load_state_dict(torch.load(init)["model"])
+    print(f"initialised from {init}", flush=True)
 else:
     # start from the mean label: the regressor learns offsets from it
     lm = torch.as_tensor(Fd["lm"][f_tr])
@@ -109,7 +123,10 @@ def evaluate():
     g = torch.Generator().manual_seed(0)
     out = {}
     with torch.no_grad():
-        for name, D, idx, half in [("fit", Fd, np.nonzero(f_val)[0], 1 / CONTEXT), ("aflw", A, np.nonzero(a_val)[0], 1.0)]:
+        sets = [("fit", Fd, np.nonzero(f_val)[0], 1 / CONTEXT), ("aflw", A, np.nonzero(a_val)[0], 1.0)]
+        if Rd is not None:
+            sets.append(("render", Rd, np.nonzero(r_val)[0], 1 / CONTEXT))
+        for name, D, idx, half in sets:
             p21 = D.get("p21", np.zeros((len(D["images"]), 21, 2), np.float32))
             v21 = D.get("v21", np.zeros((len(D["images"]), 21), bool))
             crops, lab, _, _ = augment(D["images"][idx], D["lm"][idx], p21[idx], v21[idx], half, g, INPUT, strength=0.0,
@@ -121,18 +138,26 @@ def evaluate():
 
 
 t0 = time.time()
+last_eval = None
 nf = int(round(batch * fit_fraction))
+nr = int(round(batch * render_fraction)) if Rd is not None else 0
 log = open(os.path.join(out_dir, "log.txt"), "a")
 while step < total_steps and time.time() - t0 < minutes * 60:
     for gp in opt.param_groups:
         gp["lr"] = lr_at(step)
-    ia = a_tr[torch.randint(len(a_tr), (batch - nf,), generator=gen).numpy()]
+    ia = a_tr[torch.randint(len(a_tr), (batch - nf - nr,), generator=gen).numpy()]
     jf = f_tr[torch.randint(len(f_tr), (nf,), generator=gen).numpy()]
     ca, la, qa, va = augment(A["images"][ia], A["lm"][ia], A["p21"][ia], A["v21"][ia], 1.0, gen, INPUT)
     cf, lf, _, _ = augment(Fd["images"][jf], Fd["lm"][jf], np.zeros((nf, 21, 2), np.float32), np.zeros((nf, 21), bool),
                            1 / CONTEXT, gen, INPUT)
-    pred = model(torch.cat([ca, cf]))
-    pa, pf = pred[: len(ia)], pred[len(ia):]
+    parts = [ca, cf]
+    if nr:
+        jr = r_tr[torch.randint(len(r_tr), (nr,), generator=gen).numpy()]
+        cr, lr_, _, _ = augment(Rd["images"][jr], Rd["lm"][jr], np.zeros((nr, 21, 2), np.float32), np.zeros((nr, 21), bool),
+                                1 / CONTEXT, gen, INPUT)
+        parts.append(cr)
+    pred = model(torch.cat(parts))
+    pa, pf, pr = pred[: len(ia)], pred[len(ia): len(ia) + nf], pred[len(ia) + nf:]
     # manual points: the 19 AFLW points that are (means of) the 68, where the annotator saw them
     m21 = torch.einsum("jk,nka->nja", W21, pa[..., :2])
     qv, vv = qa[:, AFLW_IDS], va[:, AFLW_IDS].float()
@@ -141,23 +166,34 @@ while step < total_steps and time.time() - t0 < minutes * 60:
     pz = pf[..., 2] - pf[..., 2].mean(1, keepdim=True)
     l_gt = (pf[..., :2] - lf[..., :2]).abs().sum(-1).mean() + w_z * (pz - lf[..., 2]).abs().mean()
     loss = w_manual * l_manual + w_pseudo * l_pseudo + w_gt * l_gt
+    l_render = torch.zeros(())
+    if nr:
+        pzr = pr[..., 2] - pr[..., 2].mean(1, keepdim=True)
+        l_render = (pr[..., :2] - lr_[..., :2]).abs().sum(-1).mean() + w_z * (pzr - lr_[..., 2]).abs().mean()
+        loss = loss + w_render * l_render
     opt.zero_grad()
     loss.backward()
     opt.step()
     step += 1
     if step % 50 == 0:
-        line = f"step {step} loss {loss.item():.4f} manual {l_manual.item():.4f} pseudo {l_pseudo.item():.4f} gt {l_gt.item():.4f} lr {lr_at(step):.2e} {time.time() - t0:.0f}s"
+        line = f"step {step} loss {loss.item():.4f} manual {l_manual.item():.4f} pseudo {l_pseudo.item():.4f} gt {l_gt.item():.4f} render {l_render.item():.4f} lr {lr_at(step):.2e} {time.time() - t0:.0f}s"
         print(line, flush=True)
         log.write(line + "\n")
     if step % eval_every == 0 or step == total_steps:
         ev = evaluate()
+        last_eval = ev
         line = f"eval step {step}: fit/ held-out NME 2D {' / '.join(f'{x:.2f}' for x in ev['fit'][0])} (mean {ev['fit'][1]:.2f}); AFLW val (pseudo) {' / '.join(f'{x:.2f}' for x in ev['aflw'][0])}"
+        if "render" in ev:
+            line += f"; renders held-out {' / '.join(f'{x:.2f}' for x in ev['render'][0])}"
         print(line, flush=True)
         log.write(line + "\n")
         if ev["fit"][1] < best:
             best = ev["fit"][1]
-            torch.save({"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev}, os.path.join(out_dir, "best.pt"))
+            torch.save({"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev,
+                        "renders": len(Rd["images"]) if Rd is not None else 0}, os.path.join(out_dir, "best.pt"))
     if step % ckpt_every == 0:
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width}, ckpt_path)
-torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width}, ckpt_path)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
+                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0}, ckpt_path)
+torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
+                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0}, ckpt_path)
 print(f"stopped at step {step} ({time.time() - t0:.0f} s); best held-out fit/ mean {best:.2f}", flush=True)
