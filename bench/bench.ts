@@ -13,7 +13,7 @@
  * Per face (with `--faces largest`, the default: one face per photo) the stages are decode and detect
  * (of its photo), align, network (the volume network; 0 where it does not run: with `--volume auto`, the default, it
  * runs for the network shape and the volume formats, not for the default prior), prior fit (the ICT fit; 0 with
- * `--shape network`), mesh, landmarks + pose (the landmark network included),
+ * `--shape network`), identity (the identity encoder, with `--identity on`; the fit it centres is in prior fit), mesh, landmarks + pose (the landmark network included),
  * texture, export GLB + JSON (the default CLI output) and, measured apart, export of every format; "total" =
  * decode + detect + align + network + prior fit + mesh + landmarks/pose + texture + export GLB+JSON, the number the
  * speed bar is about. With
@@ -146,7 +146,7 @@ function timeIt<T>(f: () => T): [T, number] {
   return [r, now() - t0];
 }
 
-const STAGES = ['decode', 'detect', 'align', 'network', 'prior fit', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
+const STAGES = ['decode', 'detect', 'align', 'network', 'prior fit', 'identity', 'mesh', 'landmarks+pose', 'texture', 'export glb+json', 'total'] as const;
 const EXTRA = ['export all formats', ...FORMATS.map((f) => `  export ${f}`)];
 
 /** Photos whose faces had no volume (the volume network did not run): their "export all formats" lacks volume and nrrd. */
@@ -276,6 +276,7 @@ async function runPhoto(
     align: sum('align'),
     network: sum('network'),
     'prior fit': sum('prior'),
+    identity: sum('identity'),
     mesh: sum('mesh'),
     'landmarks+pose': sum('landmarks') + sum('pose'),
     texture: sum('texture'),

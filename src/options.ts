@@ -173,6 +173,13 @@ export const OPTIONS = {
     help: "the 68 points the prior is fitted to where Face Mesh is not used: real (models/landmarks68.onnx, trained on real AFLW photos; research-only terms) or synthetic (the volume network's, trained on renders only)",
     expose: RECONSTRUCTING,
   }),
+  identity: option.choice({
+    group: 'reconstruct',
+    choices: ['on', 'off'],
+    default: 'off',
+    help: "identity from the image (shape prior): the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet via @vladmandic/face-api, models/identity-map.json), or off: toward the mean face",
+    expose: RECONSTRUCTING,
+  }),
   volume: option.choice({
     group: 'reconstruct',
     choices: ['auto', 'on', 'off'],

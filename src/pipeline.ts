@@ -18,7 +18,9 @@ import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformM
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
 import { benchmarkLandmarks, fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
-import type { PriorFit, ShapePrior } from './prior/index.ts';
+import type { PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
+import { embedFaces, regressIdentity } from './identity/index.ts';
+import type { IdentityModel } from './identity/index.ts';
 import { priorGuide } from './prior/guide.ts';
 import { priorOntoVolume } from './prior/onto-volume.ts';
 import { textureMesh } from './texture/index.ts';
@@ -55,6 +57,11 @@ export interface PipelineDeps {
    * where Face Mesh is not used. Without it (or with `landmarkSource: 'synthetic'`) the volume network's landmarks.
    */
   landmarks?: LandmarkModel;
+  /**
+   * The identity encoder and map (src/identity/): with the `identity` option on, the prior is pulled toward the
+   * identity it regresses from the face. Without it the prior is pulled toward the mean face.
+   */
+  identity?: IdentityModel;
 }
 
 /**
@@ -202,7 +209,7 @@ export async function reconstructFace(
 
   // the shape prior, fitted to Face Mesh's points or to 68 landmarks: the landmark network's (landmark source real),
   // else the volume network's (the last pass's, or the image-only pass's for a guided network)
-  const fitNow = async (): Promise<PriorFit> => {
+  const fitTargets = async (extra: PriorFitOptions = {}): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
     const lm = deps.landmarks;
@@ -211,11 +218,22 @@ export async function reconstructFace(
       const reg = await timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm));
       // with its 68 points the fit does not read the volume network's (fitPrior): given only where they exist
       const landmarks68 = out ? photoLandmarks(out.landmarks, outCrop) : reg.landmarks.length === 68 ? [] : await network68('a landmark network answer without 68 points');
-      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }));
+      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }, extra));
     }
     const why = lm ? 'landmark source synthetic' : 'the shape prior without the landmark network (models/landmarks68.onnx)';
     const landmarks68 = await network68(why);
-    return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68 }));
+    return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68 }, extra));
+  };
+  // identity from the image (`identity` option, src/identity/): the fit pulled toward the ICT identity regressed from
+  // the face's embedding, cropped around the first fit's 68 points; without the encoder, toward the mean face
+  const fitNow = async (): Promise<PriorFit> => {
+    const first = await fitTargets();
+    const enc = deps.identity;
+    if (o.identity !== 'on' || !enc || !deps.prior) return first;
+    const basis = deps.prior.basis;
+    const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [benchmarkLandmarks(basis, first)]));
+    const identityCenter = regressIdentity(enc.map, embedding);
+    return fitTargets({ identityCenter, identityPrior: enc.map.identityPrior });
   };
 
   // what needs the volume network from the start (the rest asks for it where it is used)

@@ -32,6 +32,8 @@ import type { ShapePrior } from '../prior/index.ts';
 export { decodeBlob, bitmapToRGB } from './decode.ts';
 export { loadWebLandmarkModel, loadWebModel, wrapWebSession } from './session.ts';
 import { loadWebLandmarkModel } from './session.ts';
+import { loadWebIdentityModel } from './identity.ts';
+export { loadWebIdentityModel } from './identity.ts';
 export { loadBrowserDetector, initWasmBackend } from './detector.ts';
 export { browserSupport } from './support.ts';
 
@@ -51,6 +53,13 @@ export interface BrowserVoxfaceOptions {
   priorUrl?: string;
   /** The landmark model (default 'models/landmarks68.onnx' under baseUrl, its sidecar beside it); null: none. */
   landmarkModelUrl?: string | null;
+  /**
+   * The identity map (default 'models/identity-map.json' under baseUrl; the encoder's weights from `identityWeightsUrl`,
+   * default 'vendor/face-api/', fetched on the first face that needs them); null: none (the `identity` option then
+   * pulls toward the mean face).
+   */
+  identityMapUrl?: string | null;
+  identityWeightsUrl?: string;
   /** Detector graph models (default 'vendor/human-models' under baseUrl). */
   detectorModelsUrl?: string;
   limits?: DecodeLimits;
@@ -70,13 +79,14 @@ export interface BrowserVoxface {
 export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): Promise<BrowserVoxface> {
   const at = (file: string) => siteUrl(file, options.baseUrl);
   const ortWasmPaths = options.ortWasmPaths ?? at('vendor/ort/');
-  const [{ session, info }, detector, prior, landmarks] = await Promise.all([
+  const [{ session, info }, detector, prior, landmarks, identity] = await Promise.all([
     loadWebModel(options.modelUrl ?? at('models/model.onnx'), { wasmPaths: ortWasmPaths, onProgress: options.onProgress }),
     loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/') }),
     loadWebPrior(options.priorUrl ?? at('models/ict-face.bin')),
     options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? at('models/landmarks68.onnx'), { wasmPaths: ortWasmPaths }),
+    options.identityMapUrl === null ? Promise.resolve(undefined) : loadWebIdentityModel(options.identityMapUrl ?? at('models/identity-map.json'), options.identityWeightsUrl ?? at('vendor/face-api/')),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks };
+  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks, identity };
   return {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),

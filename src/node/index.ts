@@ -38,6 +38,8 @@ export { decodeImage, frameCount } from './decode.ts';
 export { loadLandmarkModel, loadModel } from './session.ts';
 import { loadLandmarkModel } from './session.ts';
 export { loadFaceDetector } from './detectors.ts';
+export { loadIdentityModel } from './identity.ts';
+import { loadIdentityModel } from './identity.ts';
 
 /** The shape prior of this package (models/ict-face.bin). */
 export function defaultPriorPath(): string {
@@ -87,6 +89,11 @@ export interface VoxfaceOptions {
    * models/README.md); null: none, the turned faces' landmarks then come from the volume network as before 0.3.
    */
   landmarkModel?: string | null;
+  /**
+   * The identity map (default models/identity-map.json; the encoder's weights come from `@vladmandic/face-api`,
+   * read on the first face that needs them); null: none, the `identity` option then pulls toward the mean face.
+   */
+  identityMap?: string | null;
   /** Byte and pixel limits for decoding. */
   limits?: DecodeLimits;
 }
@@ -124,14 +131,15 @@ export const MAX_FRAMES_TRIED = 10;
  */
 export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface> {
   const modelPath = options.model ?? defaultModelPath();
-  const [{ session, info }, detector, prior, landmarkModel] = await Promise.all([
+  const [{ session, info }, detector, prior, landmarkModel, identity] = await Promise.all([
     // the volume network's session on its first run: the default shape never needs it
     loadModel(modelPath, { threads: options.threads, lazy: true }),
     options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
     loadShapePrior(options.prior),
     options.landmarkModel === null ? Promise.resolve(undefined) : loadLandmarkModel(options.landmarkModel ?? defaultLandmarkModelPath(), { threads: options.threads }),
+    options.identityMap === null ? Promise.resolve(undefined) : loadIdentityModel({ map: options.identityMap, lazy: true }),
   ]);
-  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks: landmarkModel };
+  const deps: PipelineDeps = { session, model: info, detector, prior, landmarks: landmarkModel, identity };
   const vox: Voxface = {
     deps,
     reconstruct: (image, o) => reconstruct(image, deps, o),

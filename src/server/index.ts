@@ -133,6 +133,8 @@ const MB = 1024 * 1024;
 export const DEFAULT_MODEL = path.resolve(here, '..', '..', 'models', 'vrn-compact.onnx');
 /** The shape prior beside it (models/ict-face.bin), as `defaultPriorPath()`. */
 export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bin');
+/** The identity map of the page's in-browser mode (models/identity-map.json, src/identity/). */
+export const DEFAULT_IDENTITY_MAP = path.join(path.dirname(DEFAULT_MODEL), 'identity-map.json');
 /** The landmark model beside it (models/landmarks68.onnx and .json), as `defaultLandmarkModelPath()`. */
 export const DEFAULT_LANDMARKS = path.join(path.dirname(DEFAULT_MODEL), 'landmarks68.onnx');
 /** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
@@ -184,6 +186,8 @@ export function staticMounts(webRoot: string, modelPath: string): Mount[] {
       cache: vendor,
     },
     { prefix: '/vendor/human-models/', dir: detectorModelDir(), allow: browserDetectorFiles(), cache: vendor },
+    // the identity encoder's weights (dlib's face-recognition ResNet, @vladmandic/face-api; src/browser/identity.ts)
+    { prefix: '/vendor/face-api/', dir: path.join(packageDir('@vladmandic/face-api'), 'model'), allow: ['face_recognition_model-weights_manifest.json', 'face_recognition_model.bin'], cache: vendor },
   ];
 }
 
@@ -585,7 +589,7 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
   // and its landmark model (models/landmarks68.onnx and its sidecar)
-  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json')]) {
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP]) {
     app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
   }
 

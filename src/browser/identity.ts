@@ -1,0 +1,42 @@
+/**
+ * The identity encoder in the browser, the twin of src/node/identity.ts: `@vladmandic/face-api`'s
+ * `FaceRecognitionNet` (its ES module without a bundled TF.js, so it runs on the page's TF.js and WASM backend),
+ * its weights and the map fetched from this site (`vendor/face-api/`, `models/identity-map.json`), the weights on the
+ * first face that needs them.
+ *
+ * ```ts
+ * const model = await loadWebIdentityModel('/models/identity-map.json', '/vendor/face-api/');
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs';
+import { parseIdentityMap, type IdentityModel, type IdentityNet } from '../identity/index.ts';
+import { VoxfaceError } from '../types.ts';
+import { fetchBytes } from './session.ts';
+
+/** Loads the map now and the encoder's weights on its first face. Throws VoxfaceError MODEL_ERROR. */
+export async function loadWebIdentityModel(mapUrl: string, weightsUrl: string): Promise<IdentityModel> {
+  const res = await fetch(mapUrl);
+  if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${mapUrl}: HTTP ${res.status}`);
+  const map = parseIdentityMap(await res.json());
+  const base = weightsUrl.endsWith('/') ? weightsUrl : `${weightsUrl}/`;
+  const loadNet = async (): Promise<IdentityNet> => {
+    const m = await fetch(`${base}face_recognition_model-weights_manifest.json`);
+    if (!m.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load the identity encoder from ${base}: HTTP ${m.status}`);
+    const manifest = (await m.json()) as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    const parts = await Promise.all(manifest.flatMap((g) => g.paths.map((p) => fetchBytes(`${base}${p}`))));
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    const weights = tf.io.decodeWeights(all.buffer, manifest.flatMap((g) => g.weights));
+    const { FaceRecognitionNet } = await import('@vladmandic/face-api/dist/face-api.esm-nobundle.js');
+    // face-api's types name its own bundled TF.js; at run time this build uses the page's
+    const net = new FaceRecognitionNet() as unknown as IdentityNet & { loadFromWeightMap(m: tf.NamedTensorMap): void };
+    net.loadFromWeightMap(weights);
+    return net;
+  };
+  let pending: Promise<IdentityNet> | undefined;
+  return { net: { forward: async (x) => (await (pending ??= loadNet())).forward(x) }, map };
+}

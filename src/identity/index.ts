@@ -1,0 +1,148 @@
+/**
+ * Identity from the image (issue 18, models/README.md "Identity map"): a face-recognition embedding of the face,
+ * mapped linearly to ICT's identity weights, which the prior's fit is then pulled toward
+ * (`PriorFitOptions.identityCenter`).
+ *
+ * The encoder is dlib's face-recognition ResNet (128-d; released into the public domain by its author, Davis King)
+ * as ported to TF.js by `@vladmandic/face-api` (MIT): the platform adapters build face-api's `FaceRecognitionNet`
+ * from the weights in that package (src/node/session.ts `loadIdentityModel`, src/browser/session.ts). The map
+ * (`models/identity-map.json`, trained by training/identity_map.py on renders of random ICT identities with real
+ * skin textures) already holds the domain alignment of real photos' embeddings to the renders'.
+ *
+ * ```ts
+ * const model = await loadIdentityModel();                      // Node
+ * const [emb] = await embedFaces(model, levels, [landmarks68]); // 128-d, landmarks in photo pixels
+ * const centre = regressIdentity(model.map, emb);               // ICT identity weights
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
+import type { RGBImage, Vec2, Vec3 } from '../types.ts';
+import { VoxfaceError } from '../types.ts';
+
+/** What the encoder needs of face-api's `FaceRecognitionNet`: 150×150 RGB faces (0–255, HWC) → (N, 128). */
+export interface IdentityNet {
+  forward(input: tf.Tensor3D[]): Promise<tf.Tensor2D>;
+}
+
+/** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
+export interface IdentityMap {
+  /** Embedding size (128). */
+  embedding: number;
+  /** Identity modes regressed (the first `modes` of ICT's). */
+  modes: number;
+  /** Row-major modes × embedding. */
+  M: Float32Array;
+  b: Float32Array;
+  /** The crop: side = `cropScale` × the larger side of the 68 landmarks' box (upright, see `identityCrop`). */
+  cropScale: number;
+  /** λ_id of the fit when centred on the regressed identity (chosen on renders). */
+  identityPrior: number;
+}
+
+export interface IdentityModel {
+  net: IdentityNet;
+  map: IdentityMap;
+}
+
+/** The encoder's input side in pixels. */
+export const IDENTITY_INPUT = 150;
+
+/** Checks and reads `models/identity-map.json`. Throws VoxfaceError MODEL_ERROR on a malformed file. */
+export function parseIdentityMap(json: unknown): IdentityMap {
+  const j = json as Record<string, unknown>;
+  const bad = (why: string): never => {
+    throw new VoxfaceError('MODEL_ERROR', `identity map: ${why}`);
+  };
+  if (!j || typeof j !== 'object') bad('not an object');
+  const embedding = Number(j.embedding), modes = Number(j.modes);
+  if (!(Number.isInteger(embedding) && embedding > 0 && Number.isInteger(modes) && modes > 0)) bad('bad embedding or modes');
+  if (!Array.isArray(j.M) || j.M.length !== modes * embedding) bad(`M must hold ${modes} × ${embedding} numbers`);
+  if (!Array.isArray(j.b) || j.b.length !== modes) bad(`b must hold ${modes} numbers`);
+  const cropScale = Number(j.cropScale), identityPrior = Number(j.identityPrior);
+  if (!(cropScale > 0) || !(identityPrior > 0)) bad('bad cropScale or identityPrior');
+  const M = Float32Array.from(j.M as number[]), b = Float32Array.from(j.b as number[]);
+  if (!M.every(Number.isFinite) || !b.every(Number.isFinite)) bad('non-finite weights');
+  return { embedding, modes, M, b, cropScale, identityPrior };
+}
+
+/**
+ * The encoder's crop from 68 landmarks (iBUG order, photo pixels): centred on their box, upright (the eyes' midpoint
+ * above the mouth's), side
+ * `scale` × the box's larger side. Returns the affine output pixel → photo pixel for a `size`² crop.
+ */
+export function identityCrop(points: readonly (Vec2 | Vec3)[], scale: number, size = IDENTITY_INPUT): Affine {
+  if (points.length !== 68) throw new VoxfaceError('BAD_ARGUMENT', `identity crop: need 68 landmarks, got ${points.length}`);
+  const mean = (a: number, b: number): Vec2 => {
+    let x = 0, y = 0;
+    for (let i = a; i < b; i++) {
+      x += points[i][0];
+      y += points[i][1];
+    }
+    return [x / (b - a), y / (b - a)];
+  };
+  // upright: the eyes' midpoint straight above the mouth's (holds in profile, where the eye line does not)
+  const eyes = mean(36, 48), mouth = mean(48, 68);
+  const angle = Math.atan2(mouth[1] - eyes[1], mouth[0] - eyes[0]) - Math.PI / 2;
+  const c = Math.cos(angle), s = Math.sin(angle);
+  // the box in the frame rotated by −angle (eyes level)
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of points) {
+    const u = c * p[0] + s * p[1], v = -s * p[0] + c * p[1];
+    x0 = Math.min(x0, u);
+    x1 = Math.max(x1, u);
+    y0 = Math.min(y0, v);
+    y1 = Math.max(y1, v);
+  }
+  const side = scale * Math.max(x1 - x0, y1 - y0);
+  if (!(side > 0)) throw new VoxfaceError('BAD_ARGUMENT', 'identity crop: degenerate landmarks');
+  const k = side / size;
+  const cu = (x0 + x1) / 2, cv = (y0 + y1) / 2;
+  // output (i, j) → rotated frame (cu + k(i − size/2), cv + k(j − size/2)) → photo
+  const u0 = cu - (k * size) / 2, v0 = cv - (k * size) / 2;
+  return { a: c * k, b: -s * k, c: c * u0 - s * v0, d: s * k, e: c * k, f: s * u0 + c * v0 };
+}
+
+/** The encoder's input pixels (150 × 150 × 3, HWC, 0–255) for one face. */
+export function identityInput(image: RGBImage | ImageLevels, landmarks68: readonly (Vec2 | Vec3)[], map: Pick<IdentityMap, 'cropScale'>): Float32Array {
+  const m = identityCrop(landmarks68, map.cropScale);
+  return sampleAffine(image, m, IDENTITY_INPUT, IDENTITY_INPUT, { layout: 'hwc', outside: 'clamp', mul: 255 });
+}
+
+/** 128-d embeddings of faces given as encoder inputs (`identityInput`), in batches of `batch`. */
+export async function embedInputs(net: IdentityNet, inputs: readonly Float32Array[], batch = 8): Promise<Float32Array[]> {
+  const S = IDENTITY_INPUT;
+  const out: Float32Array[] = [];
+  for (let i = 0; i < inputs.length; i += batch) {
+    const xs = inputs.slice(i, i + batch).map((p) => tf.tensor3d(p, [S, S, 3]));
+    try {
+      const y = await net.forward(xs);
+      const v = (await y.data()) as Float32Array;
+      const d = y.shape[1];
+      y.dispose();
+      for (let k = 0; k < xs.length; k++) out.push(v.slice(k * d, (k + 1) * d));
+    } finally {
+      for (const x of xs) x.dispose();
+    }
+  }
+  return out;
+}
+
+/** The embeddings of faces given by their 68 landmarks (photo pixels) in one photo. */
+export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLevels, faces: readonly (readonly (Vec2 | Vec3)[])[]): Promise<Float32Array[]> {
+  const levels = image instanceof ImageLevels ? image : new ImageLevels(image);
+  return embedInputs(model.net, faces.map((lm) => identityInput(levels, lm, model.map)));
+}
+
+/** ICT identity weights (the first `map.modes`) regressed from an embedding. */
+export function regressIdentity(map: IdentityMap, embedding: ArrayLike<number>): Float32Array {
+  if (embedding.length !== map.embedding) throw new VoxfaceError('BAD_ARGUMENT', `identity map: embedding of ${embedding.length}, expected ${map.embedding}`);
+  const y = new Float32Array(map.modes);
+  for (let k = 0; k < map.modes; k++) {
+    let s = map.b[k];
+    const row = k * map.embedding;
+    for (let i = 0; i < map.embedding; i++) s += map.M[row + i] * embedding[i];
+    y[k] = s;
+  }
+  return y;
+}

@@ -1,0 +1,112 @@
+/**
+ * Identity from the image (src/identity/, issue 18): the encoder's crop, the map file, the regression, and — with the
+ * shipped map and `@vladmandic/face-api`'s weights — the encoder on real photos of the same and of different people,
+ * and the pipeline's `identity` option.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { identityCrop, parseIdentityMap, regressIdentity, IDENTITY_INPUT } from '../src/identity/index.ts';
+import { defaultIdentityMapPath, loadIdentityModel } from '../src/node/identity.ts';
+import { embedFaces } from '../src/identity/index.ts';
+import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { VoxfaceError } from '../src/types.ts';
+import type { Vec2 } from '../src/types.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(root, '..', 'shared');
+const JOHNS = path.join(SHARED, 'faces', 'dlib-johns');
+
+/** 68 points of an upright face in a unit box: the eyes (36–47) at y 0.35, the mouth (48–67) at y 0.75, jaw around. */
+function face68(): Vec2[] {
+  const p: Vec2[] = [];
+  for (let i = 0; i < 68; i++) {
+    if (i >= 36 && i < 48) p.push([i < 42 ? 0.3 + 0.01 * (i - 36) : 0.65 + 0.01 * (i - 42), 0.35]);
+    else if (i >= 48) p.push([0.4 + (0.2 * (i - 48)) / 19, 0.75]);
+    else p.push([(i % 17) / 16, i < 17 ? 0.2 + (0.8 * (i % 17)) / 16 : 0.25]);
+  }
+  return p;
+}
+
+const apply = (m: ReturnType<typeof identityCrop>, u: number, v: number): Vec2 => [m.a * u + m.b * v + m.c, m.d * u + m.e * v + m.f];
+
+test('identity crop: centred on the landmarks, upright however the face is rolled, side = scale × the box', () => {
+  const base = face68().map(([x, y]): Vec2 => [100 + 200 * x, 50 + 200 * y]);
+  const upright = identityCrop(base, 1.25);
+  // no roll: an axis-aligned square of side 1.25 × 200 around the box centre (x 100–300, y 90–250)
+  assert.ok(Math.abs(upright.b) < 1e-9 && Math.abs(upright.d) < 1e-9);
+  assert.ok(Math.abs(upright.a * IDENTITY_INPUT - 250) < 1e-6);
+  const c = apply(upright, IDENTITY_INPUT / 2, IDENTITY_INPUT / 2);
+  assert.ok(Math.hypot(c[0] - 200, c[1] - 170) < 1e-6, `centre ${c}`);
+  // rolled by 40° about (200, 150): the crop turns with the face, so each point lands on the same crop pixel
+  const t = (40 * Math.PI) / 180;
+  const rolled = base.map(([x, y]): Vec2 => [200 + Math.cos(t) * (x - 200) - Math.sin(t) * (y - 150), 150 + Math.sin(t) * (x - 200) + Math.cos(t) * (y - 150)]);
+  const m = identityCrop(rolled, 1.25);
+  for (const [u, v] of [[0, 0], [75, 40], [150, 150]]) {
+    const [x0, y0] = apply(upright, u, v);
+    const [x1, y1] = apply(m, u, v);
+    const xr = 200 + Math.cos(t) * (x0 - 200) - Math.sin(t) * (y0 - 150), yr = 150 + Math.sin(t) * (x0 - 200) + Math.cos(t) * (y0 - 150);
+    assert.ok(Math.hypot(x1 - xr, y1 - yr) < 1e-6, `crop pixel ${u},${v}`);
+  }
+  assert.throws(() => identityCrop(base.slice(0, 5), 1.25), VoxfaceError);
+});
+
+test('identity map: parsed and checked; y = b + M x', () => {
+  const map = parseIdentityMap({ embedding: 3, modes: 2, M: [1, 0, 2, 0, -1, 0], b: [0.5, -0.5], cropScale: 1.25, identityPrior: 0.06 });
+  assert.deepEqual(Array.from(regressIdentity(map, [1, 2, 3])), [0.5 + 1 + 6, -0.5 - 2]);
+  assert.throws(() => regressIdentity(map, [1, 2]), VoxfaceError);
+  assert.throws(() => parseIdentityMap({ embedding: 3, modes: 2, M: [1, 2], b: [0, 0], cropScale: 1, identityPrior: 1 }), /M must hold/);
+  assert.throws(() => parseIdentityMap({ embedding: 1, modes: 1, M: [NaN], b: [0], cropScale: 1, identityPrior: 1 }), /non-finite/);
+  assert.throws(() => parseIdentityMap(null), VoxfaceError);
+});
+
+const shipped = existsSync(defaultIdentityMapPath());
+
+test('identity encoder on real photos: the same person nearer than another (dlib-johns)', { skip: !shipped ? 'models/identity-map.json is missing' : !existsSync(JOHNS) ? `${JOHNS} is missing (../shared)` : false }, async () => {
+  const model = await loadIdentityModel();
+  assert.equal(model.map.embedding, 128);
+  const vox = await loadVoxface({ threads: 1, identityMap: null });
+  const files = readdirSync(JOHNS).filter((f) => f.endsWith('.jpg')).sort();
+  const people = [...new Set(files.map((f) => f.split('_0')[0]))].slice(0, 2);
+  const pick = people.flatMap((p) => files.filter((f) => f.startsWith(p)).slice(0, 2));
+  const emb: Float32Array[] = [];
+  for (const f of pick) {
+    const image = await decodeImage(readFileSync(path.join(JOHNS, f)));
+    const { faces } = await vox.reconstruct(image, { faces: 'largest', landmarks: 'fit', textureSize: 16 });
+    const [e] = await embedFaces(model, image, [faces[0].landmarks68]);
+    assert.equal(e.length, 128);
+    emb.push(e);
+  }
+  const d = (a: Float32Array, b: Float32Array) => Math.hypot(...a.map((v, i) => v - b[i]));
+  // photos 0, 1 one person, 2, 3 another: dlib's ResNet puts the same person within 0.6
+  assert.ok(d(emb[0], emb[1]) < 0.6 && d(emb[2], emb[3]) < 0.6, `same: ${d(emb[0], emb[1])}, ${d(emb[2], emb[3])}`);
+  assert.ok(d(emb[0], emb[2]) > d(emb[0], emb[1]) && d(emb[1], emb[3]) > d(emb[2], emb[3]));
+  // the regressed identities: finite, and of the size the map gave on renders (not extrapolated far beyond)
+  for (const e of emb) {
+    const y = regressIdentity(model.map, e);
+    const n = Math.hypot(...y);
+    assert.ok(Number.isFinite(n) && n > 0.3 && n < 8, `identity norm ${n}`);
+  }
+});
+
+test('pipeline: identity on pulls the fit toward the regressed identity, off keeps the mean-face prior', { skip: !shipped ? 'models/identity-map.json is missing' : false }, async () => {
+  const vox = await loadVoxface({ threads: 1 });
+  const image = await decodeImage(readFileSync(path.join(root, 'examples', 'face.jpg')));
+  const off = (await vox.reconstruct(image, { identity: 'off', textureSize: 16 })).faces[0];
+  const on = (await vox.reconstruct(image, { identity: 'on', textureSize: 16 })).faces[0];
+  const norm = (f: typeof on) => Math.hypot(...f.prior!.identity);
+  assert.equal(off.timings.identity, undefined);
+  assert.ok((on.timings.identity ?? 0) > 0, 'the identity stage is timed');
+  assert.ok(norm(on) > 3 * norm(off), `identity norm on ${norm(on)} vs off ${norm(off)}`);
+  // the regressed identity is the centre: the fit lands near it
+  const model = await loadIdentityModel();
+  const [e] = await embedFaces(model, image, [(await vox.reconstruct(image, { identity: 'off', landmarks: 'fit', textureSize: 16 })).faces[0].landmarks68]);
+  const centre = regressIdentity(model.map, e);
+  let d = 0;
+  for (let k = 0; k < centre.length; k++) d += (on.prior!.identity[k] - centre[k]) ** 2;
+  assert.ok(Math.sqrt(d) < 0.5 * Math.hypot(...centre), `fit ${Math.sqrt(d)} from its centre of norm ${Math.hypot(...centre)}`);
+  // the pose and expression still come from the fit: the same head turn within a few degrees
+  assert.ok(Math.abs(on.pose.yaw - off.pose.yaw) < 5);
+});
