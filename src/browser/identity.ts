@@ -31,7 +31,20 @@ export async function loadWebIdentityModel(mapUrl: string, weightsUrl: string): 
       at += p.length;
     }
     const weights = tf.io.decodeWeights(all.buffer, manifest.flatMap((g) => g.weights));
-    const { FaceRecognitionNet } = await import('@vladmandic/face-api/dist/face-api.esm-nobundle.js');
+    const { FaceRecognitionNet, env } = await import('@vladmandic/face-api/dist/face-api.esm-nobundle.js');
+    // in a worker face-api finds neither a browser (no DOM) nor Node and sets no environment; its inputs here are
+    // always tensors, so an environment of media classes nothing is an instance of is enough
+    if (!env.isBrowser() && !env.isNodejs()) {
+      class None {}
+      const none = () => {
+        throw new VoxfaceError('BAD_ARGUMENT', 'the identity encoder takes tensors only');
+      };
+      env.setEnv({
+        Canvas: None, CanvasRenderingContext2D: None, Image: None, ImageData: None, Video: None,
+        createCanvasElement: none, createImageElement: none, createVideoElement: none, fetch: (u: string, i?: RequestInit) => fetch(u, i),
+        readFile: none,
+      } as unknown as Parameters<typeof env.setEnv>[0]);
+    }
     // face-api's types name its own bundled TF.js; at run time this build uses the page's
     const net = new FaceRecognitionNet() as unknown as IdentityNet & { loadFromWeightMap(m: tf.NamedTensorMap): void };
     net.loadFromWeightMap(weights);
