@@ -64,6 +64,7 @@ export async function loadIdentityModel(options: { map?: string; weights?: strin
     }
   };
   if (!options.lazy) return { net: await loadNet(), map };
+  await initTfBackend(); // the inputs are tensors made before the net loads
   // lazy: the weights are read and the net built on the first face (a process that never needs it never pays)
   let pending: Promise<IdentityNet> | undefined;
   return { net: { forward: async (x) => (await (pending ??= loadNet())).forward(x) }, map };
