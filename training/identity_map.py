@@ -5,10 +5,10 @@
     node --import tsx scripts/identity-embed.ts renders training/data/identity/train training/data/identity/test
     node --import tsx scripts/identity-embed.ts photos training/data/identity/real-afw ../shared/aflw2000-3d/fit
     node --import tsx scripts/identity-embed.ts photos training/data/identity/real-misc training/data/identity/real-photos
-    /usr/bin/python3 training/identity_map.py --train=training/data/identity/train --test=training/data/identity/test \\
+    /usr/bin/python3 training/identity_map.py --train=training/data/identity/train,training/data/identity/train2 --test=training/data/identity/test \\
         --real=training/data/identity/real-afw,training/data/identity/real-misc --out=models/identity-map.json
 
-1. Ridge on the renders' embeddings (standardised by the renders' mean and spread), λ chosen on the held-out renders
+1. Ridge on the renders' embeddings (`--train` a comma list of render sets) (standardised by the renders' mean and spread), λ chosen on the held-out renders
    (other seed, other textures) by the identity-only vertex error over the front of the face (mm, mean face = 0).
 2. Domain alignment, CORAL with shrinkage: a real photo's embedding x becomes
    μ_r + C_r^½ C_p^−½ (x − μ_p), C = (1 − α) C + α diag(C), μ/C of the renders (r) and of real photos (p).
@@ -59,7 +59,8 @@ def shrink(C, alpha):
 
 def main(a):
     modes = int(a.get("modes", 60))
-    X, Y, pose, _ = load_renders(a["train"], modes)
+    parts = [load_renders(p, modes) for p in a["train"].split(",")]
+    X, Y, pose = (np.concatenate([q[i] for q in parts]) for i in range(3))
     Xt, Yt, pose_t, tex_t = load_renders(a["test"], modes)
     R = np.concatenate([np.fromfile(p + ".dlib.f32", np.float32).reshape(-1, 128) for p in a["real"].split(",")]).astype(np.float64)
     m = ict.ICTModel.load()
