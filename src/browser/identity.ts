@@ -8,7 +8,8 @@
  * const model = await loadWebIdentityModel('/models/identity-map.json', '/vendor/face-api/');
  * ```
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
+import { tf } from '../detect/tf.ts';
 import { parseIdentityMap, type IdentityModel, type IdentityNet } from '../identity/index.ts';
 import { VoxfaceError } from '../types.ts';
 import { fetchBytes } from './session.ts';
@@ -22,7 +23,7 @@ export async function loadWebIdentityModel(mapUrl: string, weightsUrl: string): 
   const loadNet = async (): Promise<IdentityNet> => {
     const m = await fetch(`${base}face_recognition_model-weights_manifest.json`);
     if (!m.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load the identity encoder from ${base}: HTTP ${m.status}`);
-    const manifest = (await m.json()) as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    const manifest = (await m.json()) as { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
     const parts = await Promise.all(manifest.flatMap((g) => g.paths.map((p) => fetchBytes(`${base}${p}`))));
     const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
@@ -30,7 +31,7 @@ export async function loadWebIdentityModel(mapUrl: string, weightsUrl: string): 
       all.set(p, at);
       at += p.length;
     }
-    const weights = tf.io.decodeWeights(all.buffer, manifest.flatMap((g) => g.weights));
+    const weights = tf().io.decodeWeights(all.buffer, manifest.flatMap((g) => g.weights));
     const { FaceRecognitionNet, env } = await import('@vladmandic/face-api/dist/face-api.esm-nobundle.js');
     // in a worker face-api finds neither a browser (no DOM) nor Node and sets no environment; its inputs here are
     // always tensors, so an environment of media classes nothing is an instance of is enough
@@ -46,7 +47,7 @@ export async function loadWebIdentityModel(mapUrl: string, weightsUrl: string): 
       } as unknown as Parameters<typeof env.setEnv>[0]);
     }
     // face-api's types name its own bundled TF.js; at run time this build uses the page's
-    const net = new FaceRecognitionNet() as unknown as IdentityNet & { loadFromWeightMap(m: tf.NamedTensorMap): void };
+    const net = new FaceRecognitionNet() as unknown as IdentityNet & { loadFromWeightMap(m: TF.NamedTensorMap): void };
     net.loadFromWeightMap(weights);
     return net;
   };

@@ -15,14 +15,15 @@
  * const centre = regressIdentity(model.map, emb);               // ICT identity weights
  * ```
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
 import type { RGBImage, Vec2, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
+import { tf } from '../detect/tf.ts';
 
 /** What the encoder needs of face-api's `FaceRecognitionNet`: 150×150 RGB faces (0–255, HWC) → (N, 128). */
 export interface IdentityNet {
-  forward(input: tf.Tensor3D[]): Promise<tf.Tensor2D>;
+  forward(input: TF.Tensor3D[]): Promise<TF.Tensor2D>;
 }
 
 /** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
@@ -114,7 +115,8 @@ export async function embedInputs(net: IdentityNet, inputs: readonly Float32Arra
   const S = IDENTITY_INPUT;
   const out: Float32Array[] = [];
   for (let i = 0; i < inputs.length; i += batch) {
-    const xs = inputs.slice(i, i + batch).map((p) => tf.tensor3d(p, [S, S, 3]));
+    const t = tf(); // the platform adapter's TF.js core (src/detect/tf.ts), the one face-api's net runs on
+    const xs = inputs.slice(i, i + batch).map((p) => t.tensor3d(p, [S, S, 3]));
     try {
       const y = await net.forward(xs);
       const v = (await y.data()) as Float32Array;

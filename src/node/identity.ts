@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
+import { tf } from '../detect/tf.ts';
 import { parseIdentityMap, type IdentityModel, type IdentityNet } from '../identity/index.ts';
 import { VoxfaceError } from '../types.ts';
 import { initTfBackend } from './detectors.ts';
@@ -29,7 +30,7 @@ export function defaultIdentityMapPath(): string {
 }
 
 interface FaceApiModule {
-  FaceRecognitionNet: new () => IdentityNet & { loadFromWeightMap(m: tf.NamedTensorMap): void };
+  FaceRecognitionNet: new () => IdentityNet & { loadFromWeightMap(m: TF.NamedTensorMap): void };
 }
 
 /**
@@ -49,11 +50,11 @@ export async function loadIdentityModel(options: { map?: string; weights?: strin
   const map = await readFile(mapPath, 'utf8').then((t) => parseIdentityMap(JSON.parse(t)), fail);
   const loadNet = async (): Promise<IdentityNet> => {
     try {
-      const manifest = JSON.parse(await readFile(path.join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+      const manifest = JSON.parse(await readFile(path.join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as { paths: string[]; weights: TF.io.WeightsManifestEntry[] }[];
       const chunks = await Promise.all(manifest.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, p)))));
       const all = Buffer.concat(chunks);
       await initTfBackend();
-      const weights = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, manifest.flatMap((g) => g.weights));
+      const weights = tf().io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer, manifest.flatMap((g) => g.weights));
       const require = createRequire(import.meta.url);
       const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApiModule;
       const net = new faceapi.FaceRecognitionNet();
