@@ -180,6 +180,14 @@ export const OPTIONS = {
     help: "identity from the image (shape prior): the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet via @vladmandic/face-api, models/identity-map.json), or off: toward the mean face",
     expose: RECONSTRUCTING,
   }),
+  surfaceLandmarks: option.choice({
+    group: 'reconstruct',
+    choices: ['on', 'off'],
+    default: 'on',
+    flag: 'surface-landmarks',
+    help: "on: the fitted face's nose, lips, eyes and brows moved onto the benchmark's 68 points (offsets learned on AFLW2000-3D fit/: real noses and lips stand 4–5 mm further out than ICT's fitted surface), so a face in profile keeps the photo's outline; off: ICT's own surface",
+    expose: RECONSTRUCTING,
+  }),
   volume: option.choice({
     group: 'reconstruct',
     choices: ['auto', 'on', 'off'],

@@ -299,7 +299,7 @@ export async function reconstructFace(
   async function templateFace(fit: PriorFit, shape: 'prior' | 'network'): Promise<FaceResult> {
     const prior = deps.prior as ShapePrior;
     const region = o.head ? 'head' : 'face';
-    let mesh = time('mesh', () => priorMesh(prior.basis, fit, region));
+    let mesh = time('mesh', () => priorMesh(prior.basis, fit, region, { surfaceLandmarks: o.surfaceLandmarks === 'on' }));
     if (shape === 'network') {
       const { volume } = await network('shape network');
       const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;

@@ -13,7 +13,8 @@ import { cropAroundBox, firstLandmarkCrop, parseLandmarkModelInfo, regressLandma
 import type { LandmarkModel, LandmarkModelInfo } from '../src/landmarks/regressor.ts';
 import { decodeImage, loadFaceDetector, loadLandmarkModel } from '../src/node/index.ts';
 import { LANDMARKS68_AFLW } from '../src/prior/landmarks68-aflw.ts';
-import { benchmarkLandmarks, createShapePrior, fitPrior, priorLandmarks } from '../src/prior/index.ts';
+import { benchmarkLandmarks, createShapePrior, fitPrior, landmarkSurfaceField, priorLandmarks, priorMesh } from '../src/prior/index.ts';
+import { surfaceDepthAt } from '../src/metrics/surface.ts';
 import type { PriorFit } from '../src/prior/index.ts';
 import { MIRROR68 } from '../src/network/index.ts';
 import { VoxfaceError } from '../src/types.ts';
@@ -39,6 +40,43 @@ test('benchmark 68: vertices of the face, offsets of a few cm at most, the jaw c
   // left/right order of the iBUG 68: point 36 (the photo's left eye corner) is left of 45, the nose tip in front
   assert.ok(ours[36][0] < ours[45][0]);
   assert.ok(ours[30][2] > ours[36][2]);
+});
+
+test('surface field: the face passes through the benchmark\'s interior 68 points, a profile keeps its nose, the rest stays', () => {
+  const w = new Float32Array(60);
+  w[0] = 1; w[2] = -0.7;
+  const e = new Float32Array(53);
+  e[basis.expressionNames.indexOf('jawOpen')] = 0.25;
+  const fit = { identity: w, expression: e, rotation: rotationFromAngles({ yaw: 80, pitch: 0, roll: 0 }), scale: 10, translation: [300, -200, 0] as Vec3 } as unknown as PriorFit;
+  const pts = benchmarkLandmarks(basis, fit);
+  const on = priorMesh(basis, fit, 'face', { surfaceLandmarks: true });
+  const off = priorMesh(basis, fit, 'face');
+  const at = (m: typeof on, k: number) => {
+    const i = basis.meshes.face.vertex.indexOf(LANDMARKS68_AFLW.vertex[k]);
+    return Math.hypot(m.positions[3 * i] - pts[k][0], m.positions[3 * i + 1] - pts[k][1], m.positions[3 * i + 2] - pts[k][2]) / fit.scale;
+  };
+  // cm: each interior landmark vertex within 1 mm of its point (the ridge lets it miss a little); without, the nose tip 5 mm
+  for (let k = 17; k < 68; k++) assert.ok(at(on, k) < 0.1, `landmark ${k}: ${at(on, k).toFixed(3)} cm from the surface`);
+  assert.ok(at(off, 30) > 0.4, `ICT's own surface: nose tip ${at(off, 30).toFixed(3)} cm behind the point`);
+  // turned 60° and 70°, the nose and lips stand out of ICT's outline: the camera's rays through the points miss it;
+  // on the moved surface nearly all of them meet the face
+  for (const yaw of [60, 70]) {
+    const turned = { ...fit, rotation: rotationFromAngles({ yaw, pitch: 0, roll: 0 }) } as PriorFit;
+    const xy = benchmarkLandmarks(basis, turned).slice(17).map(([x, y]): [number, number] => [x, y]);
+    const misses = (m: typeof on) => Array.from(surfaceDepthAt(m, xy)).filter((z) => !Number.isFinite(z)).length;
+    const [before, after] = [misses(priorMesh(basis, turned, 'face')), misses(priorMesh(basis, turned, 'face', { surfaceLandmarks: true }))];
+    assert.ok(before >= 10 && after <= 4, `yaw ${yaw}: ${before} of 51 points off ICT's surface, ${after} off the moved one`);
+  }
+  // nothing moves further than the largest offset, and the forehead's top, the ears and the neck do not move at all
+  const d = landmarkSurfaceField(basis);
+  const longest = Math.max(...Array.from({ length: 51 }, (_, j) => Math.hypot(...Array.from(LANDMARKS68_AFLW.offset.slice(3 * (j + 17), 3 * (j + 18))))));
+  let still = 0;
+  for (let v = 0; v < basis.vertexCount; v++) {
+    const m = Math.hypot(d[3 * v], d[3 * v + 1], d[3 * v + 2]);
+    assert.ok(m <= longest + 1e-5, `vertex ${v} moves ${m} cm`);
+    if (m === 0) still++;
+  }
+  assert.ok(still > 0.4 * basis.vertexCount, `${still} of ${basis.vertexCount} vertices unmoved`);
 });
 
 test('prior fit to the benchmark 68: a noise-free face is recovered (pose within 1°, points within 0.5 px)', () => {

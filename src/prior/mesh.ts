@@ -3,6 +3,7 @@
  *
  * ```ts
  * const mesh = priorMesh(basis, fit, 'face');   // Mesh: photo pixels, x right, y down, z toward the camera
+ * const onLandmarks = priorMesh(basis, fit, 'face', { surfaceLandmarks: true });   // through the benchmark's 68
  * mesh.uvs;                                      // ICT's atlas: the same texel is the same part of every face
  * const lm = priorLandmarks(basis, fit);         // the 68 landmark vertices, photo frame
  * ```
@@ -13,6 +14,7 @@ import { shapeVertices } from './basis.ts';
 import type { IctBasis } from './basis.ts';
 import type { PriorFit } from './fit.ts';
 import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
+import { landmarkSurfaceField } from './surface-field.ts';
 
 /** Which part of the ICT head: the face (hairline to under the chin, with ears) or the whole head and neck. */
 export type PriorRegion = 'face' | 'head';
@@ -29,14 +31,32 @@ export function poseToPhoto(xyz: Float32Array, fit: Pick<PriorFit, 'rotation' | 
   return xyz;
 }
 
+export interface PriorMeshOptions {
+  /**
+   * Move the nose, lips, eyes and brows by the translation layer's offsets (src/prior/surface-field.ts), so the
+   * surface passes through the benchmark's 68 points (default false: ICT's own surface).
+   */
+  surfaceLandmarks?: boolean;
+}
+
 /**
  * The fitted face (or head) as a mesh in the photo frame, with ICT's uvs and vertex normals. Triangles are wound
  * counter-clockwise seen from outside in the photo frame's coordinates, like every mesh of the pipeline (the
  * photo's y is a reflection of ICT's, so ICT's winding is reversed).
  */
-export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face'): Mesh {
+export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face', options: PriorMeshOptions = {}): Mesh {
   const t = basis.meshes[region];
-  const positions = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, t.vertex), fit);
+  const xyz = shapeVertices(basis, fit.identity, fit.expression, t.vertex);
+  if (options.surfaceLandmarks) {
+    const d = landmarkSurfaceField(basis);
+    for (let i = 0; i < t.vertex.length; i++) {
+      const v = 3 * t.vertex[i];
+      xyz[3 * i] += d[v];
+      xyz[3 * i + 1] += d[v + 1];
+      xyz[3 * i + 2] += d[v + 2];
+    }
+  }
+  const positions = poseToPhoto(xyz, fit);
   const indices = new Uint32Array(t.index.length);
   for (let i = 0; i < indices.length; i += 3) {
     indices[i] = t.index[i];
