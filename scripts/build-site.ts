@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { webBuildOptions } from './build-web.ts';
-import { DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, staticMounts } from '../src/server/index.ts';
+import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, staticMounts } from '../src/server/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webRoot = path.join(root, 'web');
@@ -40,6 +40,7 @@ export function siteModels(): { name: string; from: string }[] {
     { name: 'models/landmarks68.onnx', from: DEFAULT_LANDMARKS },
     { name: 'models/landmarks68.json', from: sidecar(DEFAULT_LANDMARKS) },
     { name: 'models/identity-map.json', from: DEFAULT_IDENTITY_MAP },
+    { name: 'models/identity-encoder.onnx', from: DEFAULT_IDENTITY_ENCODER },
   ];
 }
 
@@ -94,8 +95,6 @@ export async function buildSite(dir: string): Promise<{ file: string; bytes: num
   for (const m of vendor) for (const f of m.allow!) await copy(path.join(m.dir, f), out, `${m.prefix.slice(1)}${f}`);
   const humanModels = vendor.find((m) => m.prefix === '/vendor/human-models/');
   if (humanModels) await copy(path.join(humanModels.dir, '..', 'LICENSE'), out, 'vendor/human-models/LICENSE');
-  const faceApi = vendor.find((m) => m.prefix === '/vendor/face-api/');
-  if (faceApi) await copy(path.join(faceApi.dir, '..', 'LICENSE'), out, 'vendor/face-api/LICENSE');
   for (const { name, from } of siteModels()) await copy(from, out, name);
   return listFiles(out);
 }

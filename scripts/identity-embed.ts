@@ -1,6 +1,6 @@
 /**
  * The embeddings the identity map is trained on (training/identity_map.py, models/README.md "Identity map"): dlib's
- * face-recognition ResNet (`@vladmandic/face-api`, src/identity/) on the crop the pipeline takes.
+ * face-recognition ResNet (models/identity-encoder.onnx, src/identity/) on the crop the pipeline takes.
  *
  *   node --import tsx scripts/identity-embed.ts renders training/data/identity/train training/data/identity/test
  *   node --import tsx scripts/identity-embed.ts photos training/data/identity/real ../shared/aflw2000-3d/fit ../shared/faces/deepface
@@ -32,13 +32,13 @@ const S = flag('--size', 224);
 const [mode, ...rest] = argv;
 // the map is not needed to embed: the crop is given here
 const model = await loadIdentityModel({ map: path.resolve('models/identity-map.json') }).catch(() => null);
-const net = model?.net ?? (await loadNetOnly());
+const net = model?.encoder ?? (await loadNetOnly());
 
 async function loadNetOnly() {
   // before models/identity-map.json exists: a stand-in map only for loading the encoder
   const tmp = path.join(process.env.TMPDIR ?? '/tmp', `identity-map-${process.pid}.json`);
   writeFileSync(tmp, JSON.stringify({ embedding: 1, modes: 1, M: [0], b: [0], cropScale, identityPrior: 1 }));
-  return (await loadIdentityModel({ map: tmp })).net;
+  return (await loadIdentityModel({ map: tmp })).encoder;
 }
 
 if (mode === 'renders') {

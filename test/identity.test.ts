@@ -1,15 +1,17 @@
 /**
- * Identity from the image (src/identity/, issue 18): the encoder's crop, the map file, the regression, and — with the
- * shipped map and `@vladmandic/face-api`'s weights — the encoder on real photos of the same and of different people,
- * and the pipeline's `identity` option.
+ * Identity from the image (src/identity/, issue 18): the encoder's crop, the map file, the regression, the ONNX
+ * encoder against `@vladmandic/face-api`'s own TF.js net (whose weights it holds), and — with the shipped map — the
+ * encoder on real photos of the same and of different people, and the pipeline's `identity` option.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { identityCrop, parseIdentityMap, regressIdentity, IDENTITY_INPUT } from '../src/identity/index.ts';
-import { defaultIdentityMapPath, loadIdentityModel } from '../src/node/identity.ts';
+import { embedInputs, identityCrop, identityInput, parseIdentityMap, regressIdentity, IDENTITY_INPUT } from '../src/identity/index.ts';
+import { defaultIdentityEncoderPath, defaultIdentityMapPath, loadIdentityModel } from '../src/node/identity.ts';
+import { initTfBackend } from '../src/node/detectors.ts';
 import { embedFaces } from '../src/identity/index.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
 import { VoxfaceError } from '../src/types.ts';
@@ -60,6 +62,39 @@ test('identity map: parsed and checked; y = b + M x', () => {
   assert.throws(() => parseIdentityMap({ embedding: 3, modes: 2, M: [1, 2], b: [0, 0], cropScale: 1, identityPrior: 1 }), /M must hold/);
   assert.throws(() => parseIdentityMap({ embedding: 1, modes: 1, M: [NaN], b: [0], cropScale: 1, identityPrior: 1 }), /non-finite/);
   assert.throws(() => parseIdentityMap(null), VoxfaceError);
+});
+
+test('identity encoder: the ONNX graph (scripts/identity-onnx.py) gives face-api\'s own embeddings', { skip: !existsSync(defaultIdentityEncoderPath()) ? 'models/identity-encoder.onnx is missing' : false }, async () => {
+  // face-api's FaceRecognitionNet on TF.js (a dev dependency), built from the weights the ONNX file was made from
+  const require = createRequire(import.meta.url);
+  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+  await initTfBackend();
+  const dir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'face_recognition_model-weights_manifest.json'), 'utf8')) as { paths: string[]; weights: Parameters<typeof tf.io.decodeWeights>[1] }[];
+  const bin = Buffer.concat(manifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p)))));
+  const weights = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer, manifest.flatMap((g) => g.weights));
+  const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as { FaceRecognitionNet: new () => { loadFromWeightMap(w: unknown): void; forward(x: unknown): Promise<{ data(): Promise<Float32Array>; dispose(): void }> } };
+  const net = new faceapi.FaceRecognitionNet();
+  net.loadFromWeightMap(weights);
+  // three real crops of the example photo (its face, shifted and scaled) and one of flat grey
+  const image = await decodeImage(readFileSync(path.join(root, 'examples', 'face.jpg')));
+  const base = face68().map(([x, y]): Vec2 => [image.width * (0.3 + 0.4 * x), image.height * (0.2 + 0.5 * y)]);
+  const inputs = [1, 1.25, 1.6].map((s) => identityInput(image, base, { cropScale: s }));
+  inputs.push(new Float32Array(IDENTITY_INPUT * IDENTITY_INPUT * 3).fill(128));
+  const { encoder } = await loadIdentityModel();
+  const ours = await embedInputs(encoder, inputs, 3); // two batches: 3 + 1
+  for (const [i, x] of inputs.entries()) {
+    const t = tf.tensor3d(x, [IDENTITY_INPUT, IDENTITY_INPUT, 3]);
+    const y = await net.forward([t]);
+    const ref = await y.data();
+    y.dispose();
+    t.dispose();
+    const diff = Math.max(...ref.map((v, k) => Math.abs(v - ours[i][k])));
+    assert.ok(diff < 1e-4, `input ${i}: largest difference ${diff} (embedding values up to ${Math.max(...ref.map(Math.abs))})`);
+  }
+  // the crops differ: the test would not pass with an encoder that ignores its input
+  assert.ok(Math.hypot(...ours[0].map((v, k) => v - ours[3][k])) > 0.1);
+  await assert.rejects(embedInputs(encoder, [new Float32Array(10)]), VoxfaceError);
 });
 
 const shipped = existsSync(defaultIdentityMapPath());

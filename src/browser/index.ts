@@ -54,12 +54,12 @@ export interface BrowserVoxfaceOptions {
   /** The landmark model (default 'models/landmarks68.onnx' under baseUrl, its sidecar beside it); null: none. */
   landmarkModelUrl?: string | null;
   /**
-   * The identity map (default 'models/identity-map.json' under baseUrl; the encoder's weights from `identityWeightsUrl`,
-   * default 'vendor/face-api/', fetched on the first face that needs them); null: none (the `identity` option then
-   * pulls toward the mean face).
+   * The identity map (default 'models/identity-map.json' under baseUrl; the encoder from `identityEncoderUrl`,
+   * default 'models/identity-encoder.onnx', fetched on the first face that needs it); null: none (the `identity`
+   * option then pulls toward the mean face).
    */
   identityMapUrl?: string | null;
-  identityWeightsUrl?: string;
+  identityEncoderUrl?: string;
   /** Detector graph models (default 'vendor/human-models' under baseUrl). */
   detectorModelsUrl?: string;
   limits?: DecodeLimits;
@@ -84,7 +84,7 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
     loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/') }),
     loadWebPrior(options.priorUrl ?? at('models/ict-face.bin')),
     options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? at('models/landmarks68.onnx'), { wasmPaths: ortWasmPaths }),
-    options.identityMapUrl === null ? Promise.resolve(undefined) : loadWebIdentityModel(options.identityMapUrl ?? at('models/identity-map.json'), options.identityWeightsUrl ?? at('vendor/face-api/')),
+    options.identityMapUrl === null ? Promise.resolve(undefined) : loadWebIdentityModel(options.identityMapUrl ?? at('models/identity-map.json'), options.identityEncoderUrl ?? at('models/identity-encoder.onnx'), { wasmPaths: ortWasmPaths }),
   ]);
   const deps: PipelineDeps = { session, model: info, detector, prior, landmarks, identity };
   return {

@@ -4,8 +4,10 @@
  * (`PriorFitOptions.identityCenter`).
  *
  * The encoder is dlib's face-recognition ResNet (128-d; released into the public domain by its author, Davis King)
- * as ported to TF.js by `@vladmandic/face-api` (MIT): the platform adapters build face-api's `FaceRecognitionNet`
- * from the weights in that package (src/node/session.ts `loadIdentityModel`, src/browser/session.ts). The map
+ * with the weights `@vladmandic/face-api` (MIT) ships, as an ONNX graph (`models/identity-encoder.onnx`, written by
+ * scripts/identity-onnx.py from face-api's forward pass; the same embeddings to 4e-6) run by onnxruntime like every
+ * other network: the platform adapters make its session on the first face that needs it (src/node/identity.ts
+ * `loadIdentityModel`, src/browser/identity.ts). The map
  * (`models/identity-map.json`, trained by training/identity_map.py on renders of random ICT identities with real
  * skin textures) already holds the domain alignment of real photos' embeddings to the renders'.
  *
@@ -15,16 +17,9 @@
  * const centre = regressIdentity(model.map, emb);               // ICT identity weights
  * ```
  */
-import type * as TF from '@tensorflow/tfjs-core';
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
-import type { RGBImage, Vec2, Vec3 } from '../types.ts';
+import type { InferenceSession, RGBImage, Vec2, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
-import { tf } from '../detect/tf.ts';
-
-/** What the encoder needs of face-api's `FaceRecognitionNet`: 150×150 RGB faces (0–255, HWC) → (N, 128). */
-export interface IdentityNet {
-  forward(input: TF.Tensor3D[]): Promise<TF.Tensor2D>;
-}
 
 /** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
 export interface IdentityMap {
@@ -41,9 +36,35 @@ export interface IdentityMap {
   identityPrior: number;
 }
 
+/**
+ * The encoder (`models/identity-encoder.onnx`, made by scripts/identity-onnx.py: dlib's face-recognition ResNet with
+ * the weights of `@vladmandic/face-api`): input `faces` (N, 150, 150, 3), RGB 0–255, HWC; output `embedding` (N, 128).
+ */
 export interface IdentityModel {
-  net: IdentityNet;
+  encoder: InferenceSession;
   map: IdentityMap;
+}
+
+/** The encoder's input and output names. */
+export const IDENTITY_IO = { input: 'faces', output: 'embedding' } as const;
+
+/**
+ * A session made on its first run (`create` called once; a failed creation is retried on the next run): a process
+ * whose faces never need the encoder never loads it.
+ */
+export function lazyEncoder(create: () => Promise<InferenceSession>): InferenceSession {
+  let made: Promise<InferenceSession> | undefined;
+  return {
+    inputNames: [IDENTITY_IO.input],
+    outputNames: [IDENTITY_IO.output],
+    async run(feeds) {
+      made ??= create().catch((e: unknown) => {
+        made = undefined;
+        throw e;
+      });
+      return (await made).run(feeds);
+    },
+  };
 }
 
 /** The encoder's input side in pixels. */
@@ -111,21 +132,20 @@ export function identityInput(image: RGBImage | ImageLevels, landmarks68: readon
 }
 
 /** 128-d embeddings of faces given as encoder inputs (`identityInput`), in batches of `batch`. */
-export async function embedInputs(net: IdentityNet, inputs: readonly Float32Array[], batch = 8): Promise<Float32Array[]> {
-  const S = IDENTITY_INPUT;
+export async function embedInputs(encoder: InferenceSession, inputs: readonly Float32Array[], batch = 8): Promise<Float32Array[]> {
+  const S = IDENTITY_INPUT, size = S * S * 3;
   const out: Float32Array[] = [];
   for (let i = 0; i < inputs.length; i += batch) {
-    const t = tf(); // the platform adapter's TF.js core (src/detect/tf.ts), the one face-api's net runs on
-    const xs = inputs.slice(i, i + batch).map((p) => t.tensor3d(p, [S, S, 3]));
-    try {
-      const y = await net.forward(xs);
-      const v = (await y.data()) as Float32Array;
-      const d = y.shape[1];
-      y.dispose();
-      for (let k = 0; k < xs.length; k++) out.push(v.slice(k * d, (k + 1) * d));
-    } finally {
-      for (const x of xs) x.dispose();
-    }
+    const part = inputs.slice(i, i + batch);
+    const data = new Float32Array(part.length * size);
+    part.forEach((p, k) => {
+      if (p.length !== size) throw new VoxfaceError('BAD_ARGUMENT', `identity encoder: an input of ${p.length} values, not ${S} × ${S} × 3`);
+      data.set(p, k * size);
+    });
+    const y = (await encoder.run({ [IDENTITY_IO.input]: { data, dims: [part.length, S, S, 3] } }))[IDENTITY_IO.output];
+    if (!y || y.dims.length !== 2 || y.dims[0] !== part.length) throw new VoxfaceError('MODEL_ERROR', `identity encoder: output ${y ? `[${y.dims.join(', ')}]` : 'missing'}`);
+    const d = y.dims[1];
+    for (let k = 0; k < part.length; k++) out.push(y.data.slice(k * d, (k + 1) * d));
   }
   return out;
 }
@@ -133,7 +153,7 @@ export async function embedInputs(net: IdentityNet, inputs: readonly Float32Arra
 /** The embeddings of faces given by their 68 landmarks (photo pixels) in one photo. */
 export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLevels, faces: readonly (readonly (Vec2 | Vec3)[])[]): Promise<Float32Array[]> {
   const levels = image instanceof ImageLevels ? image : new ImageLevels(image);
-  return embedInputs(model.net, faces.map((lm) => identityInput(levels, lm, model.map)));
+  return embedInputs(model.encoder, faces.map((lm) => identityInput(levels, lm, model.map)));
 }
 
 /** ICT identity weights (the first `map.modes`) regressed from an embedding. */

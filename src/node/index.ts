@@ -38,7 +38,8 @@ export { decodeImage, frameCount } from './decode.ts';
 export { loadLandmarkModel, loadModel } from './session.ts';
 import { loadLandmarkModel } from './session.ts';
 export { loadFaceDetector } from './detectors.ts';
-export { loadIdentityModel } from './identity.ts';
+export { defaultIdentityEncoderPath, defaultIdentityMapPath, loadIdentityModel } from './identity.ts';
+export type { LoadIdentityOptions } from './identity.ts';
 import { loadIdentityModel } from './identity.ts';
 
 /** The shape prior of this package (models/ict-face.bin). */
@@ -90,8 +91,8 @@ export interface VoxfaceOptions {
    */
   landmarkModel?: string | null;
   /**
-   * The identity map (default models/identity-map.json; the encoder's weights come from `@vladmandic/face-api`,
-   * read on the first face that needs them); null: none, the `identity` option then pulls toward the mean face.
+   * The identity map (default models/identity-map.json; the encoder, models/identity-encoder.onnx, is read on the
+   * first face that needs it); null: none, the `identity` option then pulls toward the mean face.
    */
   identityMap?: string | null;
   /** Byte and pixel limits for decoding. */
@@ -137,7 +138,7 @@ export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface
     options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
     loadShapePrior(options.prior),
     options.landmarkModel === null ? Promise.resolve(undefined) : loadLandmarkModel(options.landmarkModel ?? defaultLandmarkModelPath(), { threads: options.threads }),
-    options.identityMap === null ? Promise.resolve(undefined) : loadIdentityModel({ map: options.identityMap, lazy: true }),
+    options.identityMap === null ? Promise.resolve(undefined) : loadIdentityModel({ map: options.identityMap, threads: options.threads, lazy: true }),
   ]);
   const deps: PipelineDeps = { session, model: info, detector, prior, landmarks: landmarkModel, identity };
   const vox: Voxface = {

@@ -36,7 +36,7 @@ export function wrapNodeSession(s: ort.InferenceSession): InferenceSession {
 }
 
 /** onnxruntime session options: no spin-waiting threads (on a few shared cores they slow every stage after). */
-function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+export function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
   const opts: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },

@@ -135,6 +135,8 @@ export const DEFAULT_MODEL = path.resolve(here, '..', '..', 'models', 'vrn-compa
 export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bin');
 /** The identity map of the page's in-browser mode (models/identity-map.json, src/identity/). */
 export const DEFAULT_IDENTITY_MAP = path.join(path.dirname(DEFAULT_MODEL), 'identity-map.json');
+/** The identity encoder beside it (models/identity-encoder.onnx, src/identity/), as `defaultIdentityEncoderPath()`. */
+export const DEFAULT_IDENTITY_ENCODER = path.join(path.dirname(DEFAULT_MODEL), 'identity-encoder.onnx');
 /** The landmark model beside it (models/landmarks68.onnx and .json), as `defaultLandmarkModelPath()`. */
 export const DEFAULT_LANDMARKS = path.join(path.dirname(DEFAULT_MODEL), 'landmarks68.onnx');
 /** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
@@ -186,8 +188,6 @@ export function staticMounts(webRoot: string, modelPath: string): Mount[] {
       cache: vendor,
     },
     { prefix: '/vendor/human-models/', dir: detectorModelDir(), allow: browserDetectorFiles(), cache: vendor },
-    // the identity encoder's weights (dlib's face-recognition ResNet, @vladmandic/face-api; src/browser/identity.ts)
-    { prefix: '/vendor/face-api/', dir: path.join(packageDir('@vladmandic/face-api'), 'model'), allow: ['face_recognition_model-weights_manifest.json', 'face_recognition_model.bin'], cache: vendor },
   ];
 }
 
@@ -588,8 +588,8 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
-  // and its landmark model (models/landmarks68.onnx and its sidecar)
-  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP]) {
+  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER]) {
     app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
   }
 
