@@ -18,7 +18,7 @@ import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformM
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
 import { benchmarkLandmarks, fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
-import type { PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
+import type { PriorChoice, PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
 import { embedFaces, regressIdentity } from './identity/index.ts';
 import type { IdentityModel } from './identity/index.ts';
 import { priorGuide } from './prior/guide.ts';
@@ -209,13 +209,15 @@ export async function reconstructFace(
 
   // the shape prior, fitted to Face Mesh's points or to 68 landmarks: the landmark network's (landmark source real),
   // else the volume network's (the last pass's, or the image-only pass's for a guided network)
-  const fitTargets = async (extra: PriorFitOptions = {}): Promise<PriorFit> => {
+  let regressed: ReturnType<typeof regressLandmarks> | undefined;
+  const fitTargets = async (extra: PriorChoice & PriorFitOptions = {}): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
     const lm = deps.landmarks;
     if (lm && o.landmarkSource === 'real') {
-      // the landmark network trained on real photos: the benchmark's 68, fitted where Face Mesh is not used
-      const reg = await timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm));
+      // the landmark network trained on real photos: the benchmark's 68, fitted where Face Mesh is not used (run once
+      // per face: a second fit, with the identity centre, reuses them)
+      const reg = await (regressed ??= timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm)));
       // with its 68 points the fit does not read the volume network's (fitPrior): given only where they exist
       const landmarks68 = out ? photoLandmarks(out.landmarks, outCrop) : reg.landmarks.length === 68 ? [] : await network68('a landmark network answer without 68 points');
       return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }, extra));
@@ -233,7 +235,8 @@ export async function reconstructFace(
     const basis = deps.prior.basis;
     const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [benchmarkLandmarks(basis, first)]));
     const identityCenter = regressIdentity(enc.map, embedding);
-    return fitTargets({ identityCenter, identityPrior: enc.map.identityPrior });
+    // the same targets as the first fit, started from it: it only moves toward the new identity centre
+    return fitTargets({ identityCenter, identityPrior: enc.map.identityPrior, source: first.source, start: first });
   };
 
   // what needs the volume network from the start (the rest asks for it where it is used)

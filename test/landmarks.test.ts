@@ -79,6 +79,26 @@ test('surface field: the face passes through the benchmark\'s interior 68 points
   assert.ok(still > 0.4 * basis.vertexCount, `${still} of ${basis.vertexCount} vertices unmoved`);
 });
 
+test('prior fit from a start: the second fit of the same points (a new identity centre) lands where a cold fit does, in two steps', () => {
+  const w = new Float32Array(60);
+  w[0] = 1.5; w[2] = -1; w[5] = 0.8;
+  const e = new Float32Array(53);
+  e[basis.expressionNames.indexOf('jawOpen')] = 0.2;
+  const truth = { identity: w, expression: e, rotation: rotationFromAngles({ yaw: 35, pitch: -8, roll: 4 }), scale: 9, translation: [300, -200, 0] as Vec3 };
+  const aflw68 = benchmarkLandmarks(basis, truth);
+  const first = prior.fitter.fit({ aflw68 });
+  const centre = Array.from(w, (v) => 0.8 * v);
+  const cold = prior.fitter.fit({ aflw68 }, { identityCenter: centre });
+  const warm = prior.fitter.fit({ aflw68 }, { identityCenter: centre, start: first, iterations: 2 });
+  const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.hypot(...Array.from(a, (v, k) => v - b[k]));
+  assert.ok(dist(first.identity, cold.identity) > 0.3, `the centre moves the fit: ${dist(first.identity, cold.identity)}`);
+  assert.ok(dist(warm.identity, cold.identity) < 0.05, `identity: warm ${dist(warm.identity, cold.identity)} from cold`);
+  assert.ok(Math.abs(warm.pose.yaw - cold.pose.yaw) < 0.2 && Math.abs(warm.scale / cold.scale - 1) < 1e-3);
+  // no steps: the start itself comes back (its pose and weights)
+  const none = prior.fitter.fit({ aflw68 }, { start: first, iterations: 0 });
+  assert.ok(dist(none.identity, first.identity) < 1e-6 && Math.abs(none.pose.yaw - first.pose.yaw) < 1e-9);
+});
+
 test('prior fit to the benchmark 68: a noise-free face is recovered (pose within 1°, points within 0.5 px)', () => {
   const w = new Float32Array(60);
   w[0] = 1.2; w[1] = -0.8; w[3] = 0.5;

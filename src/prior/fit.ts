@@ -69,6 +69,11 @@ export interface PriorFitOptions {
   depthWeight?: number;
   /** At most this many Gauss–Newton steps (default 5; it stops when a step gains less than 0.1%; a noise-free fit converges in 3). */
   iterations?: number;
+  /**
+   * Start from this fit (its pose, scale, identity and expression) instead of the mean face's similarity onto the
+   * targets: a second fit of the same targets (another identity centre) then converges in a step or two.
+   */
+  start?: Pick<PriorFit, 'rotation' | 'scale' | 'translation' | 'identity' | 'expression'>;
 }
 
 /** The defaults of the fit, chosen on synthetic renders (see models/README.md, "Shape prior"). */
@@ -282,13 +287,18 @@ export class PriorFitter {
     const J = new Array<number>(9);
     const W = new Array<number>(9);
 
-    // initial pose: the mean face's points onto the targets
+    // initial pose: the start's, or the mean face's points onto the targets
     const pts = (arr: Float64Array): Vec3[] => Array.from({ length: n }, (_, i): Vec3 => [arr[3 * i], arr[3 * i + 1], arr[3 * i + 2]]);
-    const sim = fitSimilarity(pts(set.x0), pts(P));
+    const st = options.start;
+    const sim = st ? { rotation: Array.from(st.rotation), scale: st.scale, translation: [...st.translation] } : fitSimilarity(pts(set.x0), pts(P));
     const R = sim.rotation.slice();
     let s = sim.scale;
     const t = sim.translation.slice() as Vec3;
-    X.set(set.x0);
+    if (st) {
+      for (let j = 0; j < K; j++) c[j] = st.identity[j] ?? 0;
+      for (let j = 0; j < m - K; j++) c[K + j] = st.expression[j] ?? 0;
+      evaluatePoints(set, c, X);
+    } else X.set(set.x0);
     let current = objective(X, P, set.pw, dw, R, t, s) + regulariser(c, w0, n, K, lamId, lamEx, s);
     let damping = 1e-3;
 

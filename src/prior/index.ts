@@ -52,6 +52,11 @@ export interface PriorInputs {
 export interface PriorChoice {
   /** Fit Face Mesh's points when the head, judged by the network's landmarks, turns less than this (degrees). */
   faceMeshMaxYaw?: number;
+  /**
+   * Fit these targets without choosing (a second fit of the same face, e.g. with `start` and an identity centre);
+   * they must be among the inputs.
+   */
+  source?: PriorFit['source'];
 }
 
 /**
@@ -65,6 +70,10 @@ export interface PriorChoice {
  * ```
  */
 export function fitPrior(prior: ShapePrior, inputs: PriorInputs, options: PriorChoice & PriorFitOptions = {}): PriorFit {
+  if (options.source) {
+    const targets = options.source === 'facemesh' ? { mesh468: inputs.mesh468 } : options.source === 'aflw68' ? { aflw68: inputs.aflw68 } : { landmarks68: inputs.landmarks68 };
+    return prior.fitter.fit(targets, options);
+  }
   if (inputs.aflw68 && inputs.aflw68.length === 68) {
     // the landmark network's points give the pose; Face Mesh is fitted instead where the head turns little
     const fit = prior.fitter.fit({ aflw68: inputs.aflw68 }, options);
