@@ -5,9 +5,10 @@ same runtime as the other networks (its threads, no TF.js) instead of face-api's
 
     /usr/bin/python3 scripts/identity-onnx.py [--weights node_modules/@vladmandic/face-api/model] [--out models/identity-encoder.onnx]
 
-The weights stay face-api's own uint8 codes (6.4 MB): each tensor is stored as uint8 with its scale and minimum and
-turned into float32 by Cast, Mul and Add nodes on initializers only, which onnxruntime folds once when it makes the
-session. The forward pass is face-api's FaceRecognitionNet.forwardInput, read from its source
+The weights stay face-api's own uint8 codes (6.4 MB): each conv's codes are stored as uint8 with one factor and one
+offset per output channel (face-api's scale and minimum times the scale layer that follows the conv) and turned into
+float32 by Cast, Mul and Add nodes on initializers only, which onnxruntime folds once when it makes the session
+(50–90 ms; with the scale layer as a fourth node, 80–150). The forward pass is face-api's FaceRecognitionNet.forwardInput, read from its source
 (src/faceRecognitionNet/*.ts):
   x = (rgb − mean) / 255; conv 7×7/2 valid → ReLU; max-pool 3/2 valid; residual blocks (3×3 convs, 'same');
   down blocks (3×3/2 valid, then 3×3 'same'; the shortcut a 2×2/2 average pool, its channels padded with zeros and
@@ -77,23 +78,34 @@ def dequant(name, transpose=None):
 count = [0]
 
 
+def value(name):
+    """face-api's weight `name` as float64 (uint8 codes × scale + min)."""
+    codes, scale, minimum = entries[name]
+    return codes.astype(np.float64) if scale is None else codes.astype(np.float64) * scale + minimum
+
+
 def conv(x, prefix, stride, relu, pad):
-    """face-api's convLayer: conv (HWIO → OIHW) + bias, then × scale.weights + scale.biases, then ReLU."""
+    """face-api's convLayer: conv (HWIO → OIHW) + bias, then × scale.weights + scale.biases, then ReLU. The scale
+    layer is folded into the conv: W' = W · sw per output channel = codes · (scale · sw) + min · sw, so the weights
+    stay uint8 codes with a per-channel factor and offset (Cast, Mul, Add on initializers: folded by onnxruntime);
+    the bias b' = b · sw + sb is computed here (float32, one value per channel)."""
     count[0] += 1
     key = prefix.replace('/', '.')
-    w = dequant(prefix + '/conv/filters', (3, 2, 0, 1))
-    b = dequant(prefix + '/conv/bias')
-    sw = dequant(prefix + '/scale/weights')
-    sb = dequant(prefix + '/scale/biases')
-    # fold the scale layer: W' = W · sw (per output channel), b' = b · sw + sb
-    nodes.append(helper.make_node('Reshape', [sw, const(key + '.shape4', np.array([-1, 1, 1, 1], np.int64))], [key + '.sw4']))
-    nodes.append(helper.make_node('Mul', [w, key + '.sw4'], [key + '.W']))
-    nodes.append(helper.make_node('Mul', [b, sw], [key + '.bsw']))
-    nodes.append(helper.make_node('Add', [key + '.bsw', sb], [key + '.B']))
-    k = entries[prefix + '/conv/filters'][0].shape[0]
+    codes, scale, minimum = entries[prefix + '/conv/filters']
+    sw = value(prefix + '/scale/weights')
+    k = codes.shape[0]
+    oihw = np.ascontiguousarray(codes.transpose(3, 2, 0, 1))
+    if scale is None:  # a float32 tensor in face-api's file: folded here
+        const(key + '.W', (oihw.astype(np.float64) * sw.reshape(-1, 1, 1, 1)).astype(np.float32))
+    else:
+        c = const(key + '.q', oihw)
+        nodes.append(helper.make_node('Cast', [c], [key + '.f'], to=TensorProto.FLOAT))
+        nodes.append(helper.make_node('Mul', [key + '.f', const(key + '.S', (scale * sw).astype(np.float32).reshape(-1, 1, 1, 1))], [key + '.s']))
+        nodes.append(helper.make_node('Add', [key + '.s', const(key + '.M', (minimum * sw).astype(np.float32).reshape(-1, 1, 1, 1))], [key + '.W']))
+    bias = const(key + '.B', (value(prefix + '/conv/bias') * sw + value(prefix + '/scale/biases')).astype(np.float32))
     p = k // 2 if pad == 'same' else 0
     out = key + '.out'
-    nodes.append(helper.make_node('Conv', [x, key + '.W', key + '.B'], [out], kernel_shape=[k, k], strides=[stride, stride], pads=[p, p, p, p]))
+    nodes.append(helper.make_node('Conv', [x, key + '.W', bias], [out], kernel_shape=[k, k], strides=[stride, stride], pads=[p, p, p, p]))
     if relu:
         nodes.append(helper.make_node('Relu', [out], [out + '.relu']))
         return out + '.relu'

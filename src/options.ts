@@ -177,7 +177,7 @@ export const OPTIONS = {
     group: 'reconstruct',
     choices: ['on', 'off'],
     default: 'on',
-    help: "identity from the image (shape prior): the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet via @vladmandic/face-api, models/identity-map.json), or off: toward the mean face",
+    help: "identity from the image (shape prior): the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet, models/identity-encoder.onnx and models/identity-map.json), or off: toward the mean face",
     expose: RECONSTRUCTING,
   }),
   surfaceLandmarks: option.choice({
