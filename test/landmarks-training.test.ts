@@ -16,7 +16,7 @@ const python = '/usr/bin/python3';
 const hasDeps = spawnSync(python, ['-c', 'import torch, numpy, scipy, PIL'], { encoding: 'utf8' }).status === 0;
 const skip = hasDeps ? false : 'needs /usr/bin/python3 with torch, numpy, scipy and PIL (Debian python3-torch, python3-scipy, python3-pil)';
 
-test('landmark training: augmentation labels, pseudo-label fit, network and crop rule', { skip, timeout: 300_000 }, () => {
+test('landmark training: augmentation labels, pseudo-label fit, network and crop rule, the packed data of a device run', { skip, timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'voxface-lm-'));
   try {
     const basis = join(dir, 'landmark-basis.json');
@@ -29,6 +29,7 @@ test('landmark training: augmentation labels, pseudo-label fit, network and crop
     });
     assert.equal(r.status, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /pseudo-label fit ok/);
+    assert.match(r.stdout, /packed data ok/);
     assert.match(r.stdout, /landmark training checks ok/);
     // renders.py's labels are checked where ../shared has the ICT model (CI has it)
     if (existsSync(join(root, '..', 'shared', 'ict-face-model', 'manifest.json'))) assert.match(r.stdout, /render labels ok/);

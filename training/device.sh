@@ -3,7 +3,11 @@
 #   (here)    bash training/prepare-carry.sh
 #   (device)  run(command="bash training/device.sh compact 7", carry=["training/.carry"], timeout_s=560)
 # Set PYTHON to pick the interpreter (default python3). At most 8 files come back: keep $OUT to these.
-# Arguments: config (compact|paper), minutes of training, extra train.py options...
+# Arguments: config (compact|paper|landmarks), minutes of training, extra train.py options...
+#   landmarks: the landmark network (training/landmarks/) on pack.py's data;
+#   (here)    bash training/prepare-carry.sh landmarks
+#   (device)  run(command="bash training/device.sh landmarks 8", carry=["training/.carry"], timeout_s=600)
+#   (here)    cp <files_at>/landmarks68.{onnx,json} models/ && npm run eval -- ../shared/aflw2000-3d/eval
 set -euo pipefail
 cfg=${1:-compact}
 minutes=${2:-7}
@@ -13,6 +17,20 @@ out=${OUT:-/tmp/voxface-out}
 run=/tmp/voxface-run
 mkdir -p "$out" "$run"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+if [ "$cfg" = landmarks ]; then
+  linit=()
+  [ -f training/.carry/landmarks-init.pt ] && linit=(--init=training/.carry/landmarks-init.pt)
+  # a GPU step takes a larger batch: 4× session 8's CPU batch, the learning rate scaled by √4
+  "${PYTHON:-python3}" training/landmarks/train.py --packed=training/.carry/landmarks.npz --out_dir="$run/landmarks" \
+    --minutes="$minutes" --batch=256 --lr=0.004 --render_fraction=0.25 --total_steps=40000 --warmup=500 \
+    --eval_every=1000 --ckpt_every=1000 --threads=4 "${linit[@]}" "$@" 2>&1 | tee "$out/train.log"
+  # the best held-out fit/ checkpoint and the last step, both exported (choose here, on fit/, never on eval/)
+  "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/best.pt" --out "$out/landmarks68"
+  "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/ckpt.pt" --out "$out/landmarks68-last"
+  cp "$run/landmarks/log.txt" "$out/log.txt"
+  ls -la "$out"
+  exit 0
+fi
 init=()
 fp16=0
 [ "$cfg" = paper ] && fp16=1

@@ -2,10 +2,28 @@
 # Copies what a device run needs into the git-ignored training/.carry (named in the run's `carry`):
 # the ICT face model arrays, the AFLW2000-3D dev photos (evaluation only) and, when present, a checkpoint
 # to fine-tune from. Nothing here is ever committed.
+#   bash training/prepare-carry.sh             # the volume network (training/device.sh compact|paper)
+#   bash training/prepare-carry.sh landmarks   # the landmark network (training/device.sh landmarks): only its data
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${VOXFACE_SHARED:-../shared}
 dst=training/.carry
+if [ "${1:-}" = landmarks ]; then
+  # the carry is 64 MiB in all: the landmark data alone (pack.py, JPEG + float16), and weights to start from when a
+  # local run has them (none: the device run starts from the mean label)
+  rm -rf "$dst" && mkdir -p "$dst"
+  py=${PYTHON:-/usr/bin/python3}
+  [ -f training/data/landmark-data.npz ] || { echo "training/data/landmark-data.npz is missing: run training/landmarks/pseudo.py, then train.py once (it writes the cache), and renders.py (training/landmarks/README.md)" >&2; exit 2; }
+  "$py" training/landmarks/pack.py --out "$dst/landmarks.npz"
+  for src in training/runs/landmarks-r/best.pt training/runs/landmarks/best.pt; do
+    if [ -f "$src" ]; then
+      "$py" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); torch.save({"model": c["model"]}, sys.argv[2])' "$src" "$dst/landmarks-init.pt"
+      break
+    fi
+  done
+  du -sh "$dst"
+  exit 0
+fi
 mkdir -p "$dst/ict-face-model" "$dst/aflw2000-3d-dev"
 cp "$shared"/ict-face-model/{manifest.json,neutral.npy,identity.npy,expression.npy,faces.npy,face_material.npy,uvs.npy,face_uvs.npy} "$dst/ict-face-model/"
 cp "$shared"/aflw2000-3d-dev/* "$dst/aflw2000-3d-dev/"

@@ -8,6 +8,8 @@
 4. renders.py's labels (where ../shared has ICT): on orthographic renders the benchmark's 68 placed on the posed
    mesh are an exact affine image of the same 68 computed from the render's identity and expression through the
    linear basis (x0 + B·[w, e]): the vertex ids, the offsets' rotation and the y flip agree.
+5. pack.py → data.load_packed (a device run's data): a small cache and renders file packed and read back give the
+   same images within JPEG's error, the same labels within float16's, names and crop rule unchanged.
 """
 import json
 import math
@@ -20,7 +22,7 @@ import torch
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 sys.path.append(os.path.join(here, ".."))
-from data import MIRROR21, MIRROR68, augment, crop_box, measure_rule  # noqa: E402
+from data import MIRROR21, MIRROR68, augment, crop_box, load_packed, measure_rule  # noqa: E402
 from model import INPUT, LandmarkNet  # noqa: E402
 from pseudo import AFLW_TO_68, axis_angle_to_matrix, fit, project, yaw_of  # noqa: E402
 
@@ -120,10 +122,48 @@ def check_renders(basis_path):
         assert d < 0, f"render {n}: the crop frame's y flip is missing (det {d:.3f})"
 
 
+def check_packed():
+    import subprocess
+    import tempfile
+    rng = np.random.default_rng(3)
+
+    def faces(n, side):
+        # smooth pictures (JPEG keeps them within a few levels), each different
+        g = np.mgrid[0:side, 0:side] / side
+        return np.stack([np.stack([(128 + 100 * np.sin(6 * g[0] + k) * np.cos(4 * g[1] + c)).astype(np.uint8) for c in range(3)], -1) for k in range(n)])
+
+    rule = {"dx": 0.01, "dy": -0.05, "k": 1.52}
+    a_lm = rng.uniform(-1, 1, (5, 68, 3)).astype(np.float32)
+    cache = dict(rule=json.dumps(rule), a_images=faces(5, 120), a_lm=a_lm, a_p21=rng.uniform(-1, 1, (5, 21, 2)).astype(np.float32),
+                 a_v21=rng.uniform(size=(5, 21)) < 0.7, a_yaw=rng.uniform(-90, 90, 5), a_names=np.array([f"crop{i}.jpg" for i in range(5)]),
+                 f_images=faces(3, 160), f_lm=rng.uniform(-1, 1, (3, 68, 3)).astype(np.float32), f_yaw=rng.uniform(-90, 90, 3).astype(np.float32),
+                 f_names=np.array(["image00008", "image00013", "image00016"]))
+    with tempfile.TemporaryDirectory() as d:
+        np.savez(os.path.join(d, "cache.npz"), **cache)
+        np.savez(os.path.join(d, "renders.npz"), images=faces(4, 160), lm=rng.uniform(-1, 1, (4, 68, 3)).astype(np.float32),
+                 yaw=rng.uniform(-90, 90, 4).astype(np.float32), seed=np.array(77))
+        r = subprocess.run([sys.executable, os.path.join(here, "pack.py"), "--cache", os.path.join(d, "cache.npz"),
+                            "--renders", os.path.join(d, "renders.npz"), "--out", os.path.join(d, "packed.npz")], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        A, Fd, rule2, R = load_packed(os.path.join(d, "packed.npz"))
+    assert rule2 == rule, rule2
+    for D, prefix in [(A, "a_"), (Fd, "f_")]:
+        src = cache[prefix + "images"]
+        assert D["images"].shape == src.shape and D["images"].dtype == np.uint8
+        err = np.abs(D["images"].astype(int) - src).mean()
+        assert err < 3, f"{prefix}: JPEG round trip off by {err:.2f} levels on average"
+        assert D["lm"].dtype == np.float32 and np.abs(D["lm"] - cache[prefix + "lm"]).max() < 2e-3
+        assert list(D["names"]) == list(cache[prefix + "names"])
+    assert (A["v21"] == cache["a_v21"]).all() and np.abs(A["p21"] - cache["a_p21"]).max() < 2e-3
+    assert R is not None and R["images"].shape == (4, 160, 160, 3) and R["seed"] == 77
+
+
 if __name__ == "__main__":
     torch.manual_seed(0)
     check_augment()
     check_model_and_rule()
+    check_packed()
+    print("packed data ok")
     basis_path = os.environ.get("LANDMARK_BASIS", "training/data/landmark-basis.json")
     if os.path.exists(basis_path):
         check_fit()

@@ -86,7 +86,34 @@ def load_fit(folder, rule, size=160):
     return dict(images=np.stack(imgs), lm=np.stack(lms), yaw=np.array(yaws, np.float32), names=names)
 
 
-def augment(images, lm, p21, v21, crop_half, gen, out=112, strength=1.0, flip=None):
+def load_packed(path):
+    """The training data as pack.py packs it for a device run: (AFLW crops, fit/ sources, crop rule, renders or
+    None), the images decoded from their JPEG bytes, the labels as float32 (the same dicts as load_aflw / load_fit
+    and renders.py's file give)."""
+    import io
+    import json
+    z = np.load(path, allow_pickle=False)
+
+    def images(prefix):
+        buf, off = z[prefix + "jpeg"], z[prefix + "offsets"]
+        return np.stack([np.asarray(Image.open(io.BytesIO(buf[off[i]:off[i + 1]].tobytes())).convert("RGB")) for i in range(len(off) - 1)])
+
+    def part(prefix, keys):
+        d = {"images": images(prefix)}
+        for k in keys:
+            v = z[prefix + k]
+            d[k] = v.astype(np.float32) if v.dtype == np.float16 else v
+        return d
+
+    A = part("a_", ["lm", "p21", "v21", "yaw", "names"])
+    Fd = part("f_", ["lm", "yaw", "names"])
+    R = part("r_", ["lm", "yaw"]) if "r_jpeg" in z.files else None
+    if R is not None:
+        R["seed"] = int(z["r_seed"])
+    return A, Fd, json.loads(str(z["rule"])), R
+
+
+def augment(images, lm, p21, v21, crop_half, gen, out=112, strength=1.0, flip=None, device="cpu"):
     """A batch through random similarity warps (scale, roll, shift), flips and colour changes.
 
     images (N, H, W, 3) uint8; lm (N, 68, 3) and p21 (N, 21, 2) in source-normalised coordinates; crop_half: the
@@ -94,13 +121,14 @@ def augment(images, lm, p21, v21, crop_half, gen, out=112, strength=1.0, flip=No
     [0, 1] and the labels in crop units ([0, 1], z centred), the 21 points and their visibility (flipped alike).
     """
     N = images.shape[0]
-    x = torch.as_tensor(images).permute(0, 3, 1, 2).float() / 255
-    u = lambda *s: torch.rand(*s, generator=gen)  # noqa: E731
+    x = torch.as_tensor(images).to(device).permute(0, 3, 1, 2).float() / 255
+    u = lambda *s: torch.rand(*s, generator=gen).to(device)  # noqa: E731  (drawn on the CPU: the same stream anywhere)
     scale = crop_half * (1 + strength * 0.12 * (2 * u(N) - 1))
     theta = torch.deg2rad(strength * 30 * (2 * u(N) - 1))
     shift = strength * 0.08 * (2 * u(N, 2) - 1) * crop_half
     if flip is None:
         flip = u(N) < 0.5
+    flip = flip.to(device)
     c, s = torch.cos(theta), torch.sin(theta)
     # output u ∈ [-1,1]² → source: A u + b, A = scale · R(θ) · diag(±1, 1)
     fx = torch.where(flip, -1.0, 1.0)
@@ -117,13 +145,14 @@ def augment(images, lm, p21, v21, crop_half, gen, out=112, strength=1.0, flip=No
     crops = (crops + strength * 0.12 * (2 * u(N, 1, 1, 1) - 1)).clamp(0, 1)
     # labels: u = A⁻¹ (p − b), then [0, 1]
     Ainv = torch.linalg.inv(A)
-    xy = torch.einsum("nij,npj->npi", Ainv, torch.as_tensor(lm[..., :2]) - shift[:, None])
-    z = torch.as_tensor(lm[..., 2]) / scale[:, None]
+    lm = torch.as_tensor(lm).to(device)
+    xy = torch.einsum("nij,npj->npi", Ainv, lm[..., :2] - shift[:, None])
+    z = lm[..., 2] / scale[:, None]
     lab = torch.cat([(xy + 1) / 2, (z / 2)[..., None]], 2)
     lab[flip] = lab[flip][:, MIRROR68]
-    q = torch.einsum("nij,npj->npi", Ainv, torch.as_tensor(p21) - shift[:, None])
+    q = torch.einsum("nij,npj->npi", Ainv, torch.as_tensor(p21).to(device) - shift[:, None])
     q = (q + 1) / 2
-    v = torch.as_tensor(v21).clone()
+    v = torch.as_tensor(v21).to(device).clone()
     q[flip] = q[flip][:, MIRROR21]
     v[flip] = v[flip][:, MIRROR21]
     return crops, lab, q, v

@@ -18,7 +18,7 @@ def main():
     ap.add_argument("--ckpt", default="training/runs/landmarks/best.pt")
     ap.add_argument("--out", default="models/landmarks68")
     a = ap.parse_args()
-    ck = torch.load(a.ckpt)
+    ck = torch.load(a.ckpt, map_location="cpu")
     model = LandmarkNet(ck.get("width", 16))
     model.load_state_dict(ck["model"])
     model.eval()

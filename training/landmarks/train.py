@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from data import AFLW_IDS, CONTEXT, W21, augment, load_aflw, load_fit  # noqa: E402
+from data import AFLW_IDS, CONTEXT, W21, augment, load_aflw, load_fit, load_packed  # noqa: E402
 from ict import shared_dir  # noqa: E402
 from model import INPUT, LandmarkNet  # noqa: E402
 
@@ -44,6 +44,8 @@ renders = ""  # synthetic renders (renders.py), "" for real photos only
 render_fraction = 0.0  # share of each batch from the renders (exact 3D labels, the far side included)
 w_render = 1.0
 init = ""  # start from these weights (a best.pt) with a fresh optimiser and schedule, instead of the mean label
+packed = ""  # pack.py's file (a device run's carry): the data from it instead of the cache or ../shared; renders too
+device = "auto"  # "auto": the GPU where there is one, else the CPU
 # ----
 for arg in sys.argv[1:]:
     k, v = arg.lstrip("-").split("=", 1)
@@ -59,8 +61,16 @@ def held_out_fit(name):
     return int(name[-3:]) % 8 == 0  # ~1 in 8 of fit/, by name
 
 
+device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+print(f"device {device}", flush=True)
+
 # ---- data (cached: decoding 13k JPEGs takes a while)
-if os.path.exists(cache):
+Rd = None
+if packed:
+    A, Fd, rule, Rd = load_packed(packed)
+    if render_fraction <= 0:
+        Rd = None
+elif os.path.exists(cache):
     z = np.load(cache, allow_pickle=True)
     A = {k[2:]: z[k] for k in z.files if k.startswith("a_")}
     Fd = {k[2:]: z[k] for k in z.files if k.startswith("f_")}
@@ -74,32 +84,37 @@ print(f"crop rule {rule}; AFLW crops {len(A['images'])}, fit/ photos {len(Fd['im
 a_val = np.arange(len(A["images"])) % 40 == 0
 f_val = np.array([held_out_fit(n) for n in Fd["names"]])
 a_tr, f_tr = np.nonzero(~a_val)[0], np.nonzero(~f_val)[0]
-Rd = None
-if renders:
+if renders and not packed:
     z = np.load(renders)
     Rd = {k: z[k] for k in ("images", "lm", "yaw")}
+    Rd["seed"] = int(z["seed"])
+if Rd is not None:
     r_val = np.arange(len(Rd["images"])) % 20 == 0
     r_tr = np.nonzero(~r_val)[0]
-    print(f"renders {len(Rd['images'])} (seed {int(z['seed'])}), {int(r_val.sum())} held out", flush=True)
+    print(f"renders {len(Rd['images'])} (seed {Rd['seed']}), {int(r_val.sum())} held out", flush=True)
 
 model = LandmarkNet(width)
 opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
 step, best = 0, float("inf")
 ckpt_path = os.path.join(out_dir, "ckpt.pt")
 if resume and os.path.exists(ckpt_path):
-    ck = torch.load(ckpt_path)
+    ck = torch.load(ckpt_path, map_location="cpu")
     model.load_state_dict(ck["model"])
-    opt.load_state_dict(ck["opt"])
+    # the optimiser's state is loaded below, once the model is on its device
     step, best = ck["step"], ck.get("best", best)
     print(f"resumed at step {step}", flush=True)
 elif init:
-    model.load_state_dict(torch.load(init)["model"])
+    model.load_state_dict(torch.load(init, map_location="cpu")["model"])
     print(f"initialised from {init}", flush=True)
 else:
     # start from the mean label: the regressor learns offsets from it
     lm = torch.as_tensor(Fd["lm"][f_tr])
     xy = (lm[..., :2] * CONTEXT + 1) / 2
     model.mean_shape.copy_(torch.cat([xy, (lm[..., 2:] * CONTEXT) / 2], 2).mean(0, keepdim=True))
+model.to(device)
+if resume and os.path.exists(ckpt_path):
+    opt.load_state_dict(torch.load(ckpt_path, map_location=device)["opt"])  # its state on the model's device
+W21d = W21.to(device)
 gen = torch.Generator().manual_seed(seed * 1000 + step)
 
 
@@ -113,7 +128,7 @@ def nme_by_bin(pred, lab, yaw):
     """NME 2D (%) of the 68, ÷ √(w·h) of the label box, by |yaw| bin, and the mean of bins."""
     e = (pred[..., :2] - lab[..., :2]).norm(dim=-1).mean(1)
     wh = (lab[..., :2].amax(1) - lab[..., :2].amin(1)).prod(1).sqrt()
-    n = (e / wh).numpy() * 100
+    n = (e / wh).cpu().numpy() * 100
     bins = [n[(np.abs(yaw) >= lo) & (np.abs(yaw) < hi)].mean() for lo, hi in [(0, 30), (30, 60), (60, 181)]]
     return bins, float(np.mean(bins))
 
@@ -130,7 +145,7 @@ def evaluate():
             p21 = D.get("p21", np.zeros((len(D["images"]), 21, 2), np.float32))
             v21 = D.get("v21", np.zeros((len(D["images"]), 21), bool))
             crops, lab, _, _ = augment(D["images"][idx], D["lm"][idx], p21[idx], v21[idx], half, g, INPUT, strength=0.0,
-                                       flip=torch.zeros(len(idx), dtype=torch.bool))
+                                       flip=torch.zeros(len(idx), dtype=torch.bool), device=device)
             pred = torch.cat([model(c) for c in torch.split(crops, 128)])
             out[name] = nme_by_bin(pred, lab, D["yaw"][idx])
     model.train()
@@ -147,19 +162,19 @@ while step < total_steps and time.time() - t0 < minutes * 60:
         gp["lr"] = lr_at(step)
     ia = a_tr[torch.randint(len(a_tr), (batch - nf - nr,), generator=gen).numpy()]
     jf = f_tr[torch.randint(len(f_tr), (nf,), generator=gen).numpy()]
-    ca, la, qa, va = augment(A["images"][ia], A["lm"][ia], A["p21"][ia], A["v21"][ia], 1.0, gen, INPUT)
+    ca, la, qa, va = augment(A["images"][ia], A["lm"][ia], A["p21"][ia], A["v21"][ia], 1.0, gen, INPUT, device=device)
     cf, lf, _, _ = augment(Fd["images"][jf], Fd["lm"][jf], np.zeros((nf, 21, 2), np.float32), np.zeros((nf, 21), bool),
-                           1 / CONTEXT, gen, INPUT)
+                           1 / CONTEXT, gen, INPUT, device=device)
     parts = [ca, cf]
     if nr:
         jr = r_tr[torch.randint(len(r_tr), (nr,), generator=gen).numpy()]
         cr, lr_, _, _ = augment(Rd["images"][jr], Rd["lm"][jr], np.zeros((nr, 21, 2), np.float32), np.zeros((nr, 21), bool),
-                                1 / CONTEXT, gen, INPUT)
+                                1 / CONTEXT, gen, INPUT, device=device)
         parts.append(cr)
     pred = model(torch.cat(parts))
     pa, pf, pr = pred[: len(ia)], pred[len(ia): len(ia) + nf], pred[len(ia) + nf:]
     # manual points: the 19 AFLW points that are (means of) the 68, where the annotator saw them
-    m21 = torch.einsum("jk,nka->nja", W21, pa[..., :2])
+    m21 = torch.einsum("jk,nka->nja", W21d, pa[..., :2])
     qv, vv = qa[:, AFLW_IDS], va[:, AFLW_IDS].float()
     l_manual = ((m21 - qv).abs().sum(-1) * vv).sum() / vv.sum().clamp_min(1)
     l_pseudo = (pa[..., :2] - la[..., :2]).abs().sum(-1).mean() + w_z * (pa[..., 2] - la[..., 2]).abs().mean()
