@@ -102,7 +102,7 @@ def load_packed(path):
         d = {"images": images(prefix)}
         for k in keys:
             v = z[prefix + k]
-            d[k] = v.astype(np.float32) if v.dtype == np.float16 else v
+            d[k] = v.astype(np.float32) if v.dtype == np.float16 else np.char.decode(v, "utf-8") if v.dtype.kind == "S" else v
         return d
 
     A = part("a_", ["lm", "p21", "v21", "yaw", "names"])
