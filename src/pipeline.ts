@@ -17,7 +17,7 @@ import type { LandmarkModel } from './landmarks/regressor.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, limitTriangles, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
-import { benchmarkLandmarks, fitPrior, priorLandmarks, priorMesh } from './prior/index.ts';
+import { benchmarkLandmarks, fitPrior, onSurfaceLandmarks, priorLandmarks, priorMesh } from './prior/index.ts';
 import type { PriorChoice, PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
 import { embedFaces, regressIdentity } from './identity/index.ts';
 import type { IdentityModel } from './identity/index.ts';
@@ -302,7 +302,10 @@ export async function reconstructFace(
   async function templateFace(fit: PriorFit, shape: 'prior' | 'network'): Promise<FaceResult> {
     const prior = deps.prior as ShapePrior;
     const region = o.head ? 'head' : 'face';
-    let mesh = time('mesh', () => priorMesh(prior.basis, fit, region, { surfaceLandmarks: o.surfaceLandmarks === 'on' }));
+    const fitted = time('mesh', () => priorMesh(prior.basis, fit, region));
+    let mesh = o.surfaceLandmarks === 'on' ? time('mesh', () => onSurfaceLandmarks(prior.basis, fit, region, fitted)) : fitted;
+    // the texture is sampled on ICT's fitted surface where the nose and lips were moved out (TextureOptions.sampleAt)
+    const sampleOn = mesh !== fitted && shape === 'prior' ? fitted.positions : undefined;
     if (shape === 'network') {
       const { volume } = await network('shape network');
       const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;
@@ -320,12 +323,14 @@ export async function reconstructFace(
       landmarks68 = onFace.map(([, , z], i) => [xy[i][0], xy[i][1], z]);
     }
     // --max-triangles on ICT's mesh too (after the landmarks, which read its own vertices): uvs, outline, seams kept
+    const full = mesh;
     mesh = time('mesh', () => limitTriangles(mesh, o.maxTriangles));
     const aspect = prior.basis.meshes[region].aspect;
     // the texture's size by the face's size in the photo as the detection gives it (the prior's face is the same
     // whether the volume network ran or not)
     const size = textureSize(shape === 'prior' ? firstCrop : crop);
-    const textured = time('texture', () => textureMesh(mesh, image, { size, atlas: { aspect, mirrorTiles: aspect } }));
+    const sampleAt = mesh === full ? sampleOn : undefined; // not on a decimated mesh (--max-triangles): its own
+    const textured = time('texture', () => textureMesh(mesh, image, { size, atlas: { aspect, mirrorTiles: aspect }, sampleAt }));
     return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });
   }
 

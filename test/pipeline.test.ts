@@ -159,3 +159,16 @@ test('shapes: the prior is the ICT face over the photo (interior depth error on 
   assert.ok(mean(depth.prior) < MAX_DEV_INTERIOR_DEPTH, `prior interior depth ${(mean(depth.prior) * 100).toFixed(2)}%`);
   assert.ok(mean(depth.prior) < mean(depth.network), `prior ${mean(depth.prior)} vs network ${mean(depth.network)}`);
 });
+
+test('surface landmarks: the nose and lips move out, the fit and the texture stay those of ICT\'s fitted surface', { skip, timeout: 120_000 }, async () => {
+  const image = await decodeImage(readFileSync(join(root, 'examples', 'profile.jpg')));
+  const [on] = (await vox.reconstruct(image, { faces: 'largest', textureSize: 64 })).faces;
+  const [off] = (await vox.reconstruct(image, { faces: 'largest', textureSize: 64, surfaceLandmarks: 'off' })).faces;
+  assert.deepEqual(Array.from(on.prior!.identity), Array.from(off.prior!.identity));
+  assert.deepEqual(on.landmarks68, off.landmarks68);
+  let moved = 0;
+  for (let i = 0; i < on.mesh.positions.length; i++) moved = Math.max(moved, Math.abs(on.mesh.positions[i] - off.mesh.positions[i]));
+  assert.ok(moved > 1, `the surface moves (${moved.toFixed(2)} px at most)`);
+  assert.deepEqual(on.mesh.texture.data, off.mesh.texture.data, 'the texture is sampled on the fitted surface either way');
+  assert.deepEqual(on.mesh.colors, off.mesh.colors);
+});

@@ -63,6 +63,28 @@ test('the texel of a well-seen vertex matches the photo at its (x, y)', () => {
   assert.ok(checked > 1000, `only ${checked} vertices checked`);
 });
 
+test('sampleAt: the photo is sampled where sampleAt puts each vertex, the mesh keeps its own positions', () => {
+  const photo = gradientPhoto(256, 240);
+  const { mesh } = ellipsoidSheet(frontal, { nTheta: 31, nPhi: 31 });
+  const at = new Float32Array(mesh.positions);
+  for (let v = 0; v < at.length / 3; v++) at[3 * v] -= 20; // 20 px to the left: red falls by 20
+  const own = textureMesh(mesh, photo, { size: 256 });
+  const moved = textureMesh(mesh, photo, { size: 256, sampleAt: at });
+  assert.equal(moved.positions, mesh.positions);
+  let checked = 0;
+  for (let v = 0; v < at.length / 3; v++) {
+    const x = mesh.positions[3 * v];
+    if (x < 30 || x > 250) continue; // both inside the photo
+    assert.ok(Math.abs((own.colors[3 * v] - moved.colors[3 * v]) * 255 - 20) < 0.6, `vertex ${v}`);
+    checked++;
+  }
+  assert.ok(checked > 300, `${checked} vertices`);
+  // the texture follows too: the mean red of the two textures differs
+  const red = (t: RGBImage) => t.data.reduce((a, b, i) => (i % 3 === 0 ? a + b : a), 0) / (t.data.length / 3);
+  assert.ok(red(own.texture) - red(moved.texture) > 5, `texture red ${red(own.texture)} vs ${red(moved.texture)}`);
+  assert.throws(() => textureMesh(mesh, photo, { size: 256, sampleAt: at.subarray(3) }), VoxfaceError);
+});
+
 test('the unwrap is mirror-symmetric about the mid-sagittal plane: θ → −θ maps u → 1 − u', () => {
   const { mesh, angles } = ellipsoidSheet(frontal, { nTheta: 41, nPhi: 21 });
   const tm = textureMesh(mesh, gradientPhoto(256, 240), { size: 128 });

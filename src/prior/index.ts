@@ -18,7 +18,7 @@ import type { PriorFit, PriorFitOptions } from './fit.ts';
 
 export { ATLAS, parseIctBasis, shapeVertices, type IctBasis, type TemplateMesh } from './basis.ts';
 export { PRIOR_DEFAULTS, PriorFitter, type PriorFit, type PriorFitOptions, type PriorTargets } from './fit.ts';
-export { benchmarkLandmarks, poseToPhoto, priorLandmarks, priorMesh, type PriorMeshOptions, type PriorRegion } from './mesh.ts';
+export { benchmarkLandmarks, onSurfaceLandmarks, poseToPhoto, priorLandmarks, priorMesh, type PriorMeshOptions, type PriorRegion } from './mesh.ts';
 export { landmarkSurfaceField } from './surface-field.ts';
 
 /** The loaded prior: the basis and its fitter (precomputed once). */

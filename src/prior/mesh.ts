@@ -46,17 +46,7 @@ export interface PriorMeshOptions {
  */
 export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face', options: PriorMeshOptions = {}): Mesh {
   const t = basis.meshes[region];
-  const xyz = shapeVertices(basis, fit.identity, fit.expression, t.vertex);
-  if (options.surfaceLandmarks) {
-    const d = landmarkSurfaceField(basis);
-    for (let i = 0; i < t.vertex.length; i++) {
-      const v = 3 * t.vertex[i];
-      xyz[3 * i] += d[v];
-      xyz[3 * i + 1] += d[v + 1];
-      xyz[3 * i + 2] += d[v + 2];
-    }
-  }
-  const positions = poseToPhoto(xyz, fit);
+  const positions = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, t.vertex), fit);
   const indices = new Uint32Array(t.index.length);
   for (let i = 0; i < indices.length; i += 3) {
     indices[i] = t.index[i];
@@ -64,6 +54,33 @@ export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 
     indices[i + 2] = t.index[i + 1];
   }
   const mesh: Mesh = { positions, indices, uvs: new Float32Array(t.uv) };
+  const fitted = { ...mesh, normals: vertexNormals(mesh) };
+  return options.surfaceLandmarks ? onSurfaceLandmarks(basis, fit, region, fitted) : fitted;
+}
+
+/**
+ * `priorMesh`'s fitted mesh (without the field) moved onto the benchmark's landmarks: each vertex by the posed field
+ * of src/prior/surface-field.ts (s R d, photo frame), normals again; the input is not changed.
+ *
+ * ```ts
+ * const fitted = priorMesh(basis, fit);
+ * const moved = onSurfaceLandmarks(basis, fit, 'face', fitted);   // = priorMesh(basis, fit, 'face', { surfaceLandmarks: true })
+ * ```
+ */
+export function onSurfaceLandmarks(basis: IctBasis, fit: Pick<PriorFit, 'rotation' | 'scale'>, region: PriorRegion, fitted: Mesh): Mesh {
+  const d = landmarkSurfaceField(basis);
+  const vertexOf = basis.meshes[region].vertex;
+  const { rotation: R, scale: s } = fit;
+  const positions = new Float32Array(fitted.positions);
+  for (let i = 0; i < vertexOf.length; i++) {
+    const v = 3 * vertexOf[i];
+    const x = d[v], y = d[v + 1], z = d[v + 2];
+    if (x === 0 && y === 0 && z === 0) continue;
+    positions[3 * i] += s * (R[0] * x + R[1] * y + R[2] * z);
+    positions[3 * i + 1] -= s * (R[3] * x + R[4] * y + R[5] * z);
+    positions[3 * i + 2] += s * (R[6] * x + R[7] * y + R[8] * z);
+  }
+  const mesh: Mesh = { positions, indices: fitted.indices, uvs: fitted.uvs };
   return { ...mesh, normals: vertexNormals(mesh) };
 }
 

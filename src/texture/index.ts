@@ -60,6 +60,13 @@ export interface TextureOptions {
    * tiles side by side.
    */
   atlas?: { aspect: number; mirrorTiles: number };
+  /**
+   * Where each vertex samples the photo (photo frame, xyz per vertex, the mesh's vertex count): the texture and colours
+   * are taken as if the mesh lay there, the mesh keeps its own positions (default: its own). The prior samples on
+   * ICT's fitted surface when its nose and lips are moved onto the benchmark's points (src/prior/surface-field.ts):
+   * moved out to the photo's outline in profile, they would sample the background beyond it.
+   */
+  sampleAt?: Float32Array;
 }
 
 /**
@@ -87,6 +94,9 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
     throw new VoxfaceError('BAD_ARGUMENT', 'photo data does not match its width × height × 3');
   }
   const normals = mesh.normals ?? computeVertexNormals(positions, indices);
+  const at = options.sampleAt ?? positions;
+  if (at.length !== positions.length) throw new VoxfaceError('BAD_ARGUMENT', `sampleAt holds ${at.length / 3} vertices, the mesh ${nVertices}`);
+  const atNormals = at === positions ? normals : computeVertexNormals(at, indices);
   const { atlas } = options;
   let uvs: Float32Array, theta: Float32Array | undefined;
   if (atlas) {
@@ -97,7 +107,7 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
     ({ uvs, theta } = cylindricalUnwrap(positions, frame, ((options.padding ?? 8) + 1) / size));
   }
   const width = Math.round(size * (atlas?.aspect ?? 1));
-  let baked = bakeFromPhoto({ positions, indices, normals, uvs, theta }, photo, width, size);
+  let baked = bakeFromPhoto({ positions: at, indices, normals: atNormals, uvs, theta }, photo, width, size);
   if (options.symmetry ?? true) baked = mirrorComplete(baked, true, atlas?.mirrorTiles ?? 1);
   const rgb = pullPushFill(baked.colour, baked.weight, width, size, true); // baked is ours: filled in place
   const data = new Uint8Array(width * size * 3);
@@ -107,7 +117,7 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   }
 
   const colors = new Float32Array(nVertices * 3);
-  for (let v = 0; v < nVertices; v++) samplePhoto(photo, positions[3 * v], positions[3 * v + 1], colors, 3 * v);
+  for (let v = 0; v < nVertices; v++) samplePhoto(photo, at[3 * v], at[3 * v + 1], colors, 3 * v);
 
   return { positions, indices, normals, uvs, colors, texture: { width, height: size, data } };
 }
