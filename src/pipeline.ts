@@ -305,7 +305,7 @@ export async function reconstructFace(
     const fitted = time('mesh', () => priorMesh(prior.basis, fit, region));
     let mesh = o.surfaceLandmarks === 'on' ? time('mesh', () => onSurfaceLandmarks(prior.basis, fit, region, fitted)) : fitted;
     // the texture is sampled on ICT's fitted surface where the nose and lips were moved out (TextureOptions.sampleAt)
-    const sampleOn = mesh !== fitted && shape === 'prior' ? fitted.positions : undefined;
+    const sampleOn = mesh !== fitted && shape === 'prior' ? fitted : undefined;
     if (shape === 'network') {
       const { volume } = await network('shape network');
       const field = o.volumeBlur > 0 ? time('mesh', () => blurVolume(volume, o.volumeBlur)) : volume;
@@ -329,8 +329,8 @@ export async function reconstructFace(
     // the texture's size by the face's size in the photo as the detection gives it (the prior's face is the same
     // whether the volume network ran or not)
     const size = textureSize(shape === 'prior' ? firstCrop : crop);
-    const sampleAt = mesh === full ? sampleOn : undefined; // not on a decimated mesh (--max-triangles): its own
-    const textured = time('texture', () => textureMesh(mesh, image, { size, atlas: { aspect, mirrorTiles: aspect }, sampleAt }));
+    const on = mesh === full ? sampleOn : undefined; // not on a decimated mesh (--max-triangles): its own
+    const textured = time('texture', () => textureMesh(mesh, image, { size, atlas: { aspect, mirrorTiles: aspect }, sampleAt: on?.positions, sampleNormals: on?.normals }));
     return faceResult({ landmarks68, pose: fit.pose, shape, prior: { ...fit, region }, mesh: textured });
   }
 

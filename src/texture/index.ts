@@ -67,6 +67,8 @@ export interface TextureOptions {
    * moved out to the photo's outline in profile, they would sample the background beyond it.
    */
   sampleAt?: Float32Array;
+  /** The vertex normals at `sampleAt` where the caller has them (default: computed). */
+  sampleNormals?: Float32Array;
 }
 
 /**
@@ -96,7 +98,7 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   const normals = mesh.normals ?? computeVertexNormals(positions, indices);
   const at = options.sampleAt ?? positions;
   if (at.length !== positions.length) throw new VoxfaceError('BAD_ARGUMENT', `sampleAt holds ${at.length / 3} vertices, the mesh ${nVertices}`);
-  const atNormals = at === positions ? normals : computeVertexNormals(at, indices);
+  const atNormals = at === positions ? normals : options.sampleNormals?.length === at.length ? options.sampleNormals : computeVertexNormals(at, indices);
   const { atlas } = options;
   let uvs: Float32Array, theta: Float32Array | undefined;
   if (atlas) {
@@ -110,11 +112,10 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   let baked = bakeFromPhoto({ positions: at, indices, normals: atNormals, uvs, theta }, photo, width, size);
   if (options.symmetry ?? true) baked = mirrorComplete(baked, true, atlas?.mirrorTiles ?? 1);
   const rgb = pullPushFill(baked.colour, baked.weight, width, size, true); // baked is ours: filled in place
-  const data = new Uint8Array(width * size * 3);
-  for (let i = 0; i < data.length; i++) {
-    const v = rgb[i];
-    data[i] = v > 0 ? (v < 1 ? Math.round(v * 255) : 255) : 0;
-  }
+  // 0–1 → 0–255, clamped and rounded by the typed array itself (half to even), viewed as the texture's bytes
+  const clamped = new Uint8ClampedArray(width * size * 3);
+  for (let i = 0; i < clamped.length; i++) clamped[i] = rgb[i] * 255;
+  const data = new Uint8Array(clamped.buffer);
 
   const colors = new Float32Array(nVertices * 3);
   for (let v = 0; v < nVertices; v++) samplePhoto(photo, at[3 * v], at[3 * v + 1], colors, 3 * v);
