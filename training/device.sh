@@ -18,12 +18,17 @@ run=/tmp/voxface-run
 mkdir -p "$out" "$run"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 if [ "$cfg" = landmarks ]; then
-  linit=()
-  [ -f training/.carry/landmarks-init.pt ] && linit=(--init=training/.carry/landmarks-init.pt)
-  # a GPU step takes a larger batch: 4× session 8's CPU batch, the learning rate scaled by √4
+  # a GPU step takes a larger batch: 4× the CPU batch, the learning rate scaled by √4. From the carried weights (the
+  # shipped model's, prepare-carry.sh) a fine-tune like session 9's on the CPU (lr 3e-4 there); without, from scratch.
+  # The cosine schedule runs over --total_steps: give what the minutes hold (train.log prints the seconds per 50 steps)
+  if [ -f training/.carry/landmarks-init.pt ]; then
+    lopts=(--init=training/.carry/landmarks-init.pt --lr=0.0006 --warmup=200 --total_steps=8000)
+  else
+    lopts=(--lr=0.004 --warmup=500 --total_steps=40000)
+  fi
   "${PYTHON:-python3}" training/landmarks/train.py --packed=training/.carry/landmarks.npz --out_dir="$run/landmarks" \
-    --minutes="$minutes" --batch=256 --lr=0.004 --render_fraction=0.25 --total_steps=40000 --warmup=500 \
-    --eval_every=1000 --ckpt_every=1000 --threads=4 "${linit[@]}" "$@" 2>&1 | tee "$out/train.log"
+    --minutes="$minutes" --batch=256 --render_fraction=0.25 --eval_every=1000 --ckpt_every=1000 --threads=4 \
+    "${lopts[@]}" "$@" 2>&1 | tee "$out/train.log"
   # the best held-out fit/ checkpoint and the last step, both exported (choose here, on fit/, never on eval/)
   "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/best.pt" --out "$out/landmarks68"
   "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/ckpt.pt" --out "$out/landmarks68-last"

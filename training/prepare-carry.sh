@@ -9,18 +9,18 @@ cd "$(dirname "$0")/.."
 shared=${VOXFACE_SHARED:-../shared}
 dst=training/.carry
 if [ "${1:-}" = landmarks ]; then
-  # the carry is 64 MiB in all: the landmark data alone (pack.py, JPEG + float16), and weights to start from when a
-  # local run has them (none: the device run starts from the mean label)
+  # the carry is 64 MiB in all: the landmark data alone (pack.py, JPEG + float16) and the weights to start from
   rm -rf "$dst" && mkdir -p "$dst"
   py=${PYTHON:-/usr/bin/python3}
   [ -f training/data/landmark-data.npz ] || { echo "training/data/landmark-data.npz is missing: run training/landmarks/pseudo.py, then train.py once (it writes the cache), and renders.py (training/landmarks/README.md)" >&2; exit 2; }
   "$py" training/landmarks/pack.py --out "$dst/landmarks.npz"
-  for src in training/runs/landmarks-r/best.pt training/runs/landmarks/best.pt; do
-    if [ -f "$src" ]; then
-      "$py" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); torch.save({"model": c["model"]}, sys.argv[2])' "$src" "$dst/landmarks-init.pt"
-      break
-    fi
-  done
+  # weights to start from: the shipped model's, rebuilt from models/landmarks68.onnx (its batch norms folded, which
+  # train.py then freezes), or a local checkpoint named by LANDMARKS_INIT
+  if [ -n "${LANDMARKS_INIT:-}" ]; then
+    "$py" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); torch.save({"model": c["model"], "bn_folded": c.get("bn_folded", False)}, sys.argv[2])' "$LANDMARKS_INIT" "$dst/landmarks-init.pt"
+  else
+    "$py" training/landmarks/from_onnx.py --out "$dst/landmarks-init.pt"
+  fi
   du -sh "$dst"
   exit 0
 fi

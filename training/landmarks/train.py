@@ -44,6 +44,7 @@ renders = ""  # synthetic renders (renders.py), "" for real photos only
 render_fraction = 0.0  # share of each batch from the renders (exact 3D labels, the far side included)
 w_render = 1.0
 init = ""  # start from these weights (a best.pt) with a fresh optimiser and schedule, instead of the mean label
+freeze_bn = 0  # keep the batch norms in eval mode (their running statistics); set by a from_onnx.py checkpoint
 packed = ""  # pack.py's file (a device run's carry): the data from it instead of the cache or ../shared; renders too
 device = "auto"  # "auto": the GPU where there is one, else the CPU
 # ----
@@ -102,16 +103,31 @@ if resume and os.path.exists(ckpt_path):
     model.load_state_dict(ck["model"])
     # the optimiser's state is loaded below, once the model is on its device
     step, best = ck["step"], ck.get("best", best)
+    freeze_bn = freeze_bn or bool(ck.get("bn_folded"))
     print(f"resumed at step {step}", flush=True)
 elif init:
-    model.load_state_dict(torch.load(init, map_location="cpu")["model"])
-    print(f"initialised from {init}", flush=True)
+    ck0 = torch.load(init, map_location="cpu")
+    model.load_state_dict(ck0["model"])
+    freeze_bn = freeze_bn or bool(ck0.get("bn_folded"))
+    print(f"initialised from {init}{' (batch norms folded: their statistics frozen)' if ck0.get('bn_folded') else ''}", flush=True)
 else:
     # start from the mean label: the regressor learns offsets from it
     lm = torch.as_tensor(Fd["lm"][f_tr])
     xy = (lm[..., :2] * CONTEXT + 1) / 2
     model.mean_shape.copy_(torch.cat([xy, (lm[..., 2:] * CONTEXT) / 2], 2).mean(0, keepdim=True))
 model.to(device)
+
+
+def train_mode():
+    """Training mode, the batch norms' statistics frozen where `freeze_bn` says so."""
+    model.train()
+    if freeze_bn:
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.eval()
+
+
+train_mode()
 if resume and os.path.exists(ckpt_path):
     opt.load_state_dict(torch.load(ckpt_path, map_location=device)["opt"])  # its state on the model's device
 W21d = W21.to(device)
@@ -148,12 +164,19 @@ def evaluate():
                                        flip=torch.zeros(len(idx), dtype=torch.bool), device=device)
             pred = torch.cat([model(c) for c in torch.split(crops, 128)])
             out[name] = nme_by_bin(pred, lab, D["yaw"][idx])
-    model.train()
+    train_mode()
     return out
 
 
 t0 = time.time()
 last_eval = None
+if init and step == 0:
+    ev = evaluate()
+    print("eval at the start: " + "; ".join(f"{k} {' / '.join(f'{x:.2f}' for x in v[0])} (mean {v[1]:.2f})" for k, v in ev.items()), flush=True)
+    # the starting weights are the best so far: best.pt is only ever replaced by better ones
+    best, last_eval = ev["fit"][1], ev
+    torch.save({"model": model.state_dict(), "step": 0, "rule": rule, "width": width, "eval": ev,
+                "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, os.path.join(out_dir, "best.pt"))
 nf = int(round(batch * fit_fraction))
 nr = int(round(batch * render_fraction)) if Rd is not None else 0
 log = open(os.path.join(out_dir, "log.txt"), "a")
@@ -205,10 +228,10 @@ while step < total_steps and time.time() - t0 < minutes * 60:
         if ev["fit"][1] < best:
             best = ev["fit"][1]
             torch.save({"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev,
-                        "renders": len(Rd["images"]) if Rd is not None else 0}, os.path.join(out_dir, "best.pt"))
+                        "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, os.path.join(out_dir, "best.pt"))
     if step % ckpt_every == 0:
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
-                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0}, ckpt_path)
+                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, ckpt_path)
 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
-                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0}, ckpt_path)
+                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, ckpt_path)
 print(f"stopped at step {step} ({time.time() - t0:.0f} s); best held-out fit/ mean {best:.2f}", flush=True)
