@@ -60,12 +60,10 @@ def const(name, array):
     return name
 
 
-def dequant(name, transpose=None):
-    """The float tensor of face-api's weight `name` (uint8 codes × scale + min), optionally transposed."""
+def dequant(name):
+    """The float tensor of face-api's weight `name` (uint8 codes × scale + min)."""
     codes, scale, minimum = entries[name]
     key = name.replace('/', '.')
-    if transpose is not None:
-        codes = codes.transpose(transpose)
     if scale is None:
         return const(key, codes.astype(np.float32))
     c = const(key + '.q', codes)

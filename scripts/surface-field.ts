@@ -9,10 +9,9 @@
  */
 import { evaluateImage, surfaceDepthError, INTERIOR_68 } from '../src/metrics/index.ts';
 import { loadVoxface } from '../src/node/index.ts';
-import { landmarkSurfaceField, poseToPhoto, priorMesh } from '../src/prior/index.ts';
+import { landmarkSurfaceField, onSurfaceLandmarks, priorMesh } from '../src/prior/index.ts';
 import type { PriorFit } from '../src/prior/index.ts';
 import { resolveOptions } from '../src/options.ts';
-import { shapeVertices } from '../src/prior/basis.ts';
 import { loadDataset } from '../eval/dataset.ts';
 
 const args = process.argv.slice(2);
@@ -47,17 +46,10 @@ for (const { gt, image } of ds.samples.filter((s) => Math.abs(s.gt.yaw) >= minYa
   if (row.face < 0 || !fit) continue;
   n++;
   const base = priorMesh(basis, fit as PriorFit, fit.region);
-  const vertexOf = basis.meshes[fit.region].vertex;
-  const model = shapeVertices(basis, fit.identity, fit.expression, vertexOf);
   SETTINGS.forEach((_, s) => {
     const d = fields[s];
-    let positions = base.positions;
-    if (d) {
-      const xyz = new Float32Array(model);
-      for (let i = 0; i < vertexOf.length; i++) for (let a = 0; a < 3; a++) xyz[3 * i + a] += d[3 * vertexOf[i] + a];
-      positions = poseToPhoto(xyz, fit);
-    }
-    const r = surfaceDepthError({ positions, indices: base.indices }, gt.landmarks3d, INTERIOR_68);
+    const mesh = d ? onSurfaceLandmarks(basis, fit, fit.region, base, d) : base;
+    const r = surfaceDepthError(mesh, gt.landmarks3d, INTERIOR_68);
     hit[s] += r.hit;
     depth[s] += Number.isFinite(r.error) ? r.error : 0;
   });

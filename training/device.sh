@@ -7,7 +7,8 @@
 #   landmarks: the landmark network (training/landmarks/) on pack.py's data;
 #   (here)    bash training/prepare-carry.sh landmarks
 #   (device)  run(command="bash training/device.sh landmarks 8", carry=["training/.carry"], timeout_s=600)
-#   (here)    cp <files_at>/landmarks68.{onnx,json} models/ && npm run eval -- ../shared/aflw2000-3d/eval
+#   (here)    choose landmarks68 or landmarks68-last by their held-out fit/ numbers (train.log), copy it to models/,
+#             then node --import tsx scripts/tune-landmarks.ts (held-out fit/); the benchmark's evaluation folder is for reporting only
 set -euo pipefail
 cfg=${1:-compact}
 minutes=${2:-7}

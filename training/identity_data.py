@@ -5,7 +5,7 @@ set on a background by training/render.py; for a share of them (`--real=0.8`) th
 but a **real skin texture baked onto ICT's UV atlas by voxface itself** from a real photo: the face-tile PNG of the
 CLI's OBJ output (`--format obj`), sampled at each vertex's ICT uv. The label is always the render's identity, never
 the photo's. Texture photos: `../shared/aflw2000-3d/fit`, `../shared/faces` (not dlib-johns, which tests identity),
-`../shared/aflw-21pt/images` — never `../shared/aflw2000-3d/eval`.
+`../shared/aflw-21pt/images` — never AFLW2000-3D's evaluation folder.
 
     node --import tsx scripts/voxface.ts training/data/identity/photos -o training/data/identity/tex --format obj --largest --threads 1 --quiet
     /usr/bin/python3 training/identity_data.py --n=3000 --seed=11 --out=training/data/identity/train --threads=1

@@ -7,11 +7,9 @@
  * const model = await loadWebIdentityModel('/models/identity-map.json', '/models/identity-encoder.onnx');
  * ```
  */
-import * as ort from 'onnxruntime-web/wasm';
 import { lazyEncoder, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
 import { VoxfaceError } from '../types.ts';
-import { fetchBytes, wrapWebSession, type WebModelOptions } from './session.ts';
-import { defaultWasmThreads } from './support.ts';
+import { createWebSession, fetchBytes, type WebModelOptions } from './session.ts';
 
 /** Loads the map now and the encoder on its first face. Throws VoxfaceError MODEL_ERROR. */
 export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> = {}): Promise<IdentityModel> {
@@ -19,11 +17,9 @@ export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, o
   if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${mapUrl}: HTTP ${res.status}`);
   const map = parseIdentityMap(await res.json());
   const encoder = lazyEncoder(async () => {
-    ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
-    ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
     const bytes = await fetchBytes(encoderUrl);
     try {
-      return wrapWebSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
+      return await createWebSession(bytes, options);
     } catch (e) {
       throw new VoxfaceError('MODEL_ERROR', `cannot load the identity encoder ${encoderUrl}: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -63,15 +63,18 @@ export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {
 
 /** `<name>.onnx` and its sidecar `<name>.json` (checked by `parse`) from URLs into an onnxruntime-web session. */
 async function loadWebOnnx<I>(onnxUrl: string, parse: (json: unknown) => I, options: WebModelOptions): Promise<{ session: InferenceSession; info: I }> {
-  ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
-  ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
   const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
   const sidecar = await cachedFetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
   const info = parse(await sidecar.json());
-  const bytes = await fetchBytes(onnxUrl, options.onProgress);
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  return { session: wrapWebSession(s), info };
+  return { session: await createWebSession(await fetchBytes(onnxUrl, options.onProgress), options), info };
+}
+
+/** An onnxruntime-web (WebAssembly) session on a model's bytes, the runtime's files and threads as `options` say. */
+export async function createWebSession(bytes: Uint8Array, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> = {}): Promise<InferenceSession> {
+  ort.env.wasm.wasmPaths = options.wasmPaths ?? '/vendor/ort/';
+  ort.env.wasm.numThreads = options.threads ?? defaultWasmThreads();
+  return wrapWebSession(await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
 }
 
 /**

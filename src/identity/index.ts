@@ -20,6 +20,7 @@
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
 import type { InferenceSession, RGBImage, Vec2, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
+import { lazyNamedSession } from '../network/index.ts';
 
 /** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
 export interface IdentityMap {
@@ -48,23 +49,9 @@ export interface IdentityModel {
 /** The encoder's input and output names. */
 export const IDENTITY_IO = { input: 'faces', output: 'embedding' } as const;
 
-/**
- * A session made on its first run (`create` called once; a failed creation is retried on the next run): a process
- * whose faces never need the encoder never loads it.
- */
+/** The encoder's session, made on its first run (`lazyNamedSession`): a process whose faces never need it never loads it. */
 export function lazyEncoder(create: () => Promise<InferenceSession>): InferenceSession {
-  let made: Promise<InferenceSession> | undefined;
-  return {
-    inputNames: [IDENTITY_IO.input],
-    outputNames: [IDENTITY_IO.output],
-    async run(feeds) {
-      made ??= create().catch((e: unknown) => {
-        made = undefined;
-        throw e;
-      });
-      return (await made).run(feeds);
-    },
-  };
+  return lazyNamedSession([IDENTITY_IO.input], [IDENTITY_IO.output], create);
 }
 
 /** The encoder's input side in pixels. */

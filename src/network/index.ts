@@ -41,10 +41,20 @@ export interface ModelInfo {
  * ```
  */
 export function lazySession(info: ModelInfo, create: () => Promise<InferenceSession>): InferenceSession & { readonly created: boolean } {
+  return lazyNamedSession(info.guided ? ['image', 'prior'] : ['image'], ['volume', 'landmarks'], create);
+}
+
+/**
+ * `lazySession` for any model: `inputs` and `outputs` are its names until the session exists (`create` is called on
+ * the first run, once; a failed creation is tried again on the next run).
+ *
+ * ```ts
+ * const encoder = lazyNamedSession(['faces'], ['embedding'], async () => wrapNodeSession(await ort.InferenceSession.create(bytes)));
+ * ```
+ */
+export function lazyNamedSession(inputs: readonly string[], outputs: readonly string[], create: () => Promise<InferenceSession>): InferenceSession & { readonly created: boolean } {
   let made: Promise<InferenceSession> | undefined;
   let session: InferenceSession | undefined;
-  const inputs = info.guided ? ['image', 'prior'] : ['image'];
-  const outputs = ['volume', 'landmarks'];
   return {
     get inputNames() {
       return session?.inputNames ?? inputs;

@@ -597,7 +597,7 @@ export class SchurSolver {
 }
 
 /** Cholesky factor (row-major, lower) of A restricted to the variables `idx`. */
-function cholesky(A: Float64Array, q: number, idx: Int32Array, L: Float64Array): void {
+export function cholesky(A: Float64Array, q: number, idx: Int32Array, L: Float64Array): void {
   const f = idx.length;
   for (let r = 0; r < f; r++) {
     const jr = idx[r];
@@ -612,7 +612,7 @@ function cholesky(A: Float64Array, q: number, idx: Int32Array, L: Float64Array):
 }
 
 /** Solves L Lᵀ x = y in place (Lt = Lᵀ, row-major, for a contiguous back substitution). */
-function cholSolve(L: Float64Array, Lt: Float64Array, f: number, y: Float64Array): void {
+export function cholSolve(L: Float64Array, Lt: Float64Array, f: number, y: Float64Array): void {
   for (let r = 0; r < f; r++) {
     let v = y[r];
     const ro = r * f;

@@ -60,15 +60,16 @@ export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 
 
 /**
  * `priorMesh`'s fitted mesh (without the field) moved onto the benchmark's landmarks: each vertex by the posed field
- * of src/prior/surface-field.ts (s R d, photo frame), normals again; the input is not changed.
+ * of src/prior/surface-field.ts (s R d, photo frame; `field`: another such field, e.g. of other settings), normals
+ * again; the input is not changed.
  *
  * ```ts
  * const fitted = priorMesh(basis, fit);
  * const moved = onSurfaceLandmarks(basis, fit, 'face', fitted);   // = priorMesh(basis, fit, 'face', { surfaceLandmarks: true })
  * ```
  */
-export function onSurfaceLandmarks(basis: IctBasis, fit: Pick<PriorFit, 'rotation' | 'scale'>, region: PriorRegion, fitted: Mesh): Mesh {
-  const d = landmarkSurfaceField(basis);
+export function onSurfaceLandmarks(basis: IctBasis, fit: Pick<PriorFit, 'rotation' | 'scale'>, region: PriorRegion, fitted: Mesh, field?: Float32Array): Mesh {
+  const d = field ?? landmarkSurfaceField(basis);
   const vertexOf = basis.meshes[region].vertex;
   const { rotation: R, scale: s } = fit;
   const positions = new Float32Array(fitted.positions);

@@ -17,6 +17,7 @@
  * ```
  */
 import type { IctBasis } from './basis.ts';
+import { cholesky, cholSolve } from './fit.ts';
 import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
 
 /** Width of each landmark's radial basis function on the neutral face, cm. */
@@ -26,29 +27,14 @@ export const RIDGE = 0.01;
 
 const fields = new WeakMap<IctBasis, Float32Array>();
 
-/** Solves A x = b for a small dense symmetric positive-definite A (Cholesky), one x per right-hand side. */
+/** Solves A x = b for a small dense symmetric positive-definite A, one x per right-hand side (the fit's Cholesky). */
 function solveSpd(A: Float64Array, n: number, b: readonly Float64Array[]): Float64Array[] {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      L[i * n + j] = i === j ? Math.sqrt(s) : s / L[j * n + j];
-    }
-  }
+  const L = new Float64Array(n * n), Lt = new Float64Array(n * n);
+  cholesky(A, n, Int32Array.from({ length: n }, (_, i) => i), L);
+  for (let r = 0; r < n; r++) for (let k = 0; k <= r; k++) Lt[k * n + r] = L[r * n + k];
   return b.map((rhs) => {
-    const y = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = rhs[i];
-      for (let k = 0; k < i; k++) s -= L[i * n + k] * y[k];
-      y[i] = s / L[i * n + i];
-    }
-    const x = new Float64Array(n);
-    for (let i = n - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-      x[i] = s / L[i * n + i];
-    }
+    const x = Float64Array.from(rhs);
+    cholSolve(L, Lt, n, x);
     return x;
   });
 }

@@ -168,6 +168,19 @@ def evaluate():
     return out
 
 
+def state(ev):
+    return {"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev,
+            "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}
+
+
+def save_best(ev):
+    torch.save(state(ev), os.path.join(out_dir, "best.pt"))
+
+
+def save_ckpt():
+    torch.save({**state(last_eval), "opt": opt.state_dict(), "best": best}, ckpt_path)
+
+
 t0 = time.time()
 last_eval = None
 if init and step == 0:
@@ -175,8 +188,7 @@ if init and step == 0:
     print("eval at the start: " + "; ".join(f"{k} {' / '.join(f'{x:.2f}' for x in v[0])} (mean {v[1]:.2f})" for k, v in ev.items()), flush=True)
     # the starting weights are the best so far: best.pt is only ever replaced by better ones
     best, last_eval = ev["fit"][1], ev
-    torch.save({"model": model.state_dict(), "step": 0, "rule": rule, "width": width, "eval": ev,
-                "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, os.path.join(out_dir, "best.pt"))
+    save_best(ev)
 nf = int(round(batch * fit_fraction))
 nr = int(round(batch * render_fraction)) if Rd is not None else 0
 log = open(os.path.join(out_dir, "log.txt"), "a")
@@ -227,11 +239,8 @@ while step < total_steps and time.time() - t0 < minutes * 60:
         log.write(line + "\n")
         if ev["fit"][1] < best:
             best = ev["fit"][1]
-            torch.save({"model": model.state_dict(), "step": step, "rule": rule, "width": width, "eval": ev,
-                        "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, os.path.join(out_dir, "best.pt"))
+            save_best(ev)
     if step % ckpt_every == 0:
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
-                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, ckpt_path)
-torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "best": best, "rule": rule, "width": width,
-                "eval": last_eval, "renders": len(Rd["images"]) if Rd is not None else 0, "bn_folded": bool(freeze_bn)}, ckpt_path)
+        save_ckpt()
+save_ckpt()
 print(f"stopped at step {step} ({time.time() - t0:.0f} s); best held-out fit/ mean {best:.2f}", flush=True)
