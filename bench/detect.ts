@@ -21,7 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Detection, RGBImage, Vec2 } from '../src/types.ts';
 import { decodeImage } from '../src/node/decode.ts';
-import { fileModelLoader, initTfBackend, loadFaceDetector } from '../src/node/detectors.ts';
+import { fileModelLoader, initTfBackend, loadFaceDetector, onnxNetLoader } from '../src/node/detectors.ts';
+import { graphNets, mixedNets } from '../src/detect/models.ts';
 import { BlazeFace, BLAZE_SPECS } from '../src/detect/blazeface.ts';
 import { FaceBoxes } from '../src/detect/faceboxes.ts';
 import { FaceMesh } from '../src/detect/facemesh.ts';
@@ -43,11 +44,12 @@ type Finder = (img: RGBImage) => Promise<Detection[]>;
 
 await initTfBackend();
 const load = fileModelLoader();
-const back = await BlazeFace.load(load, BLAZE_SPECS.back);
-const front = await BlazeFace.load(load, BLAZE_SPECS.front);
-const full = await BlazeFace.load(load, BLAZE_SPECS.full);
+const nets = mixedNets(graphNets(load), onnxNetLoader());
+const back = await BlazeFace.load(nets, BLAZE_SPECS.back);
+const front = await BlazeFace.load(nets, BLAZE_SPECS.front);
+const full = await BlazeFace.load(nets, BLAZE_SPECS.full);
 const faceboxes = await FaceBoxes.load(load);
-const mesh = await FaceMesh.load(load);
+const mesh = await FaceMesh.load(nets);
 const multi = await loadFaceDetector();
 const finders: Record<string, Finder> = {
   'blazeface-back': (img) => back.detect(img),

@@ -168,3 +168,52 @@ test('anchors, NMS and the 468→68 table are well formed', () => {
   assert.equal(new Set(MESH_TO_IBUG68).size, 68);
   assert.ok(MESH_TO_IBUG68.every((i) => Number.isInteger(i) && i >= 0 && i < 468));
 });
+
+test('detector networks on onnxruntime (scripts/tfjs-onnx.py): the committed graphs are what the script writes, and answer as TF.js does', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { fileModelLoader, initTfBackend, onnxNetLoader } = await import('../src/node/detectors.ts');
+  const { graphNets, ONNX_DETECTOR_NETS } = await import('../src/detect/models.ts');
+  const models = path.resolve(import.meta.dirname, '..', 'models');
+  const python = existsSync('/usr/bin/python3') && execFileSync('/usr/bin/python3', ['-c', 'import onnx; print(1)'], { encoding: 'utf8' }).trim() === '1';
+  await initTfBackend();
+  const tfjs = graphNets(fileModelLoader());
+  const onnx = onnxNetLoader(models, 1);
+  const sizes: Record<string, number> = { facemesh: 192, 'blazeface-front': 128, 'blazeface-back': 256 };
+  const dir = mkdtempSync(path.join(tmpdir(), 'voxface-onnx-'));
+  try {
+    for (const name of ONNX_DETECTOR_NETS) {
+      await t.test(name, async () => {
+        if (python) {
+          const out = path.join(dir, `${name}.onnx`);
+          execFileSync('/usr/bin/python3', ['scripts/tfjs-onnx.py', name, out], { cwd: path.resolve(import.meta.dirname, '..'), stdio: 'pipe' });
+          assert.ok(readFileSync(out).equals(readFileSync(path.join(models, `${name}.onnx`))), `models/${name}.onnx is not what scripts/tfjs-onnx.py writes`);
+        }
+        // a smooth image with edges (a photo-like input) in the model's range: Face Mesh [0, 1], BlazeFace [−1, 1]
+        const S = sizes[name];
+        const lo = name === 'facemesh' ? 0 : -1;
+        const x = new Float32Array(S * S * 3);
+        for (let j = 0; j < S; j++) for (let i = 0; i < S; i++) for (let c = 0; c < 3; c++) {
+          const v = 0.5 + 0.35 * Math.sin((i * (c + 1)) / 9) * Math.cos(j / 13) + (Math.hypot(i - S / 2, j - S / 2) < S / 4 ? 0.15 : 0);
+          x[(j * S + i) * 3 + c] = lo + (1 - lo) * v;
+        }
+        const a = await (await tfjs(name))(x, [1, S, S, 3]);
+        const b = await (await onnx(name))(x, [1, S, S, 3]);
+        assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+        for (const [k, ta] of a) {
+          const tb = b.get(k)!;
+          assert.deepEqual(tb.data.length, ta.data.length, k);
+          let scale = 0, diff = 0;
+          for (let i = 0; i < ta.data.length; i++) {
+            scale = Math.max(scale, Math.abs(ta.data[i]));
+            diff = Math.max(diff, Math.abs(ta.data[i] - tb.data[i]));
+          }
+          assert.ok(diff <= 1e-5 * Math.max(scale, 1), `${name} ${k}: differs by ${diff} (values up to ${scale})`);
+        }
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

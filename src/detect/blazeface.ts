@@ -5,10 +5,9 @@
  * 6 keypoints (dx, dy): subject's right eye, left eye, nose tip, mouth centre, right ear, left ear.
  * Centres are relative to the anchor centre; the score is a logit.
  */
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Box, Detection, RGBImage, Vec2 } from '../types.ts';
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
-import { runGraph, type GraphModelLoader } from './models.ts';
+import type { DetectorNet, DetectorNetLoader } from './models.ts';
 import { weightedNms } from './nms.ts';
 
 /** One SSD feature map: its stride in input pixels and how many anchors each cell has. */
@@ -108,7 +107,7 @@ export function rollFromEyes(rightEye: Vec2, leftEye: Vec2): number {
  * square region (rotated, zoomed) given by an affine map from input pixels to photo pixels, which the
  * multi-pass detector uses for rolled faces and tiles.
  *
- *   const det = await BlazeFace.load(loader, BLAZE_SPECS.back);
+ *   const det = await BlazeFace.load(graphNets(fileModelLoader()), BLAZE_SPECS.back);
  *   const faces = await det.detect(image);
  */
 export class BlazeFace {
@@ -117,15 +116,15 @@ export class BlazeFace {
 
   constructor(
     readonly spec: BlazeSpec,
-    private readonly model: GraphModel,
+    private readonly net: DetectorNet,
   ) {
     this.name = spec.name;
     this.anchors = ssdAnchors(spec.inputSize, spec.layers);
   }
 
-  /** Loads the model through `loader` (see `GraphModelLoader`). */
-  static async load(loader: GraphModelLoader, spec: BlazeSpec): Promise<BlazeFace> {
-    return new BlazeFace(spec, await loader(spec.model));
+  /** Loads the model through `nets` (see `DetectorNetLoader`). */
+  static async load(nets: DetectorNetLoader, spec: BlazeSpec): Promise<BlazeFace> {
+    return new BlazeFace(spec, await nets(spec.model));
   }
 
   /** Faces in the whole photo, after weighted NMS, best first. */
@@ -142,7 +141,7 @@ export class BlazeFace {
   async detectIn(levels: ImageLevels, m: Affine, minScore = this.spec.minScore): Promise<Detection[]> {
     const S = this.spec.inputSize;
     const pixels = sampleAffine(levels, m, S, S, { mul: 2, add: -1, outside: 0 });
-    const out = await runGraph(this.model, pixels, [1, S, S, 3]);
+    const out = await this.net(pixels, [1, S, S, 3]);
     const { regs, scores } = this.split(out);
     const dets: Detection[] = [];
     const n = scores.length;

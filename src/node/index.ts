@@ -135,7 +135,7 @@ export async function loadVoxface(options: VoxfaceOptions = {}): Promise<Voxface
   const [{ session, info }, detector, prior, landmarkModel, identity] = await Promise.all([
     // the volume network's session on its first run: the default shape never needs it
     loadModel(modelPath, { threads: options.threads, lazy: true }),
-    options.detector ? Promise.resolve(options.detector) : loadFaceDetector(),
+    options.detector ? Promise.resolve(options.detector) : loadFaceDetector({ threads: options.threads }),
     loadShapePrior(options.prior),
     options.landmarkModel === null ? Promise.resolve(undefined) : loadLandmarkModel(options.landmarkModel ?? defaultLandmarkModelPath(), { threads: options.threads }),
     options.identityMap === null ? Promise.resolve(undefined) : loadIdentityModel({ map: options.identityMap, threads: options.threads, lazy: true }),

@@ -50,6 +50,7 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
   const covered = new Uint8Array(width * height);
   const zb = occlusionBuffer(p, indices, photo);
   const { width: pw, height: ph, data: px } = photo;
+  const { x0: zx0, y0: zy0, width: zw, height: zh, depth } = zb;
   const spans = new TriangleSpans();
   for (let t = 0; t < indices.length; t += 3) {
     const a = indices[t];
@@ -92,10 +93,10 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
         if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
         if (w > 0) {
           // occluded when a nearer surface lies in front by more than a slope-aware tolerance
-          const zi = Math.floor(x) - zb.x0;
-          const zj = Math.floor(y) - zb.y0;
-          if (zi >= 0 && zj >= 0 && zi < zb.width && zj < zb.height) {
-            const front = zb.depth[zj * zb.width + zi];
+          const zi = Math.floor(x) - zx0;
+          const zj = Math.floor(y) - zy0;
+          if (zi >= 0 && zj >= 0 && zi < zw && zj < zh) {
+            const front = depth[zj * zw + zi];
             const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
             if (front - z > 1.5 + slope) w = 0;
           }
