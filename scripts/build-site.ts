@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { webBuildOptions } from './build-web.ts';
-import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, DETECTOR_ONNX, staticMounts } from '../src/server/index.ts';
+import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, staticMounts } from '../src/server/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webRoot = path.join(root, 'web');
@@ -41,7 +41,6 @@ export function siteModels(): { name: string; from: string }[] {
     { name: 'models/landmarks68.json', from: sidecar(DEFAULT_LANDMARKS) },
     { name: 'models/identity-map.json', from: DEFAULT_IDENTITY_MAP },
     { name: 'models/identity-encoder.onnx', from: DEFAULT_IDENTITY_ENCODER },
-    ...DETECTOR_ONNX.map((from) => ({ name: `models/${path.basename(from)}`, from })),
   ];
 }
 

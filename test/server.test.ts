@@ -22,7 +22,7 @@ import { BusyError, Limiter } from '../src/server/limiter.ts';
 import { baseName, checkImage, parseReconstructRequest } from '../src/server/reconstruct.ts';
 import { HttpError } from '../src/server/errors.ts';
 import { asciiFileName, attachment } from '../src/server/disposition.ts';
-import { browserDetectorFiles, createApp, DEFAULT_LANDMARKS, DETECTOR_ONNX, DEFAULT_MODEL, DEFAULT_PRIOR, detectorModelDir, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
+import { browserDetectorFiles, createApp, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, detectorModelDir, mountAllows, startServer, staticMounts } from '../src/server/index.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { VoxfaceServer } from '../src/server/index.ts';
 import type { Voxface } from '../src/node/index.ts';
@@ -165,8 +165,6 @@ describe('server parts', () => {
     const { defaultLandmarkModelPath, defaultModelPath, defaultPriorPath } = await import('../src/node/index.ts');
     const { defaultModelDir } = await import('../src/node/detectors.ts');
     const { BLAZE_SPECS } = await import('../src/detect/blazeface.ts');
-    const { ONNX_DETECTOR_NETS } = await import('../src/detect/models.ts');
-    assert.deepEqual(DETECTOR_ONNX.map((f) => path.basename(f, '.onnx')), [...ONNX_DETECTOR_NETS]);
     assert.equal(DEFAULT_MODEL, defaultModelPath());
     assert.equal(DEFAULT_PRIOR, defaultPriorPath());
     assert.equal(DEFAULT_LANDMARKS, defaultLandmarkModelPath());

@@ -1,10 +1,9 @@
 /**
- * The face detector in the browser: the same multi-pass detector as in Node (src/detect/), BlazeFace and Face Mesh on
- * onnxruntime-web (models/<name>.onnx, scripts/tfjs-onnx.py), FaceBoxes on the TF.js WebAssembly backend, every
- * model fetched by URL through the model cache.
+ * The face detector in the browser: the same multi-pass detector as in Node (src/detect/), on the TF.js
+ * WebAssembly backend, its graph models fetched by URL.
  *
  * ```ts
- * const detector = await loadBrowserDetector({ modelsUrl: '/vendor/human-models', wasmUrl: '/vendor/tfjs-wasm/', onnxUrl: '/models/' });
+ * const detector = await loadBrowserDetector({ modelsUrl: '/vendor/human-models', wasmUrl: '/vendor/tfjs-wasm/' });
  * const faces = await detector.detect(image);
  * ```
  */
@@ -13,10 +12,9 @@ import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createFaceDetector } from '../detect/multi.ts';
 import type { MultiDetectorOptions, MultiFaceDetector } from '../detect/multi.ts';
-import { graphNets, mixedNets, sessionNet, type DetectorNetLoader, type GraphModelLoader } from '../detect/models.ts';
+import type { GraphModelLoader } from '../detect/models.ts';
 import { useTf } from '../detect/tf.ts';
 import { cachedFetch } from './cache.ts';
-import { createWebSession, fetchBytes } from './session.ts';
 import { VoxfaceError } from '../types.ts';
 import { defaultWasmThreads } from './support.ts';
 
@@ -25,13 +23,6 @@ export interface BrowserDetectorOptions extends MultiDetectorOptions {
   modelsUrl?: string;
   /** Where the tfjs-backend-wasm .wasm files are served (default '/vendor/tfjs-wasm/'). */
   wasmUrl?: string;
-  /**
-   * Where the ONNX detector networks are served (`<onnxUrl>/<name>.onnx`, default '/models/'); null: BlazeFace and
-   * Face Mesh on TF.js like FaceBoxes.
-   */
-  onnxUrl?: string | null;
-  /** onnxruntime-web's wasm files (default '/vendor/ort/'). */
-  ortWasmPaths?: string;
 }
 
 useTf(tf);
@@ -63,20 +54,8 @@ export async function initWasmBackend(wasmUrl = '/vendor/tfjs-wasm/'): Promise<v
   await tf.ready();
 }
 
-/**
- * Detector networks `<baseUrl>/<name>.onnx` on onnxruntime-web, fetched through the model cache.
- *
- *   const nets = urlOnnxNetLoader('/models/');
- */
-export function urlOnnxNetLoader(baseUrl: string, wasmPaths?: string): DetectorNetLoader {
-  const base = baseUrl.replace(/\/+$/, '');
-  return async (name) => sessionNet(await createWebSession(await fetchBytes(`${base}/${name}.onnx`), { wasmPaths }));
-}
-
 /** Loads the detector models (over HTTP) and returns the multi-pass face detector. */
 export async function loadBrowserDetector(options: BrowserDetectorOptions = {}): Promise<MultiFaceDetector> {
   await initWasmBackend(options.wasmUrl);
-  const graphs = urlModelLoader(options.modelsUrl ?? '/vendor/human-models');
-  const onnx = options.onnxUrl === null ? undefined : urlOnnxNetLoader(options.onnxUrl ?? '/models/', options.ortWasmPaths);
-  return createFaceDetector(graphs, { ...options, nets: options.nets ?? (onnx ? mixedNets(graphNets(graphs), onnx) : graphNets(graphs)) });
+  return createFaceDetector(urlModelLoader(options.modelsUrl ?? '/vendor/human-models'), options);
 }

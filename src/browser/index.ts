@@ -81,7 +81,7 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
   const ortWasmPaths = options.ortWasmPaths ?? at('vendor/ort/');
   const [{ session, info }, detector, prior, landmarks, identity] = await Promise.all([
     loadWebModel(options.modelUrl ?? at('models/model.onnx'), { wasmPaths: ortWasmPaths, onProgress: options.onProgress }),
-    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/'), onnxUrl: at('models/'), ortWasmPaths }),
+    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/') }),
     loadWebPrior(options.priorUrl ?? at('models/ict-face.bin')),
     options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? at('models/landmarks68.onnx'), { wasmPaths: ortWasmPaths }),
     options.identityMapUrl === null ? Promise.resolve(undefined) : loadWebIdentityModel(options.identityMapUrl ?? at('models/identity-map.json'), options.identityEncoderUrl ?? at('models/identity-encoder.onnx'), { wasmPaths: ortWasmPaths }),

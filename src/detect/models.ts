@@ -45,7 +45,7 @@ export function graphNets(load: GraphModelLoader): DetectorNetLoader {
 
 /**
  * An onnxruntime session of a graph written by `scripts/tfjs-onnx.py` (NHWC input, TF.js' output names) as a
- * detector network; the platform adapters make the session (src/node/detectors.ts, src/browser/detector.ts).
+ * detector network; the Node adapter makes the session (src/node/detectors.ts).
  *
  *   const net = sessionNet(session);
  *   const out = await net(pixels, [1, 192, 192, 3]);   // out.get('Identity_2')…

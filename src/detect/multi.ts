@@ -74,7 +74,7 @@ export interface MultiDetectorOptions {
   maxFaces?: number;
   /**
    * How BlazeFace and Face Mesh are loaded and run (default: the TF.js graph models of the loader, `graphNets`); the
-   * platform adapters pass onnxruntime sessions of the same graphs (`mixedNets`, models/<name>.onnx). FaceBoxes
+   * Node adapter passes onnxruntime sessions of the same graphs (`mixedNets`, models/<name>.onnx). FaceBoxes
    * always runs on TF.js.
    */
   nets?: DetectorNetLoader;

@@ -139,11 +139,6 @@ export const DEFAULT_IDENTITY_MAP = path.join(path.dirname(DEFAULT_MODEL), 'iden
 export const DEFAULT_IDENTITY_ENCODER = path.join(path.dirname(DEFAULT_MODEL), 'identity-encoder.onnx');
 /** The landmark model beside it (models/landmarks68.onnx and .json), as `defaultLandmarkModelPath()`. */
 export const DEFAULT_LANDMARKS = path.join(path.dirname(DEFAULT_MODEL), 'landmarks68.onnx');
-/**
- * The detector networks the browser runs on onnxruntime-web (models/<name>.onnx, scripts/tfjs-onnx.py), as
- * `ONNX_DETECTOR_NETS` of src/detect/models.ts.
- */
-export const DETECTOR_ONNX = ['facemesh', 'blazeface-front', 'blazeface-back'].map((n) => path.join(path.dirname(DEFAULT_MODEL), `${n}.onnx`));
 /** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
 const BROWSER_DETECTORS = ['blazeface-front', 'blazeface-back', 'facemesh-detection-full', 'faceboxes', 'facemesh'];
 
@@ -593,8 +588,8 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
-  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder, the detector networks
-  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER, ...DETECTOR_ONNX]) {
+  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER]) {
     app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
   }
 
