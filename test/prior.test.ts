@@ -283,3 +283,16 @@ test('volume from the prior mesh: occupancy 1 behind the surface, its 0.5 level 
   assert.equal(slice(63), 0);
   assert.equal(vol.data[(0 * 64 + 0) * 64 + 0], 0);
 });
+
+test('meanFacePose: the mean face laid onto a face\'s benchmark 68 gives its yaw within a few degrees; fitPrior picks Face Mesh by it', async () => {
+  const { benchmarkLandmarks } = await import('../src/prior/index.ts');
+  for (const yaw of [-70, -35, -10, 0, 20, 45, 80]) {
+    const face = knownFace(100 + yaw, { yaw, pitch: 8, roll: -5 });
+    const lm = benchmarkLandmarks(basis, { identity: face.w, expression: face.e, ...face.fit });
+    const got = prior.fitter.meanFacePose({ aflw68: lm });
+    assert.ok(Math.abs(got.yaw - yaw) < 4, `yaw ${yaw}: ${got.yaw.toFixed(1)}`);
+    // Face Mesh where the head turns less than 30°, the 68 points elsewhere
+    const fit = fitPrior(prior, { aflw68: lm, mesh468: meshPoints(face, 0.3) });
+    assert.equal(fit.source, Math.abs(yaw) < 30 ? 'facemesh' : 'aflw68', `yaw ${yaw}`);
+  }
+});

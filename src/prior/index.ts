@@ -75,11 +75,12 @@ export function fitPrior(prior: ShapePrior, inputs: PriorInputs, options: PriorC
     return prior.fitter.fit(targets, options);
   }
   if (inputs.aflw68 && inputs.aflw68.length === 68) {
-    // the landmark network's points give the pose; Face Mesh is fitted instead where the head turns little
-    const fit = prior.fitter.fit({ aflw68: inputs.aflw68 }, options);
+    // the landmark network's points judge the yaw (the mean face laid onto them: the fit's start, not a whole fit);
+    // Face Mesh is fitted where the head turns little, the network's points elsewhere
     const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYawReal;
-    if (inputs.mesh468 && inputs.mesh468.length >= 468 && Math.abs(fit.pose.yaw) < maxYaw) return prior.fitter.fit({ mesh468: inputs.mesh468 }, options);
-    return fit;
+    const mesh = inputs.mesh468 && inputs.mesh468.length >= 468 ? inputs.mesh468 : undefined;
+    if (mesh && Math.abs(prior.fitter.meanFacePose({ aflw68: inputs.aflw68 }).yaw) < maxYaw) return prior.fitter.fit({ mesh468: mesh }, options);
+    return prior.fitter.fit({ aflw68: inputs.aflw68 }, options);
   }
   const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYaw;
   const yaw = Math.abs(estimatePose(inputs.landmarks68 as Vec3[]).pose.yaw);
