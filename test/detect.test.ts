@@ -217,3 +217,29 @@ test('detector networks on onnxruntime (scripts/tfjs-onnx.py): the committed gra
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fresh processes: the default detector never loads TF.js for a portrait; on TF.js alone its graphs load together on one backend', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const root = path.resolve(import.meta.dirname, '..');
+  const run = (runtime: 'onnx' | 'tfjs') => {
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { loadFaceDetector } from './src/node/detectors.ts';
+      import { decodeImage } from './src/node/decode.ts';
+      import { loadedTf } from './src/detect/tf.ts';
+      const before = loadedTf() !== undefined;
+      const detector = await loadFaceDetector({ runtime: '${runtime}' });
+      const faces = await detector.detect(await decodeImage(readFileSync('examples/face.jpg')));
+      console.log(JSON.stringify({ before, after: loadedTf() !== undefined, boxes: faces.map((d) => d.box) }));`;
+    const lines = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]) as { before: boolean; after: boolean; boxes: number[][] };
+  };
+  const onnx = run('onnx');
+  const tfjs = run('tfjs');
+  assert.equal(onnx.before, false, 'importing the Node adapter does not load TF.js');
+  assert.equal(onnx.after, false, 'a portrait on the default (onnxruntime) detector never loads TF.js');
+  assert.equal(tfjs.after, true);
+  assert.equal(onnx.boxes.length, 1);
+  assert.equal(tfjs.boxes.length, 1);
+  onnx.boxes[0].forEach((v, i) => assert.ok(Math.abs(v - tfjs.boxes[0][i]) < 0.5, `box ${onnx.boxes[0]} vs ${tfjs.boxes[0]}`));
+});

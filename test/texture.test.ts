@@ -251,3 +251,32 @@ test('bad input raises VoxfaceError', () => {
   assert.throws(() => textureMesh({ positions: mesh.positions, indices: new Uint32Array([0, 1, 999]) }, photo), VoxfaceError);
   assert.throws(() => textureMesh(mesh, { width: 16, height: 16, data: new Uint8Array(5) }), VoxfaceError);
 });
+
+test('texelPlan: each covered texel once, with the last triangle over it and its weights; kept per layout, found by content', async () => {
+  const { texelPlan } = await import('../src/texture/bake.ts');
+  const { rasterizeTriangle } = await import('../src/texture/raster.ts');
+  // two triangles sharing an edge, a third over both (the last one wins where it covers)
+  const uvs = Float32Array.from([0.1, 0.1, 0.9, 0.1, 0.1, 0.9, 0.9, 0.9, 0.3, 0.3, 0.7, 0.3, 0.5, 0.8]);
+  const indices = Uint32Array.from([0, 1, 2, 1, 3, 2, 4, 5, 6]);
+  const W = 24, H = 16;
+  const plan = texelPlan(uvs, indices, W, H);
+  assert.equal(texelPlan(uvs, indices, W, H), plan, 'the same layout and size: the kept plan');
+  assert.equal(texelPlan(uvs.slice(), indices.slice(), W, H), plan, 'found by content, not by array');
+  const moved = uvs.slice();
+  moved[3] += 0.01;
+  assert.notEqual(texelPlan(moved, indices, W, H), plan, 'another layout: another plan');
+  assert.notEqual(texelPlan(uvs, indices, 32, 32), plan, 'another size: another plan');
+  const owner = new Map<number, [number, number, number]>();
+  for (let t = 0; t < indices.length; t += 3) {
+    const [a, b, c] = [indices[t], indices[t + 1], indices[t + 2]];
+    rasterizeTriangle(uvs[2 * a] * W, uvs[2 * a + 1] * H, uvs[2 * b] * W, uvs[2 * b + 1] * H, uvs[2 * c] * W, uvs[2 * c + 1] * H, W, H, (i, j, w0, w1) => owner.set(j * W + i, [t, w0, w1]));
+  }
+  assert.deepEqual([...plan.texel], [...owner.keys()].sort((p, q) => p - q));
+  plan.texel.forEach((k, e) => {
+    const [t, w0, w1] = owner.get(k)!;
+    assert.deepEqual([plan.triangle[e], plan.w0[e], plan.w1[e]], [t, w0, w1]);
+    assert.equal(plan.covered[k], 1);
+  });
+  assert.equal(plan.covered.reduce((s, v) => s + v, 0), owner.size);
+  assert.ok(plan.triangle.includes(6) && plan.triangle.includes(0) && plan.triangle.includes(3));
+});

