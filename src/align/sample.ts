@@ -145,24 +145,32 @@ export function sampleAffine(
   const clamp = outside === 'clamp';
   const out = new Float32Array(width * height * 3);
   const plane = width * height;
+  // where channel 0 of output pixel i goes (i · ps) and how far apart its channels lie (cs)
+  const ps = layout === 'hwc' ? 3 : 1;
+  const cs = layout === 'hwc' ? 1 : plane;
   const px = [0, 0, 0];
   for (let v = 0; v < height; v++) {
+    const vc = v + 0.5;
     for (let u = 0; u < width; u++) {
-      const uc = u + 0.5, vc = v + 0.5;
+      const uc = u + 0.5;
       const x = a * uc + b * vc + c - 0.5;
       const y = d * uc + e * vc + f - 0.5;
-      bilinear(data, w, h, x, y, clamp, fill, px);
-      if (layout === 'hwc') {
-        const o = (v * width + u) * 3;
-        out[o] = px[0] * mul + add;
-        out[o + 1] = px[1] * mul + add;
-        out[o + 2] = px[2] * mul + add;
-      } else {
-        const o = v * width + u;
-        out[o] = px[0] * mul + add;
-        out[o + plane] = px[1] * mul + add;
-        out[o + 2 * plane] = px[2] * mul + add;
+      const o = (v * width + u) * ps;
+      const x0 = Math.floor(x), y0 = Math.floor(y);
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        // inside the photo (nearly every pixel): the four taps written out, as \`bilinear\` computes them
+        const fx = x - x0, fy = y - y0;
+        const w00 = (1 - fx) * (1 - fy), w10 = fx * (1 - fy), w01 = (1 - fx) * fy, w11 = fx * fy;
+        const p00 = (y0 * w + x0) * 3, p10 = p00 + 3, p01 = p00 + w * 3, p11 = p01 + 3;
+        out[o] = (w00 * data[p00] + w10 * data[p10] + w01 * data[p01] + w11 * data[p11]) * mul + add;
+        out[o + cs] = (w00 * data[p00 + 1] + w10 * data[p10 + 1] + w01 * data[p01 + 1] + w11 * data[p11 + 1]) * mul + add;
+        out[o + 2 * cs] = (w00 * data[p00 + 2] + w10 * data[p10 + 2] + w01 * data[p01 + 2] + w11 * data[p11 + 2]) * mul + add;
+        continue;
       }
+      bilinear(data, w, h, x, y, clamp, fill, px);
+      out[o] = px[0] * mul + add;
+      out[o + cs] = px[1] * mul + add;
+      out[o + 2 * cs] = px[2] * mul + add;
     }
   }
   return out;

@@ -230,10 +230,11 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
 function occlusionBuffer(p: Float32Array, indices: Uint32Array, photo: RGBImage) {
   let xMin = Infinity, yMin = Infinity, xMax = -Infinity, yMax = -Infinity;
   for (let i = 0; i < p.length; i += 3) {
-    xMin = Math.min(xMin, p[i]);
-    xMax = Math.max(xMax, p[i]);
-    yMin = Math.min(yMin, p[i + 1]);
-    yMax = Math.max(yMax, p[i + 1]);
+    const x = p[i], y = p[i + 1];
+    if (x < xMin) xMin = x;
+    if (x > xMax) xMax = x;
+    if (y < yMin) yMin = y;
+    if (y > yMax) yMax = y;
   }
   const x0 = Math.max(0, Math.floor(xMin));
   const y0 = Math.max(0, Math.floor(yMin));
