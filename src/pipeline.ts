@@ -17,7 +17,7 @@ import type { LandmarkModel } from './landmarks/regressor.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, limitTriangles, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
-import { benchmarkLandmarks, fitPrior, onSurfaceLandmarks, priorLandmarks, priorMesh } from './prior/index.ts';
+import { benchmarkLandmarks, choosePriorSource, fitPrior, onSurfaceLandmarks, priorLandmarks, priorMesh } from './prior/index.ts';
 import type { PriorChoice, PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
 import { embedFaces, regressIdentity } from './identity/index.ts';
 import type { IdentityModel } from './identity/index.ts';
@@ -209,18 +209,24 @@ export async function reconstructFace(
 
   // the shape prior, fitted to Face Mesh's points or to 68 landmarks: the landmark network's (landmark source real),
   // else the volume network's (the last pass's, or the image-only pass's for a guided network)
+  let quick: ReturnType<typeof regressLandmarks> | undefined;
   let regressed: ReturnType<typeof regressLandmarks> | undefined;
   const fitTargets = async (extra: PriorChoice & PriorFitOptions = {}): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
     const lm = deps.landmarks;
     if (lm && o.landmarkSource === 'real') {
-      // the landmark network trained on real photos: the benchmark's 68, fitted where Face Mesh is not used (run once
-      // per face: a second fit, with the identity centre, reuses them)
-      const reg = await (regressed ??= timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm)));
+      // the landmark network trained on real photos: the benchmark's 68. Its first pass (no flip) judges the yaw
+      // (choosePriorSource); where Face Mesh is fitted that is all it runs, elsewhere its refining pass follows (each
+      // once per face: a second fit, with the identity centre, reuses them)
+      const crop0 = firstLandmarkCrop(det, lm.info);
+      const first = await (quick ??= timeAsync('landmarks', () => regressLandmarks(levels, crop0, lm, 1, false)));
+      const source = extra.source ?? (first.landmarks.length === 68 ? choosePriorSource(prior, { mesh468: det.mesh468, aflw68: first.landmarks }, extra) : 'aflw68');
+      if (source === 'facemesh') return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: [] }, { ...extra, source }));
+      const reg = await (regressed ??= timeAsync('landmarks', () => regressLandmarks(levels, crop0, lm, 2, true, first.landmarks)));
       // with its 68 points the fit does not read the volume network's (fitPrior): given only where they exist
       const landmarks68 = out ? photoLandmarks(out.landmarks, outCrop) : reg.landmarks.length === 68 ? [] : await network68('a landmark network answer without 68 points');
-      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }, extra));
+      return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68, aflw68: reg.landmarks }, { ...extra, source: reg.landmarks.length === 68 ? 'aflw68' : extra.source }));
     }
     const why = lm ? 'landmark source synthetic' : 'the shape prior without the landmark network (models/landmarks68.onnx)';
     const landmarks68 = await network68(why);

@@ -195,5 +195,11 @@ test('landmark model on real photos: the 68 points lie on the face, in order, tu
     assert.ok(meanY(17, 27) < meanY(36, 48) && meanY(36, 48) < meanY(48, 68), `${file}: brows, eyes, mouth top to bottom`);
     const fit = prior.fitter.fit({ aflw68: landmarks });
     assert.ok(fit.pose.yaw > lo && fit.pose.yaw < hi, `${file}: yaw ${fit.pose.yaw}, expected between ${lo} and ${hi}`);
+    // the pipeline's order: the first pass alone judges the yaw, the refining pass continues it to the same points
+    const quick = await regressLandmarks(levels, firstLandmarkCrop(det, model.info), model, 1, false);
+    const resumed = await regressLandmarks(levels, firstLandmarkCrop(det, model.info), model, 2, true, quick.landmarks);
+    assert.deepEqual(resumed.landmarks, landmarks);
+    const yaw = prior.fitter.meanFacePose({ aflw68: quick.landmarks }).yaw;
+    assert.ok(yaw > lo && yaw < hi, `${file}: first-pass yaw ${yaw}, expected between ${lo} and ${hi}`);
   }
 });

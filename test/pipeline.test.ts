@@ -172,3 +172,17 @@ test('surface landmarks: the nose and lips move out, the fit and the texture sta
   assert.deepEqual(on.mesh.texture.data, off.mesh.texture.data, 'the texture is sampled on the fitted surface either way');
   assert.deepEqual(on.mesh.colors, off.mesh.colors);
 });
+
+test('the landmark network: one pass where the head turns little and Face Mesh is fitted, the refining pass (with its mirror) where it is turned', { skip, timeout: 120_000 }, async () => {
+  const lm = vox.deps.landmarks!;
+  const batches: number[] = [];
+  const counting = { ...lm, session: { ...lm.session, run: (feeds: Parameters<typeof lm.session.run>[0]) => (batches.push(Object.values(feeds)[0].dims[0]), lm.session.run(feeds)) } };
+  // the examples' yaws: face.jpg about −25° (Face Mesh), profile.jpg +82° (the network's points)
+  for (const [file, source, runs] of [['face.jpg', 'facemesh', [1]], ['profile.jpg', 'aflw68', [1, 2]]] as const) {
+    batches.length = 0;
+    const image = await decodeImage(readFileSync(join(root, 'examples', file)));
+    const [face] = (await reconstruct(image, { ...vox.deps, landmarks: counting }, { faces: 'largest', textureSize: 32 })).faces;
+    assert.equal(face.prior?.source, source, file);
+    assert.deepEqual(batches, runs, `${file}: landmark network batches`);
+  }
+});

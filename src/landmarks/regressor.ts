@@ -114,7 +114,13 @@ export async function runLandmarkModel(levels: ImageLevels, crop: Crop, model: L
 /**
  * The 68 landmarks of a face: the network on the first crop, then again on the crop its points give (`passes` in
  * all; a pass whose crop would shrink or grow more than 1.6× keeps the previous one). `flip`: the last pass also
- * on the mirrored crop, averaged (test-time flip).
+ * on the mirrored crop, averaged (test-time flip). `firstPass`: the first pass's answer where the caller already has
+ * it (one pass without flip: `regressLandmarks(levels, first, model, 1, false)`), so the refining pass continues it.
+ *
+ * ```ts
+ * const quick = await regressLandmarks(levels, crop, model, 1, false);            // the first pass only
+ * const full = await regressLandmarks(levels, crop, model, 2, true, quick.landmarks); // = regressLandmarks(levels, crop, model)
+ * ```
  */
 export async function regressLandmarks(
   levels: ImageLevels,
@@ -122,9 +128,11 @@ export async function regressLandmarks(
   model: LandmarkModel,
   passes = 2,
   flip = true,
+  firstPass?: readonly Vec3[],
 ): Promise<{ landmarks: Vec3[]; crop: Crop }> {
   let crop = first;
-  let landmarks = await runLandmarkModel(levels, crop, model, flip && passes === 1);
+  // `firstPass`: the answer of `regressLandmarks(levels, first, model, 1, false)`, already run (not run again)
+  let landmarks = firstPass && passes > 1 ? [...firstPass] : await runLandmarkModel(levels, crop, model, flip && passes === 1);
   for (let p = 1; p < passes; p++) {
     const next = cropAroundBox(pointsBox(landmarks), model.info);
     const ratio = next.scale / crop.scale;

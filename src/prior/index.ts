@@ -60,9 +60,28 @@ export interface PriorChoice {
 }
 
 /**
- * Fits the prior to the better of its inputs: Face Mesh's 468 points where it fitted the face and the head turns
- * less than `faceMeshMaxYaw` (default `PRIOR_DEFAULTS.faceMeshMaxYaw`; Face Mesh flattens strongly turned faces),
- * else the network's 68 3D landmarks.
+ * Which of a face's targets the prior is fitted to when the landmark network has answered: Face Mesh's 468 points
+ * where it fitted the face and the head turns less than `faceMeshMaxYaw` (default
+ * `PRIOR_DEFAULTS.faceMeshMaxYawReal`), judged by the mean face laid onto the network's 68 points (`meanFacePose`: the
+ * fit's start, not a whole fit), else the network's points. The pipeline judges by the network's first, cheaper pass
+ * and runs its refining pass only where it will fit to it (src/pipeline.ts).
+ *
+ * ```ts
+ * choosePriorSource(prior, { mesh468: det.mesh468, aflw68: network68 });   // 'facemesh' | 'aflw68'
+ * ```
+ */
+export function choosePriorSource(prior: ShapePrior, inputs: Pick<PriorInputs, 'mesh468' | 'aflw68'>, options: PriorChoice = {}): 'facemesh' | 'aflw68' {
+  if (!inputs.aflw68 || inputs.aflw68.length !== 68) return 'facemesh';
+  const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYawReal;
+  const mesh = inputs.mesh468 && inputs.mesh468.length >= 468;
+  return mesh && Math.abs(prior.fitter.meanFacePose({ aflw68: inputs.aflw68 }).yaw) < maxYaw ? 'facemesh' : 'aflw68';
+}
+
+/**
+ * Fits the prior to the better of its inputs: with the landmark network's 68 points (`aflw68`), as
+ * `choosePriorSource` says; else Face Mesh's 468 points where it fitted the face and the head turns less than
+ * `faceMeshMaxYaw` (default `PRIOR_DEFAULTS.faceMeshMaxYaw`; Face Mesh flattens strongly turned faces), judged by the
+ * volume network's 68 landmarks, else those landmarks.
  *
  * ```ts
  * const fit = fitPrior(prior, { mesh468: det.mesh468, landmarks68 });
@@ -75,12 +94,8 @@ export function fitPrior(prior: ShapePrior, inputs: PriorInputs, options: PriorC
     return prior.fitter.fit(targets, options);
   }
   if (inputs.aflw68 && inputs.aflw68.length === 68) {
-    // the landmark network's points judge the yaw (the mean face laid onto them: the fit's start, not a whole fit);
-    // Face Mesh is fitted where the head turns little, the network's points elsewhere
-    const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYawReal;
-    const mesh = inputs.mesh468 && inputs.mesh468.length >= 468 ? inputs.mesh468 : undefined;
-    if (mesh && Math.abs(prior.fitter.meanFacePose({ aflw68: inputs.aflw68 }).yaw) < maxYaw) return prior.fitter.fit({ mesh468: mesh }, options);
-    return prior.fitter.fit({ aflw68: inputs.aflw68 }, options);
+    const source = choosePriorSource(prior, inputs, options);
+    return prior.fitter.fit(source === 'facemesh' ? { mesh468: inputs.mesh468 } : { aflw68: inputs.aflw68 }, options);
   }
   const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYaw;
   const yaw = Math.abs(estimatePose(inputs.landmarks68 as Vec3[]).pose.yaw);
