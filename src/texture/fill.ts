@@ -110,19 +110,21 @@ function push(fine: Level, coarse: Level): void {
     const y1 = Math.min(y0 + 1, coarse.h - 1);
     const ty = cy - y0;
     const row = j * fine.w;
+    const r0 = y0 * cw, r1 = y1 * cw, uy = 1 - ty;
     for (let i = 0; i < fine.w; i++) {
       const k = row + i;
       const missing = 1 - fa[k];
       if (missing <= 0) continue;
-      const x0 = cx0[i], x1 = cx1[i], tx = ctx[i];
-      const k00 = 3 * (y0 * cw + x0);
-      const k10 = 3 * (y0 * cw + x1);
-      const k01 = 3 * (y1 * cw + x0);
-      const k11 = 3 * (y1 * cw + x1);
-      for (let ch = 0; ch < 3; ch++) {
-        const v = (1 - ty) * ((1 - tx) * cc[k00 + ch] + tx * cc[k10 + ch]) + ty * ((1 - tx) * cc[k01 + ch] + tx * cc[k11 + ch]);
-        fc[3 * k + ch] += missing * v;
-      }
+      const x0 = cx0[i], x1 = cx1[i], tx = ctx[i], ux = 1 - tx;
+      const k00 = 3 * (r0 + x0);
+      const k10 = 3 * (r0 + x1);
+      const k01 = 3 * (r1 + x0);
+      const k11 = 3 * (r1 + x1);
+      // the three channels written out (the same sums in the same order)
+      const o = 3 * k;
+      fc[o] += missing * (uy * (ux * cc[k00] + tx * cc[k10]) + ty * (ux * cc[k01] + tx * cc[k11]));
+      fc[o + 1] += missing * (uy * (ux * cc[k00 + 1] + tx * cc[k10 + 1]) + ty * (ux * cc[k01 + 1] + tx * cc[k11 + 1]));
+      fc[o + 2] += missing * (uy * (ux * cc[k00 + 2] + tx * cc[k10 + 2]) + ty * (ux * cc[k01 + 2] + tx * cc[k11 + 2]));
       fa[k] = 1;
     }
   }
