@@ -71,7 +71,7 @@ export interface PriorChoice {
  * ```
  */
 export function choosePriorSource(prior: ShapePrior, inputs: Pick<PriorInputs, 'mesh468' | 'aflw68'>, options: PriorChoice = {}): 'facemesh' | 'aflw68' {
-  if (!inputs.aflw68 || inputs.aflw68.length !== 68) return 'facemesh';
+  if (inputs.aflw68?.length !== 68) throw new Error('choosePriorSource needs the landmark network\'s 68 points');
   const maxYaw = options.faceMeshMaxYaw ?? PRIOR_DEFAULTS.faceMeshMaxYawReal;
   const mesh = inputs.mesh468 && inputs.mesh468.length >= 468;
   return mesh && Math.abs(prior.fitter.meanFacePose({ aflw68: inputs.aflw68 }).yaw) < maxYaw ? 'facemesh' : 'aflw68';
