@@ -86,7 +86,8 @@ test('downscale averages whole blocks and keeps partial edge blocks', () => {
 test('downscale equals the plain mean of each block (rounded) for any size and factor', () => {
   let seed = 11;
   const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-  for (const [w, h, k] of [[1, 1, 3], [7, 5, 2], [31, 17, 4], [64, 9, 7], [10, 40, 10], [13, 13, 20]]) {
+  // [30, 20, 2]: the even 2 × 2 case, summed block by block
+  for (const [w, h, k] of [[1, 1, 3], [7, 5, 2], [30, 20, 2], [31, 17, 4], [64, 9, 7], [10, 40, 10], [13, 13, 20]]) {
     const data = new Uint8Array(w * h * 3).map(() => Math.floor(rnd() * 256));
     const out = downscale({ width: w, height: h, data }, k);
     const W = Math.ceil(w / k), H = Math.ceil(h / k);

@@ -44,32 +44,58 @@ export function downscale(image: RGBImage, k: number): RGBImage {
   const W = Math.ceil(w / k);
   const H = Math.ceil(h / k);
   const out = new Uint8Array(W * H * 3);
-  // integer sums (at most k² · 255 per channel), one pass over each photo row, block by block
+  if (k === 2 && w % 2 === 0 && h % 2 === 0) {
+    // the common case (a photo twice the size it is sampled at), its 2 × 2 blocks summed at once: the same sums
+    for (let Y = 0, q = 0; Y < H; Y++) {
+      let p0 = 2 * Y * w * 3, p1 = p0 + w * 3;
+      for (let X = 0; X < W; X++, q += 3, p0 += 6, p1 += 6) {
+        out[q] = Math.round((data[p0] + data[p0 + 3] + data[p1] + data[p1 + 3]) / 4);
+        out[q + 1] = Math.round((data[p0 + 1] + data[p0 + 4] + data[p1 + 1] + data[p1 + 4]) / 4);
+        out[q + 2] = Math.round((data[p0 + 2] + data[p0 + 5] + data[p1 + 2] + data[p1 + 5]) / 4);
+      }
+    }
+    return { width: W, height: H, data: out };
+  }
+  // integer sums (at most k² · 255 per channel), one pass over each photo row, block by block: the full blocks of a
+  // row with no bound checks, the last (partial) one apart
   const acc = new Int32Array(W * 3);
+  const full = Math.floor(w / k);
+  const k3 = 3 * k;
   for (let Y = 0; Y < H; Y++) {
     acc.fill(0);
     const y0 = Y * k;
     const y1 = Math.min(h, y0 + k);
     for (let y = y0; y < y1; y++) {
       const row = y * w * 3;
-      for (let X = 0, x = 0; X < W; X++) {
-        const x1 = Math.min(w, x + k);
+      let p = row;
+      for (let X = 0, o = 0; X < full; X++, o += 3) {
         let r = 0, g = 0, b = 0;
-        for (let p = row + x * 3, end = row + x1 * 3; p < end; p += 3) {
+        for (const end = p + k3; p < end; p += 3) {
           r += data[p];
           g += data[p + 1];
           b += data[p + 2];
         }
-        acc[X * 3] += r;
-        acc[X * 3 + 1] += g;
-        acc[X * 3 + 2] += b;
-        x = x1;
+        acc[o] += r;
+        acc[o + 1] += g;
+        acc[o + 2] += b;
+      }
+      if (full < W) {
+        let r = 0, g = 0, b = 0;
+        for (const end = row + w * 3; p < end; p += 3) {
+          r += data[p];
+          g += data[p + 1];
+          b += data[p + 2];
+        }
+        acc[full * 3] += r;
+        acc[full * 3 + 1] += g;
+        acc[full * 3 + 2] += b;
       }
     }
     let q = Y * W * 3;
     const rows = y1 - y0;
+    const nFull = k * rows;
     for (let X = 0; X < W; X++, q += 3) {
-      const n = (Math.min(w, (X + 1) * k) - X * k) * rows;
+      const n = X < full ? nFull : (w - X * k) * rows;
       out[q] = Math.round(acc[X * 3] / n);
       out[q + 1] = Math.round(acc[X * 3 + 1] / n);
       out[q + 2] = Math.round(acc[X * 3 + 2] / n);
