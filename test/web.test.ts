@@ -280,8 +280,14 @@ describe('web page', { skip }, () => {
     await page.waitForTimeout(300);
     const view = await paintedPixels(page, '#viewer');
     assert.ok(view.fraction > 0.03, `viewer: ${(view.fraction * 100).toFixed(1)}% painted`);
+    // the viewer's files come with the result, the other formats' in a 'files' message after it
+    await page.waitForFunction(() => document.querySelectorAll('#downloads a').length >= 8, null, { timeout: 60_000 });
+    const after = await page.evaluate(() => (globalThis as unknown as { __log: { messages: { type?: string }[] } }).__log.messages.map((m) => m.type));
+    assert.ok(after.indexOf('files') > after.indexOf('result'), `the other files after the result: ${after.join(' ')}`);
     const hrefs = await page.locator('#downloads a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     assert.ok(hrefs.length >= 8 && hrefs.every((h) => h.startsWith('blob:')), hrefs.join(' '));
+    const formats = await page.locator('#downloads a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).dataset.format));
+    for (const f of ['glb', 'obj', 'ply', 'stl', 'json']) assert.ok(formats.includes(f), `a ${f} link: ${formats.join(' ')}`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#downloads a[data-format="glb"]').click()]);
     const { issues } = await gltfValidator.validateBytes(new Uint8Array(readFileSync((await download.path())!)));
     assert.equal(issues.numErrors, 0);

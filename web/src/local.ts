@@ -25,6 +25,8 @@ let worker: Worker | undefined;
 let ready: Promise<number> | undefined;
 let nextId = 1;
 const waiting = new Map<number, { resolve: (m: FromWorker & { type: 'result' }) => void; reject: (e: PageError) => void; onProgress: Progress }>();
+/** Results whose other files are still being made: what to do with them when they come. */
+const later = new Map<number, (m: FromWorker & { type: 'files' }) => void>();
 let loadProgress: Progress | undefined;
 /** Rejects the pending prepare() when the worker fails before it is ready. */
 let failPrepare: ((e: PageError) => void) | undefined;
@@ -40,6 +42,9 @@ function onMessage(m: FromWorker): void {
   } else if (m.type === 'result') {
     waiting.get(m.id)?.resolve(m);
     waiting.delete(m.id);
+  } else if (m.type === 'files') {
+    later.get(m.id)?.(m);
+    later.delete(m.id);
   } else if (m.type === 'error') {
     const err = new PageError(m.code, m.message);
     if (m.id === undefined) failPrepare?.(err);
@@ -108,12 +113,31 @@ export async function reconstructOnDevice(file: Blob, base: string, onProgress: 
   const faces = answer.faces.map((list) => list.map(entry));
   const photoFiles = answer.photoFiles.map(entry);
   const w = worker;
+  let disposed = false;
+  const release = (hrefs: string[]) => w?.postMessage({ type: 'release', hrefs } satisfies ToWorker);
+  // the other formats' files, asked for once the page shows the model, appended where they come (released at once if
+  // the page has let go of this result by then)
+  let more: Promise<void> | undefined;
+  const moreFiles = () =>
+    (more ??= new Promise<void>((resolve, reject) => {
+      later.set(id, (m) => {
+        if (disposed) release([...m.faces.flat(), ...m.photoFiles].map((f) => f.href));
+        else {
+          m.faces.forEach((list, i) => faces[i]?.push(...list.map(entry)));
+          photoFiles.push(...m.photoFiles.map(entry));
+        }
+        if (m.error) reject(new PageError('EXPORT_FAILED', `the other files could not be made: ${m.error}`));
+        else resolve();
+      });
+      w?.postMessage({ type: 'files', id } satisfies ToWorker);
+    }));
   return {
     mode: 'device',
     json: answer.json,
     faces,
     photoFiles,
     ms: performance.now() - t0,
+    ...(answer.more ? { moreFiles } : {}),
     async glb(i) {
       const f = faces[i]?.find((x) => x.format === 'glb');
       if (!f) throw new PageError('NO_GLB', 'no GLB for this face');
@@ -123,7 +147,8 @@ export async function reconstructOnDevice(file: Blob, base: string, onProgress: 
     },
     dispose() {
       // the URLs belong to the worker that made them
-      w?.postMessage({ type: 'release', hrefs: [...faces.flat(), ...photoFiles].map((f) => f.href) } satisfies ToWorker);
+      disposed = true;
+      release([...faces.flat(), ...photoFiles].map((f) => f.href));
     },
   };
 }

@@ -309,6 +309,12 @@ async function run(file: File, forced?: Mode): Promise<void> {
     progress(undefined, 'Showing the model…');
     await show(result, file);
     shown = true;
+    // device mode makes the other formats' files once the model is on screen: their links when they come
+    const shownResult = result;
+    shownResult.moreFiles?.().then(
+      () => current?.result === shownResult && renderDownloads(current.selected),
+      (e: unknown) => current?.result === shownResult && showError(e instanceof PageError ? explain(e.code, e.message) : String(e)),
+    );
     const faces = result.json.faces.length;
     // the time the user waited: from their action until the model is on screen, model loading included
     const waited = performance.now() - startedAt;

@@ -22,6 +22,11 @@ export type ToWorker =
   | { type: 'prepare'; base: string }
   /** Reconstruct every face of a photo (answered with 'result' or 'error' with the same id). */
   | { type: 'reconstruct'; id: number; file: Blob; base: string; options?: OptionsInput }
+  /**
+   * Make the other formats' files of result `id` (answered with 'files'): the page asks once its model is on screen,
+   * so making them never slows the first view.
+   */
+  | { type: 'files'; id: number }
   /** Free the blob: URLs of a result the page no longer shows. */
   | { type: 'release'; hrefs: string[] };
 
@@ -61,7 +66,14 @@ export type FromWorker =
       faces: DeviceFile[][];
       /** Files of the whole photo (the JSON). */
       photoFiles: DeviceFile[];
-      /** Milliseconds in the worker: decode to the last file. */
+      /** Milliseconds in the worker: decode to the model's files. */
       ms: number;
+      /** Whether the other formats' files can be asked for ('files'): the page asks once the model is on screen. */
+      more: boolean;
     }
+  /**
+   * The files of the formats the viewer does not need (OBJ, PLY, STL, the depth map…), made when the page asks for
+   * them after showing the result's model; `error` where making them failed.
+   */
+  | { type: 'files'; id: number; faces: DeviceFile[][]; photoFiles: DeviceFile[]; error?: string }
   | { type: 'error'; id?: number; code: string; message: string };

@@ -32,6 +32,11 @@ export interface PageResult {
   ms: number;
   /** The GLB of face i. */
   glb(i: number): Promise<ArrayBuffer>;
+  /**
+   * Where some files are made after the model is shown (device mode: the formats the viewer does not need): asks for
+   * them and settles once they are in `faces` and `photoFiles` (rejects with a PageError where they could not be made).
+   */
+  moreFiles?: () => Promise<void>;
   /** Frees blob: URLs. */
   dispose(): void;
 }

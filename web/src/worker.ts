@@ -1,7 +1,8 @@
 /**
  * Device mode's Web Worker: the models (onnxruntime-web, TF.js WebAssembly) and the whole pipeline live here,
  * so the page stays responsive while a photo is reconstructed. It answers the messages of web/src/protocol.ts:
- * progress while loading and for every stage (face i of n), then the result's JSON and its files as blob: URLs.
+ * progress while loading and for every stage (face i of n), then the result's JSON and the viewer's files (GLB) as
+ * blob: URLs, then the other formats' files (made after, so the model shows first).
  * Bundled by scripts/build-web.ts as web/dist/worker.js (an ES module worker). The files it loads (models/…,
  * vendor/…) are found relative to the page's address, which 'prepare' gives it.
  *
@@ -75,15 +76,40 @@ async function reconstruct(id: number, file: Blob, base: string, options: Option
   const { result, bitmap } = await vox.reconstructBlob(file, { faces: 'all', ...options, formats, onProgress: (p) => post(progressOf(id, p)) });
   bitmap.close();
   post({ type: 'progress', id, stage: 'export', fraction: 1, text: 'Making the files…' });
-  const files = exportResult(result, base, { ...options, formats });
+  // the viewer's files first (the GLB, and the JSON the page reads), the other formats once the model is shown
+  const now = formats.filter((f) => VIEWER_FORMATS.includes(f));
+  const later = formats.filter((f) => !VIEWER_FORMATS.includes(f));
   const json = toJSON(result);
-  const faces: DeviceFile[][] = json.faces.map(() => []);
+  const first = links(exportResult(result, base, { ...options, formats: now }), json.faces.length);
+  // the result waits here for the page's 'files' (only the latest: a new photo drops what was not asked for)
+  pending.clear();
+  if (later.length > 0) {
+    pending.set(id, () => {
+      try {
+        post({ type: 'files', id, ...links(exportResult(result, base, { ...options, formats: later }), json.faces.length) });
+      } catch (e) {
+        post({ type: 'files', id, faces: json.faces.map(() => []), photoFiles: [], error: (e as Error).message });
+      }
+    });
+  }
+  post({ type: 'result', id, json, ...first, ms: performance.now() - t0, more: later.length > 0 });
+}
+
+/** The last result's other formats, made when the page asks ('files'). */
+const pending = new Map<number, () => void>();
+
+/** The formats the page needs to show a result: the GLB in the viewers, the JSON behind the landmarks and pose. */
+const VIEWER_FORMATS: readonly string[] = ['glb', 'json'];
+
+/** Exported files as blob: URLs, per face and for the whole photo. */
+function links(files: ReturnType<typeof exportResult>, faceCount: number): { faces: DeviceFile[][]; photoFiles: DeviceFile[] } {
+  const faces: DeviceFile[][] = Array.from({ length: faceCount }, () => []);
   const photoFiles: DeviceFile[] = [];
   for (const { name, format, role, face, bytes } of files) {
     const href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>]));
     (face === null ? photoFiles : faces[face]).push({ name, format, role, bytes: bytes.byteLength, href });
   }
-  post({ type: 'result', id, json, faces, photoFiles, ms: performance.now() - t0 });
+  return { faces, photoFiles };
 }
 
 /** The WebCodecs ImageDecoder, where this browser has it (Chromium, Firefox): it can count an animation's frames. */
@@ -121,6 +147,12 @@ scope.addEventListener('message', (e) => {
     prepare().catch((err: unknown) => post(errorOf(err)));
   }
   else if (m.type === 'release') for (const href of m.hrefs) URL.revokeObjectURL(href);
+  else if (m.type === 'files') {
+    const make = pending.get(m.id);
+    pending.delete(m.id);
+    if (make) make();
+    else post({ type: 'files', id: m.id, faces: [], photoFiles: [], error: 'this result is gone (a newer photo replaced it)' });
+  }
   else if (m.type === 'reconstruct') {
     reconstruct(m.id, m.file, m.base, m.options).catch(async (err: unknown) => {
       // the browser decodes an animation's first frame only: say so when that frame had no face
