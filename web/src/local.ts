@@ -61,6 +61,8 @@ function onCrash(message: string): void {
   failPrepare?.(err);
   for (const w of waiting.values()) w.reject(err);
   waiting.clear();
+  for (const [id, then] of later) then({ type: 'files', id, faces: [], photoFiles: [], error: err.message });
+  later.clear();
   worker?.terminate();
   worker = undefined;
   ready = undefined;
