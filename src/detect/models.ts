@@ -25,7 +25,7 @@ export type DetectorNetLoader = (name: string) => Promise<DetectorNet>;
 
 /**
  * The detector networks that `scripts/tfjs-onnx.py` writes as ONNX (`models/<name>.onnx`): onnxruntime runs them 2–5×
- * faster than TF.js' WASM backend, with the same answers to 1e-6 of their range (test/detect.test.ts). FaceBoxes, a
+ * faster than TF.js' WASM backend, with the same answers to 1e-5 of their range (test/detect.test.ts). FaceBoxes, a
  * graph with loops, stays on TF.js.
  */
 export const ONNX_DETECTOR_NETS: readonly string[] = ['facemesh', 'blazeface-front', 'blazeface-back'];

@@ -7,7 +7,6 @@ import './telemetry.ts'; // first: ORT_DISABLE_TELEMETRY must be set before onnx
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type * as TF from '@tensorflow/tfjs-core';
 import type * as Converter from '@tensorflow/tfjs-converter';
@@ -15,7 +14,7 @@ import { VoxfaceError } from '../types.ts';
 import { graphNets, mixedNets, sessionNet, type DetectorNetLoader, type GraphModelLoader } from '../detect/models.ts';
 import { createFaceDetector, type MultiDetectorOptions, type MultiFaceDetector } from '../detect/multi.ts';
 import { loadedTf, useTf } from '../detect/tf.ts';
-import { sessionOptions, wrapNodeSession } from './session.ts';
+import { MODELS_DIR, sessionOptions, wrapNodeSession } from './session.ts';
 
 // TF.js' core, its graph-model converter and the WebAssembly backend, not the whole of @tensorflow/tfjs (layers, data,
 // the WebGL and CPU backends); with `require`, as an ES module's `import` of these CommonJS bundles runs Node's export
@@ -104,16 +103,13 @@ export function fileModelLoader(dir: string = defaultModelDir()): GraphModelLoad
   };
 }
 
-/** This package's models folder (the ONNX detector graphs: models/facemesh.onnx, models/blazeface-*.onnx). */
-const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
-
 /**
  * Detector networks from `<dir>/<name>.onnx` (scripts/tfjs-onnx.py's graphs) on onnxruntime-node.
  *
  *   const nets = onnxNetLoader();
  *   const facemesh = await nets('facemesh');
  */
-export function onnxNetLoader(dir: string = MODELS, threads?: number): DetectorNetLoader {
+export function onnxNetLoader(dir: string = MODELS_DIR, threads?: number): DetectorNetLoader {
   return async (name) => {
     const file = path.join(dir, `${name}.onnx`);
     try {
@@ -128,7 +124,7 @@ export function onnxNetLoader(dir: string = MODELS, threads?: number): DetectorN
 export interface NodeDetectorOptions extends MultiDetectorOptions {
   /**
    * BlazeFace and Face Mesh on onnxruntime ('onnx', the default: models/<name>.onnx) or on TF.js' WASM backend
-   * ('tfjs'); FaceBoxes always on TF.js. The same answers to 1e-6 of their range (test/detect.test.ts).
+   * ('tfjs'); FaceBoxes always on TF.js. The same answers to 1e-5 of their range (test/detect.test.ts).
    */
   runtime?: 'onnx' | 'tfjs';
   /** onnxruntime intra-op threads (default: its own choice). */
@@ -148,6 +144,6 @@ export async function loadFaceDetector(
   dir: string = defaultModelDir(),
 ): Promise<MultiFaceDetector> {
   const graphs = fileModelLoader(dir);
-  const nets = options.nets ?? (options.runtime === 'tfjs' ? graphNets(graphs) : mixedNets(graphNets(graphs), onnxNetLoader(MODELS, options.threads)));
+  const nets = options.nets ?? (options.runtime === 'tfjs' ? graphNets(graphs) : mixedNets(graphNets(graphs), onnxNetLoader(MODELS_DIR, options.threads)));
   return createFaceDetector(graphs, { ...options, nets });
 }

@@ -10,14 +10,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { lazyEncoder, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
-import { sessionOptions, wrapNodeSession } from './session.ts';
-
-const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
+import { MODELS_DIR as MODELS, sessionOptions, wrapNodeSession } from './session.ts';
 
 /** The identity map of this package (models/identity-map.json). */
 export function defaultIdentityMapPath(): string {

@@ -21,7 +21,6 @@
 import './telemetry.ts'; // first, before anything that loads onnxruntime-node
 import './zlib.ts'; // PNGs by Node's zlib (src/image/deflate.ts)
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { reconstruct } from '../pipeline.ts';
 import type { PipelineDeps, ReconstructOptions } from '../pipeline.ts';
@@ -30,7 +29,7 @@ import type { FaceDetector, ReconstructionResult, RGBImage } from '../types.ts';
 import { decodeImage, frameCount } from './decode.ts';
 import type { DecodeLimits } from '../decode/sniff.ts';
 import { loadFaceDetector } from './detectors.ts';
-import { loadModel } from './session.ts';
+import { loadModel, MODELS_DIR } from './session.ts';
 import { createShapePrior } from '../prior/index.ts';
 import type { ShapePrior } from '../prior/index.ts';
 
@@ -71,9 +70,7 @@ export function defaultLandmarkModelPath(): string {
 
 /** The repository's default model (models/vrn-compact.onnx). */
 export function defaultModelPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // src/node or dist/node → ../../models
-  return path.resolve(here, '..', '..', 'models', 'vrn-compact.onnx');
+  return path.join(MODELS_DIR, 'vrn-compact.onnx');
 }
 
 export interface VoxfaceOptions {

@@ -8,6 +8,8 @@
  */
 import './telemetry.ts'; // first: ORT_DISABLE_TELEMETRY must be set before onnxruntime-node initialises
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { lazySession, parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
@@ -16,6 +18,9 @@ import type { InferenceSession } from '../types.ts';
 import { wrapOrtSession } from '../network/ort.ts';
 import { parseLandmarkModelInfo } from '../landmarks/regressor.ts';
 import type { LandmarkModel } from '../landmarks/regressor.ts';
+
+/** This package's models folder (src/node or dist/node → ../../models): the default of every Node loader. */
+export const MODELS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'models');
 
 export interface LoadModelOptions {
   /** Intra-op threads (default: onnxruntime's choice). */
