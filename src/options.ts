@@ -188,6 +188,13 @@ export const OPTIONS = {
     help: "on: the fitted face's nose, lips, eyes and brows moved onto the benchmark's 68 points (offsets learned on AFLW2000-3D fit/: real noses and lips stand 4–5 mm further out than ICT's fitted surface), so a face in profile keeps the photo's outline; off: ICT's own surface",
     expose: RECONSTRUCTING,
   }),
+  silhouette: option.choice({
+    group: 'reconstruct',
+    choices: ['auto', 'off'],
+    default: 'auto',
+    help: "auto: a face turned 45° or more has its identity refitted so its profile outline (brow, nose, lips, chin) meets the photo's edges, its 68 landmarks held (src/prior/silhouette.ts; ICT's topology); off: the fit to the landmarks alone",
+    expose: RECONSTRUCTING,
+  }),
   volume: option.choice({
     group: 'reconstruct',
     choices: ['auto', 'on', 'off'],

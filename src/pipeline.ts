@@ -17,7 +17,7 @@ import type { LandmarkModel } from './landmarks/regressor.ts';
 import { frontSurface, largestComponent, marchingCubes, taubinSmooth, transformMesh, limitTriangles, vertexNormals } from './mesh/index.ts';
 import { runNetwork } from './network/index.ts';
 import type { ModelInfo } from './network/index.ts';
-import { benchmarkLandmarks, choosePriorSource, fitPrior, onSurfaceLandmarks, priorLandmarks, priorMesh } from './prior/index.ts';
+import { benchmarkLandmarks, choosePriorSource, fitPrior, fitSilhouette, onSurfaceLandmarks, priorLandmarks, priorMesh, SILHOUETTE_DEFAULTS } from './prior/index.ts';
 import type { PriorChoice, PriorFit, PriorFitOptions, ShapePrior } from './prior/index.ts';
 import { embedFaces, regressIdentity } from './identity/index.ts';
 import type { IdentityModel } from './identity/index.ts';
@@ -305,9 +305,13 @@ export async function reconstructFace(
    * Steps 3–5 on ICT's topology: the fitted face itself (`prior`), or moved onto the network volume's surface where
    * the camera sees it (`network`, mesh 'template').
    */
-  async function templateFace(fit: PriorFit, shape: 'prior' | 'network'): Promise<FaceResult> {
+  async function templateFace(fitted0: PriorFit, shape: 'prior' | 'network'): Promise<FaceResult> {
     const prior = deps.prior as ShapePrior;
     const region = o.head ? 'head' : 'face';
+    // a turned face's identity moved so its profile outline meets the photo's edges (src/prior/silhouette.ts)
+    const fit = o.silhouette === 'auto' && Math.abs(fitted0.pose.yaw) >= SILHOUETTE_DEFAULTS.minYaw
+      ? time('prior', () => fitSilhouette(prior.basis, fitted0, region, image))
+      : fitted0;
     const fitted = time('mesh', () => priorMesh(prior.basis, fit, region));
     let mesh = o.surfaceLandmarks === 'on' ? time('mesh', () => onSurfaceLandmarks(prior.basis, fit, region, fitted)) : fitted;
     // the texture is sampled on ICT's fitted surface where the nose and lips were moved out (TextureOptions.sampleAt)

@@ -20,6 +20,7 @@ export { ATLAS, parseIctBasis, shapeVertices, type IctBasis, type TemplateMesh }
 export { PRIOR_DEFAULTS, PriorFitter, type PriorFit, type PriorFitOptions, type PriorTargets } from './fit.ts';
 export { benchmarkLandmarks, onSurfaceLandmarks, poseToPhoto, priorLandmarks, priorMesh, type PriorMeshOptions, type PriorRegion } from './mesh.ts';
 export { landmarkSurfaceField } from './surface-field.ts';
+export { fitSilhouette, profileEdges, SILHOUETTE_DEFAULTS, type ProfileEdges, type SilhouetteFace, type SilhouetteFitOptions, type SilhouetteOptions } from './silhouette.ts';
 
 /** The loaded prior: the basis and its fitter (precomputed once). */
 export interface ShapePrior {

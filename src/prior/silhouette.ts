@@ -1,0 +1,344 @@
+/**
+ * A turned face's profile fitted to the photo. ICT's mean nose and lips are smaller than most people's, and the fit
+ * to 68 points holds the identity near its centre (issue 18), so in profile the fitted face's outline lay inside the
+ * photo's nose and lips: on AFLW2000-3D `fit/` at |yaw| 60–90° 11% of the benchmark's interior landmarks fell outside
+ * the mesh, most of them 1–3 pixels beyond its outline. Here the outline on the side the face looks toward (brow,
+ * nose, lips, chin) finds the photo's edge along its outward normal (`profileEdges`), and the fit's identity moves
+ * so the outline meets those edges while the 68 landmarks stay where they are (`fitSilhouette`): the face changes
+ * only as ICT's identity modes allow (a longer nose, fuller lips), never by free-form warping.
+ *
+ * Edge search, per outline vertex (an edge between a triangle facing the camera and one facing away, or a border
+ * edge of a facing one): the photo sampled along the outline's outward normal from `inside` cm within the mesh to
+ * `outside` cm beyond it (steps of about 0.08 cm, at least a pixel); the step with the largest colour change
+ * (central difference, RGB distance) less `distancePenalty` per step away from the outline is the edge, if that
+ * change is at least `minContrast`. Chosen on AFLW2000-3D `fit/` and the synthetic benchmark (models/README.md).
+ *
+ * ```ts
+ * const edges = profileEdges(mesh, photo, { scale: fit.scale, landmarks68 });   // outline vertices and their edges
+ * const better = fitSilhouette(basis, fit, 'face', photo);                        // the identity moved to meet them
+ * ```
+ */
+import { TriangleSpans } from '../raster/triangle.ts';
+import type { Mesh, RGBImage, Vec3 } from '../types.ts';
+import type { IctBasis } from './basis.ts';
+import { cholesky, cholSolve, PRIOR_DEFAULTS } from './fit.ts';
+import type { PriorFit } from './fit.ts';
+import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
+import { benchmarkLandmarks, priorMesh } from './mesh.ts';
+import type { PriorRegion } from './mesh.ts';
+
+/** The edge search's settings (cm of the fitted face: the fit's scale turns them into pixels). */
+export interface SilhouetteOptions {
+  /** How far inside the mesh's outline the edge is looked for, cm (default `SILHOUETTE_DEFAULTS.inside`). */
+  inside?: number;
+  /** How far beyond it, cm. */
+  outside?: number;
+  /** Least colour change (RGB distance, 0–441, over two steps) that counts as an edge. */
+  minContrast?: number;
+  /** The outline's outward normal must point this much (cosine) toward the side the face looks to. */
+  minFacing?: number;
+  /** The outline's rows against the 68 landmarks' in `fitSilhouette` (all of them together). */
+  weight?: number;
+  /** Rounds of `fitSilhouette` (edges found again on each round's face). */
+  rounds?: number;
+  /**
+   * Each step away from the fitted outline costs this much colour change: of two edges about as strong, the nearer
+   * wins (0: the strongest anywhere in the window).
+   */
+  distancePenalty?: number;
+}
+
+/** The defaults, in cm of the fitted face (chosen on AFLW2000-3D `fit/`, models/README.md), and the least |yaw|. */
+export const SILHOUETTE_DEFAULTS = {
+  inside: 0.33,
+  outside: 0.8,
+  minContrast: 30,
+  minFacing: 0.3,
+  distancePenalty: 2,
+  weight: 5,
+  rounds: 2,
+  /** The pipeline fits the profile of faces turned at least this much (degrees; `silhouette` option 'auto'). */
+  minYaw: 45,
+} as const;
+
+/** `fitSilhouette`'s options: the edge search's, and the fit's identity prior (default the fit's, `PRIOR_DEFAULTS`). */
+export interface SilhouetteFitOptions extends SilhouetteOptions {
+  identityPrior?: number;
+}
+
+/** What the edge search needs of the face: the fit's scale (photo pixels per cm) and the 68 landmarks in the photo frame. */
+export interface SilhouetteFace {
+  scale: number;
+  landmarks68: readonly Vec3[];
+}
+
+interface Edges {
+  /** Per edge: u, v, the triangle on one side, the triangle on the other (−1 for a border edge). */
+  data: Int32Array;
+  count: number;
+}
+
+const edgeCache = new WeakMap<Uint32Array, Edges>();
+
+/** The edges of a triangle list with the triangles on each side (cached per index array: ICT's is shared). */
+function edgesOf(indices: Uint32Array, vertexCount: number): Edges {
+  const cached = edgeCache.get(indices);
+  if (cached) return cached;
+  const at = new Map<number, number>();
+  const data = new Int32Array((indices.length / 3) * 3 * 4);
+  let count = 0;
+  for (let t = 0; t < indices.length / 3; t++) {
+    for (let k = 0; k < 3; k++) {
+      const a = indices[3 * t + k], b = indices[3 * t + ((k + 1) % 3)];
+      const u = Math.min(a, b), v = Math.max(a, b);
+      const key = u * vertexCount + v;
+      const e = at.get(key);
+      if (e === undefined) {
+        at.set(key, count);
+        data.set([u, v, t, -1], 4 * count++);
+      } else if (data[4 * e + 3] < 0) data[4 * e + 3] = t;
+    }
+  }
+  const edges = { data: data.slice(0, 4 * count), count };
+  edgeCache.set(indices, edges);
+  return edges;
+}
+
+/** Bilinear RGB of the photo at (x, y), clamped to its border, into `out`. */
+function sampleRgb(img: RGBImage, x: number, y: number, out: Float64Array): void {
+  const { width: W, height: H, data } = img;
+  const cx = Math.min(Math.max(x, 0), W - 1.001), cy = Math.min(Math.max(y, 0), H - 1.001);
+  const x0 = Math.floor(cx), y0 = Math.floor(cy);
+  const fx = cx - x0, fy = cy - y0;
+  const i00 = 3 * (y0 * W + x0), i01 = i00 + 3, i10 = i00 + 3 * W, i11 = i10 + 3;
+  for (let c = 0; c < 3; c++) {
+    out[c] = (data[i00 + c] * (1 - fx) + data[i01 + c] * fx) * (1 - fy) + (data[i10 + c] * (1 - fx) + data[i11 + c] * fx) * fy;
+  }
+}
+
+/** The profile outline's vertices that found an edge: mesh vertex, unit outward normal (photo frame), distance (px). */
+export interface ProfileEdges {
+  ids: number[];
+  nx: number[];
+  ny: number[];
+  t: number[];
+}
+
+/**
+ * The outline vertices on the side the face looks toward (between the chin and just above the brows) and where the
+ * photo's edge lies along each one's outward normal. The mesh is in the photo frame, facing the camera where its
+ * triangles wind counter-clockwise (every mesh of the pipeline).
+ */
+export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, options: SilhouetteOptions = {}): ProfileEdges {
+  const o = { ...SILHOUETTE_DEFAULTS, ...options };
+  const P = mesh.positions;
+  const V = P.length / 3;
+  const L = face.landmarks68;
+  const s = face.scale;
+  const none: ProfileEdges = { ids: [], nx: [], ny: [], t: [] };
+  if (L.length !== 68 || !(s > 0)) return none;
+  // the face's frame in the photo: up from the chin (8) to the brows (19, 24); "forward" across it, toward the nose
+  const bx = (L[19][0] + L[24][0]) / 2, by = (L[19][1] + L[24][1]) / 2;
+  let ux = bx - L[8][0], uy = by - L[8][1];
+  const height = Math.hypot(ux, uy);
+  if (!(height > 0)) return none;
+  ux /= height;
+  uy /= height;
+  let cx = 0, cy = 0;
+  for (const p of L) {
+    cx += p[0] / 68;
+    cy += p[1] / 68;
+  }
+  let fx = -uy, fy = ux;
+  if ((L[30][0] - cx) * fx + (L[30][1] - cy) * fy < 0) {
+    fx = -fx;
+    fy = -fy;
+  }
+  const top = height * 1.05;
+
+  // outline vertices and their outward normals (away from the facing triangle)
+  const I = mesh.indices;
+  const T = I.length / 3;
+  const facing = new Uint8Array(T);
+  for (let t = 0; t < T; t++) {
+    const a = 3 * I[3 * t], b = 3 * I[3 * t + 1], c = 3 * I[3 * t + 2];
+    facing[t] = (P[b] - P[a]) * (P[c + 1] - P[a + 1]) - (P[b + 1] - P[a + 1]) * (P[c] - P[a]) > 0 ? 1 : 0;
+  }
+  const { data: E, count } = edgesOf(I, V);
+  const nrm = new Float64Array(V * 2);
+  const onOutline = new Uint8Array(V);
+  for (let e = 0; e < count; e++) {
+    const u = E[4 * e], v = E[4 * e + 1], t1 = E[4 * e + 2], t2 = E[4 * e + 3];
+    let t: number;
+    if (t2 < 0) {
+      if (!facing[t1]) continue;
+      t = t1;
+    } else if (facing[t1] !== facing[t2]) t = facing[t1] ? t1 : t2;
+    else continue;
+    let w = I[3 * t];
+    if (w === u || w === v) w = I[3 * t + 1];
+    if (w === u || w === v) w = I[3 * t + 2];
+    let nx = -(P[3 * v + 1] - P[3 * u + 1]), ny = P[3 * v] - P[3 * u];
+    if (nx * (P[3 * w] - P[3 * u]) + ny * (P[3 * w + 1] - P[3 * u + 1]) > 0) {
+      nx = -nx;
+      ny = -ny;
+    }
+    nrm[2 * u] += nx;
+    nrm[2 * u + 1] += ny;
+    nrm[2 * v] += nx;
+    nrm[2 * v + 1] += ny;
+    onOutline[u] = onOutline[v] = 1;
+  }
+
+  // which pixels the face covers (over its box): an outline vertex whose outward side is still face is an inner
+  // fold (the nose's side against the cheek), not the outline against the background
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let v = 0; v < V; v++) {
+    x0 = Math.min(x0, P[3 * v]);
+    x1 = Math.max(x1, P[3 * v]);
+    y0 = Math.min(y0, P[3 * v + 1]);
+    y1 = Math.max(y1, P[3 * v + 1]);
+  }
+  const ox = Math.floor(x0) - 2, oy = Math.floor(y0) - 2;
+  const mw = Math.ceil(x1) - ox + 3, mh = Math.ceil(y1) - oy + 3;
+  if (!(mw > 0 && mh > 0 && mw * mh < 1 << 26)) return none;
+  const covered = new Uint8Array(mw * mh);
+  const spans = new TriangleSpans();
+  for (let t = 0; t < T; t++) {
+    const a = 3 * I[3 * t], b = 3 * I[3 * t + 1], c = 3 * I[3 * t + 2];
+    const rows = spans.set(P[a] - ox, P[a + 1] - oy, P[b] - ox, P[b + 1] - oy, P[c] - ox, P[c + 1] - oy, mw, mh);
+    for (let r = 0; r < rows; r++) {
+      const o = spans.rows[5 * r] * mw;
+      covered.fill(1, o + spans.rows[5 * r + 1], o + spans.rows[5 * r + 2] + 1);
+    }
+  }
+  const covers = (x: number, y: number) => {
+    const i = Math.floor(x - ox), j = Math.floor(y - oy);
+    return i >= 0 && j >= 0 && i < mw && j < mh && covered[j * mw + i] === 1;
+  };
+
+  // each profile outline vertex: the strongest colour edge along its normal
+  const step = Math.max(1, 0.08 * s);
+  const t0 = Math.round((-o.inside * s) / step), t1 = Math.round((o.outside * s) / step);
+  const n = t1 - t0 + 1;
+  const cols = new Float64Array(n * 3);
+  const rgb = new Float64Array(3);
+  const ids: number[] = [], enx: number[] = [], eny: number[] = [], et: number[] = [];
+  for (let v = 0; v < V; v++) {
+    if (!onOutline[v]) continue;
+    let nx = nrm[2 * v], ny = nrm[2 * v + 1];
+    const len = Math.hypot(nx, ny);
+    if (!(len > 0)) continue;
+    nx /= len;
+    ny /= len;
+    if (nx * fx + ny * fy < o.minFacing) continue;
+    const x = P[3 * v], y = P[3 * v + 1];
+    const along = (x - L[8][0]) * ux + (y - L[8][1]) * uy;
+    if (along < 0 || along > top) continue;
+    if (covers(x + 2 * nx, y + 2 * ny) || covers(x + 3 * nx, y + 3 * ny)) continue;
+    for (let k = 0; k < n; k++) {
+      const t = (t0 + k) * step;
+      sampleRgb(image, x + t * nx, y + t * ny, rgb);
+      cols.set(rgb, 3 * k);
+    }
+    let at = -1;
+    let best = -Infinity, contrast = 0;
+    for (let k = 1; k < n - 1; k++) {
+      const g = Math.hypot(cols[3 * k + 3] - cols[3 * k - 3], cols[3 * k + 4] - cols[3 * k - 2], cols[3 * k + 5] - cols[3 * k - 1]);
+      const score = g - o.distancePenalty * Math.abs(t0 + k);
+      if (score > best) {
+        best = score;
+        contrast = g;
+        at = k;
+      }
+    }
+    if (contrast < o.minContrast) continue;
+    const t = (t0 + at) * step;
+    ids.push(v);
+    enx.push(nx);
+    eny.push(ny);
+    et.push(t);
+  }
+  return { ids, nx: enx, ny: eny, t: et };
+}
+
+/**
+ * The fit's identity moved so that its profile outline meets the photo's edges (`profileEdges`), pose and expression
+ * held: one linearised least-squares step per round on the identity weights, each outline vertex's move along its
+ * outward normal against the photo's edge (in cm, ÷ the fit's scale), the 68 landmarks held where they are
+ * (weight 1 each, all three axes) and the fit's own identity prior (n · λ_id |w − w₀|², n = 68). `weight` scales
+ * the outline's rows against the landmarks' (spread over however many outline vertices found an edge).
+ *
+ * ```ts
+ * const better = fitSilhouette(basis, fit, 'face', photo, { identityPrior: 0.06 });
+ * ```
+ */
+export function fitSilhouette(
+  basis: IctBasis,
+  fit: PriorFit,
+  region: PriorRegion,
+  image: RGBImage,
+  options: SilhouetteFitOptions = {},
+): PriorFit {
+  const K = fit.identity.length;
+  const col = (j: number, v: number): [number, number, number] => {
+    const o = (j * V + v) * 3;
+    return [basis.identity[o], basis.identity[o + 1], basis.identity[o + 2]];
+  };
+  const V = basis.vertexCount;
+  const vertexOf = basis.meshes[region].vertex;
+  const R = fit.rotation, s = fit.scale;
+  const o = { ...SILHOUETTE_DEFAULTS, ...options };
+  const lam = (options.identityPrior ?? PRIOR_DEFAULTS.identityPrior) * 68;
+  const weight = o.weight;
+  // the prior holds the identity near the fit's own (its centre already weighed against the landmarks)
+  const w0 = Float64Array.from(fit.identity);
+  let cur = fit;
+  for (let round = 0; round < o.rounds; round++) {
+    const mesh = priorMesh(basis, cur, region, { surfaceLandmarks: true });
+    const edges = profileEdges(mesh, image, { scale: s, landmarks68: benchmarkLandmarks(basis, cur) }, options);
+    const k = edges.ids.length;
+    if (k < 8) break;
+    const A = new Float64Array(K * K);
+    const b = new Float64Array(K);
+    const row = new Float64Array(K);
+    const ow = (weight * 68) / k;
+    for (let i = 0; i < k; i++) {
+      const v = vertexOf[edges.ids[i]];
+      const nx = edges.nx[i], ny = edges.ny[i];
+      for (let j = 0; j < K; j++) {
+        const [bx, by, bz] = col(j, v);
+        // photo x = camera x, photo y = −camera y
+        row[j] = nx * (R[0] * bx + R[1] * by + R[2] * bz) - ny * (R[3] * bx + R[4] * by + R[5] * bz);
+      }
+      const r = edges.t[i] / s;
+      for (let a = 0; a < K; a++) {
+        b[a] += ow * row[a] * r;
+        for (let c = a; c < K; c++) A[a * K + c] += ow * row[a] * row[c];
+      }
+    }
+    // the landmarks stay: Σ |R B Δw|² over the 68 benchmark points (their vertices)
+    for (const v of LANDMARKS68_AFLW.vertex) {
+      for (let ax = 0; ax < 3; ax++) {
+        for (let j = 0; j < K; j++) {
+          const [bx, by, bz] = col(j, v);
+          row[j] = R[3 * ax] * bx + R[3 * ax + 1] * by + R[3 * ax + 2] * bz;
+        }
+        for (let a = 0; a < K; a++) for (let c = a; c < K; c++) A[a * K + c] += row[a] * row[c];
+      }
+    }
+    for (let a = 0; a < K; a++) {
+      A[a * K + a] += lam;
+      b[a] -= lam * (cur.identity[a] - w0[a]);
+      for (let c = 0; c < a; c++) A[a * K + c] = A[c * K + a];
+    }
+    const L = new Float64Array(K * K), Lt = new Float64Array(K * K);
+    cholesky(A, K, Int32Array.from({ length: K }, (_, i) => i), L);
+    for (let r = 0; r < K; r++) for (let c = 0; c <= r; c++) Lt[c * K + r] = L[r * K + c];
+    cholSolve(L, Lt, K, b);
+    const identity = new Float32Array(K);
+    for (let j = 0; j < K; j++) identity[j] = Math.max(-5, Math.min(5, cur.identity[j] + b[j]));
+    cur = { ...cur, identity };
+  }
+  return cur;
+}
