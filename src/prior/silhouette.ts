@@ -78,12 +78,28 @@ interface Edges {
   count: number;
 }
 
-const edgeCache = new WeakMap<Uint32Array, Edges>();
+/** The last few topologies' edges, found by content (each `priorMesh` call makes its own index array). */
+const edgeCache: { key: string; indices: Uint32Array; edges: Edges }[] = [];
 
-/** The edges of a triangle list with the triangles on each side (cached per index array: ICT's is shared). */
+/** A fingerprint of an index array: its length and an FNV-1a hash of its values. */
+function fingerprint(indices: Uint32Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < indices.length; i++) h = Math.imul(h ^ indices[i], 0x01000193);
+  return `${indices.length}:${h >>> 0}`;
+}
+
+/** Whether two index arrays hold the same values. */
+function sameIndices(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The edges of a triangle list with the triangles on each side (kept for the last few topologies: ICT's repeats). */
 function edgesOf(indices: Uint32Array, vertexCount: number): Edges {
-  const cached = edgeCache.get(indices);
-  if (cached) return cached;
+  const key = fingerprint(indices);
+  const hit = edgeCache.find((e) => e.key === key && sameIndices(e.indices, indices));
+  if (hit) return hit.edges;
   const at = new Map<number, number>();
   const data = new Int32Array((indices.length / 3) * 3 * 4);
   let count = 0;
@@ -100,7 +116,8 @@ function edgesOf(indices: Uint32Array, vertexCount: number): Edges {
     }
   }
   const edges = { data: data.slice(0, 4 * count), count };
-  edgeCache.set(indices, edges);
+  edgeCache.unshift({ key, indices: indices.slice(), edges });
+  edgeCache.length = Math.min(edgeCache.length, 4);
   return edges;
 }
 
@@ -262,6 +279,28 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
   return { ids, nx: enx, ny: eny, t: et };
 }
 
+const grams = new WeakMap<IctBasis, Map<number, Float64Array>>();
+
+/** Σ over the 68 benchmark points' vertices of Bᵀ B (the first K identity modes, K × K, upper triangle): per basis. */
+function landmarkGram(basis: IctBasis, K: number): Float64Array {
+  let byK = grams.get(basis);
+  if (!byK) grams.set(basis, (byK = new Map()));
+  const cached = byK.get(K);
+  if (cached) return cached;
+  const V = basis.vertexCount;
+  const G = new Float64Array(K * K);
+  for (const v of LANDMARKS68_AFLW.vertex) {
+    for (let ax = 0; ax < 3; ax++) {
+      for (let a = 0; a < K; a++) {
+        const x = basis.identity[(a * V + v) * 3 + ax];
+        for (let c = a; c < K; c++) G[a * K + c] += x * basis.identity[(c * V + v) * 3 + ax];
+      }
+    }
+  }
+  byK.set(K, G);
+  return G;
+}
+
 /**
  * The fit's identity moved so that its profile outline meets the photo's edges (`profileEdges`), pose and expression
  * held: one linearised least-squares step per round on the identity weights, each outline vertex's move along its
@@ -281,10 +320,6 @@ export function fitSilhouette(
   options: SilhouetteFitOptions = {},
 ): PriorFit {
   const K = fit.identity.length;
-  const col = (j: number, v: number): [number, number, number] => {
-    const o = (j * V + v) * 3;
-    return [basis.identity[o], basis.identity[o + 1], basis.identity[o + 2]];
-  };
   const V = basis.vertexCount;
   const vertexOf = basis.meshes[region].vertex;
   const R = fit.rotation, s = fit.scale;
@@ -307,7 +342,8 @@ export function fitSilhouette(
       const v = vertexOf[edges.ids[i]];
       const nx = edges.nx[i], ny = edges.ny[i];
       for (let j = 0; j < K; j++) {
-        const [bx, by, bz] = col(j, v);
+        const c3 = (j * V + v) * 3;
+        const bx = basis.identity[c3], by = basis.identity[c3 + 1], bz = basis.identity[c3 + 2];
         // photo x = camera x, photo y = −camera y
         row[j] = nx * (R[0] * bx + R[1] * by + R[2] * bz) - ny * (R[3] * bx + R[4] * by + R[5] * bz);
       }
@@ -317,16 +353,9 @@ export function fitSilhouette(
         for (let c = a; c < K; c++) A[a * K + c] += ow * row[a] * row[c];
       }
     }
-    // the landmarks stay: Σ |R B Δw|² over the 68 benchmark points (their vertices)
-    for (const v of LANDMARKS68_AFLW.vertex) {
-      for (let ax = 0; ax < 3; ax++) {
-        for (let j = 0; j < K; j++) {
-          const [bx, by, bz] = col(j, v);
-          row[j] = R[3 * ax] * bx + R[3 * ax + 1] * by + R[3 * ax + 2] * bz;
-        }
-        for (let a = 0; a < K; a++) for (let c = a; c < K; c++) A[a * K + c] += row[a] * row[c];
-      }
-    }
+    // the landmarks stay: Σ |R B Δw|² over the 68 benchmark points (their vertices) = Σ |B Δw|² (R is a rotation)
+    const G = landmarkGram(basis, K);
+    for (let i = 0; i < K * K; i++) A[i] += G[i];
     for (let a = 0; a < K; a++) {
       A[a * K + a] += lam;
       b[a] -= lam * (cur.identity[a] - w0[a]);
