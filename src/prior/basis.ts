@@ -152,6 +152,29 @@ export function parseIctBasis(bytes: Uint8Array): IctBasis {
   return basis;
 }
 
+const spanCache = new WeakMap<object, Int32Array>();
+const FULL_SPAN = (n: number) => Int32Array.of(0, n);
+
+/**
+ * The runs of model vertices a vertex list touches, as [start, end) float offsets (xyz per vertex), gaps under 8
+ * vertices bridged; cached per list object (a template's `vertex` array).
+ */
+function spansOf(vertices: ArrayLike<number>, V: number): Int32Array {
+  const cached = typeof vertices === 'object' ? spanCache.get(vertices) : undefined;
+  if (cached) return cached;
+  const used = new Uint8Array(V);
+  for (let i = 0; i < vertices.length; i++) used[vertices[i]] = 1;
+  const out: number[] = [];
+  for (let v = 0; v < V; v++) {
+    if (!used[v]) continue;
+    if (out.length && v - out[out.length - 1] / 3 < 8) out[out.length - 1] = 3 * (v + 1);
+    else out.push(3 * v, 3 * (v + 1));
+  }
+  const spans = Int32Array.from(out);
+  spanCache.set(vertices, spans);
+  return spans;
+}
+
 /**
  * Vertex positions (cm, ICT's frame) of a face with identity weights `w` and expression weights `e`, for the given
  * vertices (default: all). Zero weights cost nothing.
@@ -191,6 +214,8 @@ export function shapeVertices(
   }
   const full = new Float32Array(basis.neutral);
   const n = V * 3;
+  // only the spans of the model's vertices that are asked for (the face region: 8 705 of ICT's 11 412 in 64 runs)
+  const spans = vertices ? spansOf(vertices, V) : FULL_SPAN(n);
   // four modes per pass over the vertices: a quarter of the read-modify-writes of `full` (memory-bound: 8.7 → 7.2 ms
   // for 87 modes of ICT's 11 412 vertices on the 2-core machine)
   let k = 0;
@@ -199,11 +224,15 @@ export function shapeVertices(
     const a0 = m0[0].subarray(m0[1] * n, m0[1] * n + n), a1 = m1[0].subarray(m1[1] * n, m1[1] * n + n);
     const a2 = m2[0].subarray(m2[1] * n, m2[1] * n + n), a3 = m3[0].subarray(m3[1] * n, m3[1] * n + n);
     const c0 = weight(m0), c1 = weight(m1), c2 = weight(m2), c3 = weight(m3);
-    for (let i = 0; i < n; i++) full[i] += c0 * a0[i] + c1 * a1[i] + c2 * a2[i] + c3 * a3[i];
+    for (let r = 0; r < spans.length; r += 2) {
+      for (let i = spans[r], end = spans[r + 1]; i < end; i++) full[i] += c0 * a0[i] + c1 * a1[i] + c2 * a2[i] + c3 * a3[i];
+    }
   }
   for (; k < modes.length; k++) {
     const c = weight(modes[k]), o = modes[k][1] * n, a = modes[k][0];
-    for (let i = 0; i < n; i++) full[i] += c * a[o + i];
+    for (let r = 0; r < spans.length; r += 2) {
+      for (let i = spans[r], end = spans[r + 1]; i < end; i++) full[i] += c * a[o + i];
+    }
   }
   if (!vertices) return full;
   const out = new Float32Array(vertices.length * 3);
