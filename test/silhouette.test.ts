@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { rotationFromAngles } from '../src/landmarks/pose.ts';
 import { benchmarkLandmarks, createShapePrior, fitSilhouette, priorMesh, profileEdges } from '../src/prior/index.ts';
+import { surfacePositions } from '../src/prior/mesh.ts';
 import type { PriorFit } from '../src/prior/index.ts';
 import { rasterizeTriangle } from '../src/raster/triangle.ts';
 import type { Mesh, RGBImage, Vec3 } from '../src/types.ts';
@@ -62,6 +63,8 @@ test('profile edges: the outline vertices on the side the face looks toward find
   // on the side the face looks toward (the nose's, +x for yaw 70), between chin and brows
   const mid = lm.reduce((s, p) => s + p[0], 0) / 68;
   for (const v of e.ids) assert.ok(mesh.positions[3 * v] > mid, `outline vertex ${v} at x ${mesh.positions[3 * v]} behind the middle ${mid}`);
+  // the fit's rounds read the surface without making a whole mesh: the same floats as priorMesh's
+  assert.deepEqual(surfacePositions(basis, truth, 'face'), mesh.positions);
   // a photo of one colour has no edge
   assert.equal(profileEdges(mesh, photoOf(new Uint8Array(SIZE * SIZE), true), { scale: truth.scale, landmarks68: lm }).ids.length, 0);
 });

@@ -47,15 +47,45 @@ export interface PriorMeshOptions {
 export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face', options: PriorMeshOptions = {}): Mesh {
   const t = basis.meshes[region];
   const positions = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, t.vertex), fit);
+  const mesh: Mesh = { positions, indices: photoIndices(basis, region), uvs: new Float32Array(t.uv) };
+  const fitted = { ...mesh, normals: vertexNormals(mesh) };
+  return options.surfaceLandmarks ? onSurfaceLandmarks(basis, fit, region, fitted) : fitted;
+}
+
+/** The region's triangles wound for the photo frame (ICT's reversed: the photo's y is a reflection of ICT's). */
+export function photoIndices(basis: IctBasis, region: PriorRegion): Uint32Array {
+  const t = basis.meshes[region];
   const indices = new Uint32Array(t.index.length);
   for (let i = 0; i < indices.length; i += 3) {
     indices[i] = t.index[i];
     indices[i + 1] = t.index[i + 2];
     indices[i + 2] = t.index[i + 1];
   }
-  const mesh: Mesh = { positions, indices, uvs: new Float32Array(t.uv) };
-  const fitted = { ...mesh, normals: vertexNormals(mesh) };
-  return options.surfaceLandmarks ? onSurfaceLandmarks(basis, fit, region, fitted) : fitted;
+  return indices;
+}
+
+/**
+ * The vertex positions of `priorMesh(basis, fit, region, { surfaceLandmarks: true })` alone (no normals, no uvs, no
+ * triangles): the same floats, for code that only looks at where the surface lies (src/prior/silhouette.ts).
+ */
+export function surfacePositions(basis: IctBasis, fit: PriorFit, region: PriorRegion = 'face'): Float32Array {
+  const vertexOf = basis.meshes[region].vertex;
+  const positions = poseToPhoto(shapeVertices(basis, fit.identity, fit.expression, vertexOf), fit);
+  moveOntoLandmarks(positions, vertexOf, landmarkSurfaceField(basis), fit);
+  return positions;
+}
+
+/** Adds the posed field (s R d, photo frame) to each vertex, in place. */
+function moveOntoLandmarks(positions: Float32Array, vertexOf: ArrayLike<number>, d: Float32Array, fit: Pick<PriorFit, 'rotation' | 'scale'>): void {
+  const { rotation: R, scale: s } = fit;
+  for (let i = 0; i < vertexOf.length; i++) {
+    const v = 3 * vertexOf[i];
+    const x = d[v], y = d[v + 1], z = d[v + 2];
+    if (x === 0 && y === 0 && z === 0) continue;
+    positions[3 * i] += s * (R[0] * x + R[1] * y + R[2] * z);
+    positions[3 * i + 1] -= s * (R[3] * x + R[4] * y + R[5] * z);
+    positions[3 * i + 2] += s * (R[6] * x + R[7] * y + R[8] * z);
+  }
 }
 
 /**
@@ -69,18 +99,8 @@ export function priorMesh(basis: IctBasis, fit: PriorFit, region: PriorRegion = 
  * ```
  */
 export function onSurfaceLandmarks(basis: IctBasis, fit: Pick<PriorFit, 'rotation' | 'scale'>, region: PriorRegion, fitted: Mesh, field?: Float32Array): Mesh {
-  const d = field ?? landmarkSurfaceField(basis);
-  const vertexOf = basis.meshes[region].vertex;
-  const { rotation: R, scale: s } = fit;
   const positions = new Float32Array(fitted.positions);
-  for (let i = 0; i < vertexOf.length; i++) {
-    const v = 3 * vertexOf[i];
-    const x = d[v], y = d[v + 1], z = d[v + 2];
-    if (x === 0 && y === 0 && z === 0) continue;
-    positions[3 * i] += s * (R[0] * x + R[1] * y + R[2] * z);
-    positions[3 * i + 1] -= s * (R[3] * x + R[4] * y + R[5] * z);
-    positions[3 * i + 2] += s * (R[6] * x + R[7] * y + R[8] * z);
-  }
+  moveOntoLandmarks(positions, basis.meshes[region].vertex, field ?? landmarkSurfaceField(basis), fit);
   const mesh: Mesh = { positions, indices: fitted.indices, uvs: fitted.uvs };
   return { ...mesh, normals: vertexNormals(mesh) };
 }

@@ -24,7 +24,7 @@ import type { IctBasis } from './basis.ts';
 import { cholesky, cholSolve, PRIOR_DEFAULTS } from './fit.ts';
 import type { PriorFit } from './fit.ts';
 import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
-import { benchmarkLandmarks, priorMesh } from './mesh.ts';
+import { benchmarkLandmarks, photoIndices, surfacePositions } from './mesh.ts';
 import type { PriorRegion } from './mesh.ts';
 
 /** The edge search's settings (cm of the fitted face: the fit's scale turns them into pixels). */
@@ -329,8 +329,9 @@ export function fitSilhouette(
   // the prior holds the identity near the fit's own (its centre already weighed against the landmarks)
   const w0 = Float64Array.from(fit.identity);
   let cur = fit;
+  const indices = photoIndices(basis, region);
   for (let round = 0; round < o.rounds; round++) {
-    const mesh = priorMesh(basis, cur, region, { surfaceLandmarks: true });
+    const mesh = { positions: surfacePositions(basis, cur, region), indices };
     const edges = profileEdges(mesh, image, { scale: s, landmarks68: benchmarkLandmarks(basis, cur) }, options);
     const k = edges.ids.length;
     if (k < 8) break;
