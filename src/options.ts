@@ -192,7 +192,7 @@ export const OPTIONS = {
     group: 'reconstruct',
     choices: ['auto', 'off'],
     default: 'auto',
-    help: "auto: a face turned 45° or more has its identity refitted so its profile outline (brow, nose, lips, chin) meets the photo's edges, its 68 landmarks held (src/prior/silhouette.ts; ICT's topology); off: the fit to the landmarks alone",
+    help: "auto: a face turned 45° or more has its identity (and its lips' and jaw's thrust) refitted so its profile outline (brow, nose, lips, chin) meets the photo's edges, its 68 landmarks held (src/prior/silhouette.ts; ICT's topology); off: the fit to the landmarks alone",
     expose: RECONSTRUCTING,
   }),
   volume: option.choice({

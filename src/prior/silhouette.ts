@@ -3,9 +3,10 @@
  * to 68 points holds the identity near its centre (issue 18), so in profile the fitted face's outline lay inside the
  * photo's nose and lips: on AFLW2000-3D `fit/` at |yaw| 60–90° 11% of the benchmark's interior landmarks fell outside
  * the mesh, most of them 1–3 pixels beyond its outline. Here the outline on the side the face looks toward (brow,
- * nose, lips, chin) finds the photo's edge along its outward normal (`profileEdges`), and the fit's identity moves
- * so the outline meets those edges while the 68 landmarks stay where they are (`fitSilhouette`): the face changes
- * only as ICT's identity modes allow (a longer nose, fuller lips), never by free-form warping.
+ * nose, lips, chin) finds the photo's edge along its outward normal (`profileEdges`), and the fit's identity (with
+ * the lips' and jaw's thrust) moves so the outline meets those edges while the 68 landmarks stay where they are
+ * (`fitSilhouette`): the face changes only as ICT's modes allow (a longer nose, fuller lips), never by free-form
+ * warping.
  *
  * Edge search, per outline vertex (an edge between a triangle facing the camera and one facing away, or a border
  * edge of a facing one): the photo sampled along the outline's outward normal from `inside` cm within the mesh to
@@ -41,6 +42,10 @@ export interface SilhouetteOptions {
   weight?: number;
   /** Rounds of `fitSilhouette` (edges found again on each round's face). */
   rounds?: number;
+  /** ICT expression names `fitSilhouette` may move besides the identity (bounded to [0, 1] like the fit's). */
+  expressions?: readonly string[];
+  /** Their pull toward the fit's values, per point. */
+  expressionPrior?: number;
   /**
    * Each step away from the fitted outline costs this much colour change: of two edges about as strong, the nearer
    * wins (0: the strongest anywhere in the window).
@@ -57,6 +62,10 @@ export const SILHOUETTE_DEFAULTS = {
   distancePenalty: 2,
   weight: 5,
   rounds: 2,
+  /** The expression weights the silhouette may move besides the identity: the lips' and the jaw's thrust. */
+  expressions: ['mouthFunnel', 'mouthPucker', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper', 'jawForward'] as readonly string[],
+  /** λ of those weights' pull toward the fit's (per point, as the fit's `expressionPrior`; 3 × the fit's 0.1). */
+  expressionPrior: 0.3,
   /** The pipeline fits the profile of faces turned at least this much (degrees; `silhouette` option 'auto'). */
   minYaw: 45,
 } as const;
@@ -279,33 +288,38 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
   return { ids, nx: enx, ny: eny, t: et };
 }
 
-const grams = new WeakMap<IctBasis, Map<number, Float64Array>>();
+const grams = new WeakMap<IctBasis, Map<string, Float64Array>>();
 
-/** Σ over the 68 benchmark points' vertices of Bᵀ B (the first K identity modes, K × K, upper triangle): per basis. */
-function landmarkGram(basis: IctBasis, K: number): Float64Array {
-  let byK = grams.get(basis);
-  if (!byK) grams.set(basis, (byK = new Map()));
-  const cached = byK.get(K);
+/**
+ * Σ over the 68 benchmark points' vertices of Bᵀ B, B's columns the first `KI` identity modes and the expression modes
+ * `EX` (K × K, upper triangle, K = KI + |EX|): the same for every pose, kept per basis and column set.
+ */
+function landmarkGram(basis: IctBasis, KI: number, EX: readonly number[]): Float64Array {
+  let byKey = grams.get(basis);
+  if (!byKey) grams.set(basis, (byKey = new Map()));
+  const key = `${KI}:${EX.join(',')}`;
+  const cached = byKey.get(key);
   if (cached) return cached;
   const V = basis.vertexCount;
+  const K = KI + EX.length;
   const G = new Float64Array(K * K);
+  const row = new Float64Array(K);
   for (const v of LANDMARKS68_AFLW.vertex) {
     for (let ax = 0; ax < 3; ax++) {
-      for (let a = 0; a < K; a++) {
-        const x = basis.identity[(a * V + v) * 3 + ax];
-        for (let c = a; c < K; c++) G[a * K + c] += x * basis.identity[(c * V + v) * 3 + ax];
-      }
+      for (let j = 0; j < K; j++) row[j] = j < KI ? basis.identity[(j * V + v) * 3 + ax] : basis.expression[(EX[j - KI] * V + v) * 3 + ax];
+      for (let a = 0; a < K; a++) for (let c = a; c < K; c++) G[a * K + c] += row[a] * row[c];
     }
   }
-  byK.set(K, G);
+  byKey.set(key, G);
   return G;
 }
 
 /**
- * The fit's identity moved so that its profile outline meets the photo's edges (`profileEdges`), pose and expression
- * held: one linearised least-squares step per round on the identity weights, each outline vertex's move along its
- * outward normal against the photo's edge (in cm, ÷ the fit's scale), the 68 landmarks held where they are
- * (weight 1 each, all three axes) and the fit's own identity prior (n · λ_id |w − w₀|², n = 68). `weight` scales
+ * The fit's identity (and its lips' and jaw's thrust, `expressions`) moved so that its profile outline meets the
+ * photo's edges (`profileEdges`), the pose and the other expression weights held: one linearised least-squares step
+ * per round, each outline vertex's move along its outward normal against the photo's edge (in cm, ÷ the fit's
+ * scale), the 68 landmarks held where they are (weight 1 each, all three axes), the fit's own identity prior
+ * (n · λ_id |w − w₀|², n = 68) and `expressionPrior` on those expression weights (kept in [0, 1]). `weight` scales
  * the outline's rows against the landmarks' (spread over however many outline vertices found an edge).
  *
  * ```ts
@@ -319,15 +333,21 @@ export function fitSilhouette(
   image: RGBImage,
   options: SilhouetteFitOptions = {},
 ): PriorFit {
-  const K = fit.identity.length;
+  const KI = fit.identity.length;
   const V = basis.vertexCount;
+  const o = { ...SILHOUETTE_DEFAULTS, ...options };
+  // the unknowns: the fit's identity weights, then the lips' and jaw's expression weights `o.expressions`
+  const EX = o.expressions.map((n) => basis.expressionNames.indexOf(n)).filter((i) => i >= 0);
+  const K = KI + EX.length;
+  const colv = (j: number, v: number, ax: number) => (j < KI ? basis.identity[(j * V + v) * 3 + ax] : basis.expression[(EX[j - KI] * V + v) * 3 + ax]);
+  const lamE = o.expressionPrior * 68;
+  const valueOf = (f: PriorFit, j: number) => (j < KI ? f.identity[j] : f.expression[EX[j - KI]]);
   const vertexOf = basis.meshes[region].vertex;
   const R = fit.rotation, s = fit.scale;
-  const o = { ...SILHOUETTE_DEFAULTS, ...options };
   const lam = (options.identityPrior ?? PRIOR_DEFAULTS.identityPrior) * 68;
   const weight = o.weight;
   // the prior holds the identity near the fit's own (its centre already weighed against the landmarks)
-  const w0 = Float64Array.from(fit.identity);
+  const w0 = Float64Array.from({ length: K }, (_, j) => valueOf(fit, j));
   let cur = fit;
   const indices = photoIndices(basis, region);
   for (let round = 0; round < o.rounds; round++) {
@@ -343,8 +363,7 @@ export function fitSilhouette(
       const v = vertexOf[edges.ids[i]];
       const nx = edges.nx[i], ny = edges.ny[i];
       for (let j = 0; j < K; j++) {
-        const c3 = (j * V + v) * 3;
-        const bx = basis.identity[c3], by = basis.identity[c3 + 1], bz = basis.identity[c3 + 2];
+        const bx = colv(j, v, 0), by = colv(j, v, 1), bz = colv(j, v, 2);
         // photo x = camera x, photo y = −camera y
         row[j] = nx * (R[0] * bx + R[1] * by + R[2] * bz) - ny * (R[3] * bx + R[4] * by + R[5] * bz);
       }
@@ -355,20 +374,23 @@ export function fitSilhouette(
       }
     }
     // the landmarks stay: Σ |R B Δw|² over the 68 benchmark points (their vertices) = Σ |B Δw|² (R is a rotation)
-    const G = landmarkGram(basis, K);
+    const G = landmarkGram(basis, KI, EX);
     for (let i = 0; i < K * K; i++) A[i] += G[i];
     for (let a = 0; a < K; a++) {
-      A[a * K + a] += lam;
-      b[a] -= lam * (cur.identity[a] - w0[a]);
+      const l = a < KI ? lam : lamE;
+      A[a * K + a] += l;
+      b[a] -= l * (valueOf(cur, a) - w0[a]);
       for (let c = 0; c < a; c++) A[a * K + c] = A[c * K + a];
     }
     const L = new Float64Array(K * K), Lt = new Float64Array(K * K);
     cholesky(A, K, Int32Array.from({ length: K }, (_, i) => i), L);
     for (let r = 0; r < K; r++) for (let c = 0; c <= r; c++) Lt[c * K + r] = L[r * K + c];
     cholSolve(L, Lt, K, b);
-    const identity = new Float32Array(K);
-    for (let j = 0; j < K; j++) identity[j] = Math.max(-5, Math.min(5, cur.identity[j] + b[j]));
-    cur = { ...cur, identity };
+    const identity = new Float32Array(KI);
+    for (let j = 0; j < KI; j++) identity[j] = Math.max(-5, Math.min(5, cur.identity[j] + b[j]));
+    const expression = Float32Array.from(cur.expression);
+    for (let j = 0; j < EX.length; j++) expression[EX[j]] = Math.max(0, Math.min(1, expression[EX[j]] + b[KI + j]));
+    cur = { ...cur, identity, expression };
   }
   return cur;
 }
