@@ -216,17 +216,35 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
     onOutline[u] = onOutline[v] = 1;
   }
 
-  // which pixels the face covers (over its box): an outline vertex whose outward side is still face is an inner
-  // fold (the nose's side against the cheek), not the outline against the background
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  // the profile outline's vertices: facing the way the face looks, between the chin and just above the brows
+  const cand: number[] = [], cnx: number[] = [], cny: number[] = [];
   for (let v = 0; v < V; v++) {
+    if (!onOutline[v]) continue;
+    let nx = nrm[2 * v], ny = nrm[2 * v + 1];
+    const len = Math.hypot(nx, ny);
+    if (!(len > 0)) continue;
+    nx /= len;
+    ny /= len;
+    if (nx * fx + ny * fy < o.minFacing) continue;
+    const along = (P[3 * v] - L[8][0]) * ux + (P[3 * v + 1] - L[8][1]) * uy;
+    if (along < 0 || along > top) continue;
+    cand.push(v);
+    cnx.push(nx);
+    cny.push(ny);
+  }
+  if (cand.length === 0) return none;
+
+  // which pixels the face covers, around those vertices: one whose outward side is still face is an inner fold (the
+  // nose's side against the cheek), not the outline against the background
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const v of cand) {
     x0 = Math.min(x0, P[3 * v]);
     x1 = Math.max(x1, P[3 * v]);
     y0 = Math.min(y0, P[3 * v + 1]);
     y1 = Math.max(y1, P[3 * v + 1]);
   }
-  const ox = Math.floor(x0) - 2, oy = Math.floor(y0) - 2;
-  const mw = Math.ceil(x1) - ox + 3, mh = Math.ceil(y1) - oy + 3;
+  const ox = Math.floor(x0) - 4, oy = Math.floor(y0) - 4;
+  const mw = Math.ceil(x1) - ox + 5, mh = Math.ceil(y1) - oy + 5;
   if (!(mw > 0 && mh > 0 && mw * mh < 1 << 26)) return none;
   const covered = new Uint8Array(mw * mh);
   const spans = new TriangleSpans();
@@ -250,17 +268,9 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
   const cols = new Float64Array(n * 3);
   const rgb = new Float64Array(3);
   const ids: number[] = [], enx: number[] = [], eny: number[] = [], et: number[] = [];
-  for (let v = 0; v < V; v++) {
-    if (!onOutline[v]) continue;
-    let nx = nrm[2 * v], ny = nrm[2 * v + 1];
-    const len = Math.hypot(nx, ny);
-    if (!(len > 0)) continue;
-    nx /= len;
-    ny /= len;
-    if (nx * fx + ny * fy < o.minFacing) continue;
+  for (let q = 0; q < cand.length; q++) {
+    const v = cand[q], nx = cnx[q], ny = cny[q];
     const x = P[3 * v], y = P[3 * v + 1];
-    const along = (x - L[8][0]) * ux + (y - L[8][1]) * uy;
-    if (along < 0 || along > top) continue;
     if (covers(x + 2 * nx, y + 2 * ny) || covers(x + 3 * nx, y + 3 * ny)) continue;
     for (let k = 0; k < n; k++) {
       const t = (t0 + k) * step;
