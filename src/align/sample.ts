@@ -49,9 +49,10 @@ export function downscale(image: RGBImage, k: number): RGBImage {
     for (let Y = 0, q = 0; Y < H; Y++) {
       let p0 = 2 * Y * w * 3, p1 = p0 + w * 3;
       for (let X = 0; X < W; X++, q += 3, p0 += 6, p1 += 6) {
-        out[q] = Math.round((data[p0] + data[p0 + 3] + data[p1] + data[p1 + 3]) / 4);
-        out[q + 1] = Math.round((data[p0 + 1] + data[p0 + 4] + data[p1 + 1] + data[p1 + 4]) / 4);
-        out[q + 2] = Math.round((data[p0 + 2] + data[p0 + 5] + data[p1 + 2] + data[p1 + 5]) / 4);
+        // Math.round(sum / 4) of a non-negative integer sum, in integer arithmetic: (sum + 2) >> 2
+        out[q] = (data[p0] + data[p0 + 3] + data[p1] + data[p1 + 3] + 2) >> 2;
+        out[q + 1] = (data[p0 + 1] + data[p0 + 4] + data[p1 + 1] + data[p1 + 4] + 2) >> 2;
+        out[q + 2] = (data[p0 + 2] + data[p0 + 5] + data[p1 + 2] + data[p1 + 5] + 2) >> 2;
       }
     }
     return { width: W, height: H, data: out };
