@@ -95,11 +95,13 @@ export function downscale(image: RGBImage, k: number): RGBImage {
     let q = Y * W * 3;
     const rows = y1 - y0;
     const nFull = k * rows;
+    // Math.round(sum / n) of a non-negative integer sum, in integers: ⌊(2·sum + n) / 2n⌋
     for (let X = 0; X < W; X++, q += 3) {
       const n = X < full ? nFull : (w - X * k) * rows;
-      out[q] = Math.round(acc[X * 3] / n);
-      out[q + 1] = Math.round(acc[X * 3 + 1] / n);
-      out[q + 2] = Math.round(acc[X * 3 + 2] / n);
+      const n2 = 2 * n;
+      out[q] = Math.floor((2 * acc[X * 3] + n) / n2);
+      out[q + 1] = Math.floor((2 * acc[X * 3 + 1] + n) / n2);
+      out[q + 2] = Math.floor((2 * acc[X * 3 + 2] + n) / n2);
     }
   }
   return { width: W, height: H, data: out };
