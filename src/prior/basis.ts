@@ -233,10 +233,8 @@ export function shapeVertices(
     }
   }
   for (; k + 4 <= modes.length; k += 4) {
-    const [m0, m1, m2, m3] = [modes[k], modes[k + 1], modes[k + 2], modes[k + 3]];
-    const a0 = m0[0].subarray(m0[1] * n, m0[1] * n + n), a1 = m1[0].subarray(m1[1] * n, m1[1] * n + n);
-    const a2 = m2[0].subarray(m2[1] * n, m2[1] * n + n), a3 = m3[0].subarray(m3[1] * n, m3[1] * n + n);
-    const c0 = weight(m0), c1 = weight(m1), c2 = weight(m2), c3 = weight(m3);
+    const a0 = sub(modes[k]), a1 = sub(modes[k + 1]), a2 = sub(modes[k + 2]), a3 = sub(modes[k + 3]);
+    const c0 = weight(modes[k]), c1 = weight(modes[k + 1]), c2 = weight(modes[k + 2]), c3 = weight(modes[k + 3]);
     for (let r = 0; r < spans.length; r += 2) {
       for (let i = spans[r], end = spans[r + 1]; i < end; i++) full[i] += c0 * a0[i] + c1 * a1[i] + c2 * a2[i] + c3 * a3[i];
     }

@@ -649,6 +649,21 @@ export function cholSolve(L: Float64Array, Lt: Float64Array, f: number, y: Float
 }
 
 /**
+ * Solves A x = b for a small dense symmetric positive-definite A (n × n, row-major), one x per right-hand side, by
+ * the fit's Cholesky (src/prior/surface-field.ts, src/prior/silhouette.ts).
+ */
+export function solveSpd(A: Float64Array, n: number, b: readonly Float64Array[]): Float64Array[] {
+  const L = new Float64Array(n * n), Lt = new Float64Array(n * n);
+  cholesky(A, n, Int32Array.from({ length: n }, (_, i) => i), L);
+  for (let r = 0; r < n; r++) for (let k = 0; k <= r; k++) Lt[k * n + r] = L[r * n + k];
+  return b.map((rhs) => {
+    const x = Float64Array.from(rhs);
+    cholSolve(L, Lt, n, x);
+    return x;
+  });
+}
+
+/**
  * min ½ θᵀAθ − bᵀθ subject to lo ≤ θ ≤ hi, A symmetric positive definite: a primal active-set method. From a
  * feasible point, solve with the free variables (Cholesky, the fixed ones held at their bounds); step toward that
  * solution as far as the bounds allow, fixing the variable that blocks; at a free optimum release the fixed variable

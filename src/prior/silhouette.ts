@@ -22,7 +22,7 @@
 import { TriangleSpans } from '../raster/triangle.ts';
 import type { Mesh, RGBImage, Vec3 } from '../types.ts';
 import type { IctBasis } from './basis.ts';
-import { cholesky, cholSolve, PRIOR_DEFAULTS } from './fit.ts';
+import { PRIOR_DEFAULTS, solveSpd } from './fit.ts';
 import type { PriorFit } from './fit.ts';
 import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
 import { benchmarkLandmarks, photoIndices, surfacePositions } from './mesh.ts';
@@ -38,14 +38,6 @@ export interface SilhouetteOptions {
   minContrast?: number;
   /** The outline's outward normal must point this much (cosine) toward the side the face looks to. */
   minFacing?: number;
-  /** The outline's rows against the 68 landmarks' in `fitSilhouette` (all of them together). */
-  weight?: number;
-  /** Rounds of `fitSilhouette` (edges found again on each round's face). */
-  rounds?: number;
-  /** ICT expression names `fitSilhouette` may move besides the identity (bounded to [0, 1] like the fit's). */
-  expressions?: readonly string[];
-  /** Their pull toward the fit's values, per point. */
-  expressionPrior?: number;
   /**
    * Each step away from the fitted outline costs this much colour change: of two edges about as strong, the nearer
    * wins (0: the strongest anywhere in the window).
@@ -70,8 +62,17 @@ export const SILHOUETTE_DEFAULTS = {
   minYaw: 45,
 } as const;
 
-/** `fitSilhouette`'s options: the edge search's, and the fit's identity prior (default the fit's, `PRIOR_DEFAULTS`). */
+/** `fitSilhouette`'s options: the edge search's, and the fit's own (defaults `SILHOUETTE_DEFAULTS`, `PRIOR_DEFAULTS`). */
 export interface SilhouetteFitOptions extends SilhouetteOptions {
+  /** The outline's rows against the 68 landmarks' (all of them together). */
+  weight?: number;
+  /** Rounds (edges found again on each round's face). */
+  rounds?: number;
+  /** ICT expression names that may move besides the identity (bounded to [0, 1] like the fit's). */
+  expressions?: readonly string[];
+  /** Their pull toward the fit's values, per point. */
+  expressionPrior?: number;
+  /** λ_id, the identity's pull toward the fit's (default the fit's `PRIOR_DEFAULTS.identityPrior`). */
   identityPrior?: number;
 }
 
@@ -130,7 +131,12 @@ function edgesOf(indices: Uint32Array, vertexCount: number): Edges {
   return edges;
 }
 
-/** Bilinear RGB of the photo at (x, y), clamped to its border, into `out`. */
+/**
+ * Bilinear RGB (0–255) of the photo at (x, y), clamped to its border, into `out`. Its pixel centres are at integer
+ * (x, y), half a pixel up and left of the photo frame's (i + 0.5, j + 0.5) that `samplePhoto` and the rasteriser use:
+ * the defaults were chosen with it so (on `fit/`, sampling at the frame's centres moves 60–90° coverage 92.66 →
+ * 92.30%); to be aligned, and chosen again, together.
+ */
 function sampleRgb(img: RGBImage, x: number, y: number, out: Float64Array): void {
   const { width: W, height: H, data } = img;
   const cx = Math.min(Math.max(x, 0), W - 1.001), cy = Math.min(Math.max(y, 0), H - 1.001);
@@ -392,14 +398,11 @@ export function fitSilhouette(
       b[a] -= l * (valueOf(cur, a) - w0[a]);
       for (let c = 0; c < a; c++) A[a * K + c] = A[c * K + a];
     }
-    const L = new Float64Array(K * K), Lt = new Float64Array(K * K);
-    cholesky(A, K, Int32Array.from({ length: K }, (_, i) => i), L);
-    for (let r = 0; r < K; r++) for (let c = 0; c <= r; c++) Lt[c * K + r] = L[r * K + c];
-    cholSolve(L, Lt, K, b);
+    const [dx] = solveSpd(A, K, [b]);
     const identity = new Float32Array(KI);
-    for (let j = 0; j < KI; j++) identity[j] = Math.max(-5, Math.min(5, cur.identity[j] + b[j]));
+    for (let j = 0; j < KI; j++) identity[j] = Math.max(-5, Math.min(5, cur.identity[j] + dx[j]));
     const expression = Float32Array.from(cur.expression);
-    for (let j = 0; j < EX.length; j++) expression[EX[j]] = Math.max(0, Math.min(1, expression[EX[j]] + b[KI + j]));
+    for (let j = 0; j < EX.length; j++) expression[EX[j]] = Math.max(0, Math.min(1, expression[EX[j]] + dx[KI + j]));
     cur = { ...cur, identity, expression };
   }
   return cur;

@@ -17,7 +17,7 @@
  * ```
  */
 import type { IctBasis } from './basis.ts';
-import { cholesky, cholSolve } from './fit.ts';
+import { solveSpd } from './fit.ts';
 import { LANDMARKS68_AFLW } from './landmarks68-aflw.ts';
 
 /** Width of each landmark's radial basis function on the neutral face, cm. */
@@ -26,18 +26,6 @@ export const SIGMA_CM = 1.0;
 export const RIDGE = 0.01;
 
 const fields = new WeakMap<IctBasis, Float32Array>();
-
-/** Solves A x = b for a small dense symmetric positive-definite A, one x per right-hand side (the fit's Cholesky). */
-function solveSpd(A: Float64Array, n: number, b: readonly Float64Array[]): Float64Array[] {
-  const L = new Float64Array(n * n), Lt = new Float64Array(n * n);
-  cholesky(A, n, Int32Array.from({ length: n }, (_, i) => i), L);
-  for (let r = 0; r < n; r++) for (let k = 0; k <= r; k++) Lt[k * n + r] = L[r * n + k];
-  return b.map((rhs) => {
-    const x = Float64Array.from(rhs);
-    cholSolve(L, Lt, n, x);
-    return x;
-  });
-}
 
 /**
  * The displacement of every model vertex (xyz per vertex, cm, ICT's frame), a pure function of the basis and the
