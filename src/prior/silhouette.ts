@@ -9,10 +9,11 @@
  * warping.
  *
  * Edge search, per outline vertex (an edge between a triangle facing the camera and one facing away, or a border
- * edge of a facing one): the photo sampled along the outline's outward normal from `inside` cm within the mesh to
- * `outside` cm beyond it (steps of about 0.08 cm, at least a pixel); the step with the largest colour change
- * (central difference, RGB distance) less `distancePenalty` per step away from the outline is the edge, if that
- * change is at least `minContrast`. Chosen on AFLW2000-3D `fit/` and the synthetic benchmark (models/README.md).
+ * edge of a facing one): the photo sampled bilinearly (pixel centres at i + 0.5, as `samplePhoto`) along the
+ * outline's outward normal from `inside` cm within the mesh to `outside` cm beyond it (steps of about 0.08 cm, at
+ * least a pixel); the step with the largest colour change (central difference, RGB distance, 0–255) less
+ * `distancePenalty` per step away from the outline is the edge, if that change is at least `minContrast`. Chosen
+ * on AFLW2000-3D `fit/` and the synthetic benchmark (models/README.md).
  *
  * ```ts
  * const edges = profileEdges(mesh, photo, { scale: fit.scale, landmarks68 });   // outline vertices and their edges
@@ -21,6 +22,7 @@
  */
 import { TriangleSpans } from '../raster/triangle.ts';
 import type { Mesh, RGBImage, Vec3 } from '../types.ts';
+import { samplePhoto } from '../texture/sample.ts';
 import type { IctBasis } from './basis.ts';
 import { PRIOR_DEFAULTS, solveSpd } from './fit.ts';
 import type { PriorFit } from './fit.ts';
@@ -45,10 +47,14 @@ export interface SilhouetteOptions {
   distancePenalty?: number;
 }
 
-/** The defaults, in cm of the fitted face (chosen on AFLW2000-3D `fit/`, models/README.md), and the least |yaw|. */
+/**
+ * The defaults, in cm of the fitted face (chosen on AFLW2000-3D `fit/`, models/README.md), and the least |yaw|. The
+ * window reaches further out than in: the fitted outline lies inside the photo's more often than outside it, and
+ * inside it the nostril's and the lips' own edges compete with the outline's.
+ */
 export const SILHOUETTE_DEFAULTS = {
-  inside: 0.33,
-  outside: 0.8,
+  inside: 0.2,
+  outside: 0.6,
   minContrast: 30,
   minFacing: 0.3,
   distancePenalty: 2,
@@ -129,23 +135,6 @@ function edgesOf(indices: Uint32Array, vertexCount: number): Edges {
   edgeCache.unshift({ key, indices: indices.slice(), edges });
   edgeCache.length = Math.min(edgeCache.length, 4);
   return edges;
-}
-
-/**
- * Bilinear RGB (0–255) of the photo at (x, y), clamped to its border, into `out`. Its pixel centres are at integer
- * (x, y), half a pixel up and left of the photo frame's (i + 0.5, j + 0.5) that `samplePhoto` and the rasteriser use:
- * the defaults were chosen with it so (on `fit/`, sampling at the frame's centres moves 60–90° coverage 92.66 →
- * 92.30%); to be aligned, and chosen again, together.
- */
-function sampleRgb(img: RGBImage, x: number, y: number, out: Float64Array): void {
-  const { width: W, height: H, data } = img;
-  const cx = Math.min(Math.max(x, 0), W - 1.001), cy = Math.min(Math.max(y, 0), H - 1.001);
-  const x0 = Math.floor(cx), y0 = Math.floor(cy);
-  const fx = cx - x0, fy = cy - y0;
-  const i00 = 3 * (y0 * W + x0), i01 = i00 + 3, i10 = i00 + 3 * W, i11 = i10 + 3;
-  for (let c = 0; c < 3; c++) {
-    out[c] = (data[i00 + c] * (1 - fx) + data[i01 + c] * fx) * (1 - fy) + (data[i10 + c] * (1 - fx) + data[i11 + c] * fx) * fy;
-  }
 }
 
 /** The profile outline's vertices that found an edge: mesh vertex, unit outward normal (photo frame), distance (px). */
@@ -271,8 +260,7 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
   const step = Math.max(1, 0.08 * s);
   const t0 = Math.round((-o.inside * s) / step), t1 = Math.round((o.outside * s) / step);
   const n = t1 - t0 + 1;
-  const cols = new Float64Array(n * 3);
-  const rgb = new Float64Array(3);
+  const cols = new Float32Array(n * 3); // RGB in [0, 1], the photo frame's pixel centres (samplePhoto)
   const ids: number[] = [], enx: number[] = [], eny: number[] = [], et: number[] = [];
   for (let q = 0; q < cand.length; q++) {
     const v = cand[q], nx = cnx[q], ny = cny[q];
@@ -280,13 +268,12 @@ export function profileEdges(mesh: Mesh, image: RGBImage, face: SilhouetteFace, 
     if (covers(x + 2 * nx, y + 2 * ny) || covers(x + 3 * nx, y + 3 * ny)) continue;
     for (let k = 0; k < n; k++) {
       const t = (t0 + k) * step;
-      sampleRgb(image, x + t * nx, y + t * ny, rgb);
-      cols.set(rgb, 3 * k);
+      samplePhoto(image, x + t * nx, y + t * ny, cols, 3 * k);
     }
     let at = -1;
     let best = -Infinity, contrast = 0;
     for (let k = 1; k < n - 1; k++) {
-      const g = Math.hypot(cols[3 * k + 3] - cols[3 * k - 3], cols[3 * k + 4] - cols[3 * k - 2], cols[3 * k + 5] - cols[3 * k - 1]);
+      const g = 255 * Math.hypot(cols[3 * k + 3] - cols[3 * k - 3], cols[3 * k + 4] - cols[3 * k - 2], cols[3 * k + 5] - cols[3 * k - 1]);
       const score = g - o.distancePenalty * Math.abs(t0 + k);
       if (score > best) {
         best = score;
