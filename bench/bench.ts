@@ -14,7 +14,8 @@
  * (of its photo), align, network (the volume network; 0 where it does not run: with `--volume auto`, the default, it
  * runs for the network shape and the volume formats, not for the default prior), prior fit (the ICT fit; 0 with
  * `--shape network`), identity (the identity encoder, with `--identity on`; the fit it centres is in prior fit), mesh, landmarks + pose (the landmark network included),
- * texture, export GLB + JSON (the default CLI output) and, measured apart, export of every format; "total" =
+ * texture, export GLB + JSON (the default CLI output) and, measured apart once every pipeline run is done (so the
+ * garbage of its text formats is not collected inside the timed stages), export of every format; "total" =
  * decode + detect + align + network + prior fit + mesh + landmarks/pose + texture + export GLB+JSON, the number the
  * speed bar is about. With
  * `--faces all` photo-level stages (decode, detect) are shared by its faces and the face stages are
@@ -199,13 +200,21 @@ async function main(argv: string[]): Promise<number> {
     const vox = await loadVoxface({ threads: options.threads, model: options.model });
     tLoad = performance.now() - t0;
     // Warm-up: one photo through everything, so the JIT's first compiles are not timed.
-    await runPhoto(photos[0], vox, recon, null);
+    const warm = await runPhoto(photos[0], vox, recon, null);
+    if (warm.result) exportAll(warm.result, null);
+    const results: ReconstructionResult[] = [];
     for (const photo of photos) {
       for (let run = 0; run < args.runs; run++) {
-        const row = await runPhoto(photo, vox, recon, samples);
-        if (run === 0) rows.push(row);
+        const { row, result } = await runPhoto(photo, vox, recon, samples);
+        if (run === 0) {
+          rows.push(row);
+          if (result) results.push(result);
+        }
       }
     }
+    // Every format, timed apart once the pipeline's runs are done: the garbage their text formats make is not
+    // collected inside the next photo's timed stages
+    for (const result of results) for (let run = 0; run < args.runs; run++) exportAll(result, samples);
   }
 
   let mc: Stats | undefined;
@@ -252,7 +261,7 @@ async function runPhoto(
   vox: Awaited<ReturnType<typeof loadVoxface>>,
   recon: ReconstructOptions,
   samples: Record<string, number[]> | null,
-): Promise<PhotoRow> {
+): Promise<{ row: PhotoRow; result?: ReconstructionResult }> {
   const name = path.relative(SHARED, file).startsWith('..') ? file : path.relative(SHARED, file);
   const bytes = await readFile(file);
   const t0 = now();
@@ -262,13 +271,9 @@ async function runPhoto(
   try {
     result = await vox.reconstruct(image, recon);
   } catch (e) {
-    return { photo: name, size: `${image.width}×${image.height}`, faces: 0, triangles: 0, total: NaN, error: (e as Error).message };
+    return { row: { photo: name, size: `${image.width}×${image.height}`, faces: 0, triangles: 0, total: NaN, error: (e as Error).message } };
   }
   const [, glbJson] = timeIt(() => exportResult(fresh(result), 'face', { formats: ['glb', 'json'] }));
-  // the volume formats only where the volume network ran (the volume option: auto runs it for them, on always)
-  const formats = FORMATS.filter((f) => !VOLUME_FORMATS.includes(f) || result.faces.every((face) => face.volume));
-  const [, allFormats] = timeIt(() => exportResult(fresh(result), 'face', { formats }));
-  const perFormat = formats.map((f) => timeIt(() => exportResult(fresh(result), 'face', { formats: [f as Format] }))[1]);
   const sum = (k: string) => result.faces.reduce((s, f) => s + (f.timings[k] ?? 0), 0);
   const stage: Record<string, number> = {
     decode,
@@ -283,19 +288,27 @@ async function runPhoto(
     'export glb+json': glbJson,
   };
   stage.total = Object.values(stage).reduce((a, b) => a + b, 0);
-  if (samples) {
-    for (const [k, v] of Object.entries(stage)) samples[k].push(v);
-    samples['export all formats'].push(allFormats);
-    if (formats.length < FORMATS.length) withoutVolume++;
-    formats.forEach((f, i) => samples[`  export ${f}`].push(perFormat[i]));
-  }
-  return {
+  if (samples) for (const [k, v] of Object.entries(stage)) samples[k].push(v);
+  const row = {
     photo: name,
     size: `${image.width}×${image.height}`,
     faces: result.faces.length,
     triangles: result.faces.reduce((s, f) => s + f.mesh.indices.length / 3, 0),
     total: stage.total,
   };
+  return { row, result };
+}
+
+/** Every format at once, then each alone (the volume formats only where the volume network ran). */
+function exportAll(result: ReconstructionResult, samples: Record<string, number[]> | null): void {
+  // the volume formats only where the volume network ran (the volume option: auto runs it for them, on always)
+  const formats = FORMATS.filter((f) => !VOLUME_FORMATS.includes(f) || result.faces.every((face) => face.volume));
+  const [, allFormats] = timeIt(() => exportResult(fresh(result), 'face', { formats }));
+  const perFormat = formats.map((f) => timeIt(() => exportResult(fresh(result), 'face', { formats: [f as Format] }))[1]);
+  if (!samples) return;
+  samples['export all formats'].push(allFormats);
+  if (formats.length < FORMATS.length) withoutVolume++;
+  formats.forEach((f, i) => samples[`  export ${f}`].push(perFormat[i]));
 }
 
 function markdown(r: {
