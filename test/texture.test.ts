@@ -9,6 +9,7 @@ import {
   estimateHeadFrame,
   headFrameFromLandmarks,
   rasterizeDepth,
+  rasterizeTriangle,
   textureMesh,
 } from '../src/texture/index.ts';
 import { pullPushFill } from '../src/texture/fill.ts';
@@ -199,6 +200,35 @@ test('rasterizeDepth keeps the largest z and leaves uncovered pixels NaN', () =>
   const shifted = rasterizeDepth({ positions, indices: new Uint32Array([0, 1, 2]) }, { x0: 2, y0: 2, width: 4, height: 4 });
   assert.equal(shifted[0], 1);
   assert.ok(Number.isNaN(shifted[15]));
+});
+
+test('rasterizeDepth covers the pixels the triangle rasteriser does, with its weights (tiny, sliver and clipped triangles)', () => {
+  // a seeded stream of triangles over a 40 × 30 window offset by (3, 2): most a pixel or two wide like a face mesh's,
+  // some long slivers, some reaching past the window; each rasterised alone, compared pixel by pixel
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const W = 40, H = 30, X0 = 3, Y0 = 2;
+  let covered = 0;
+  for (let n = 0; n < 400; n++) {
+    const size = n % 10 === 0 ? 30 : n % 3 === 0 ? 8 : 2.5;
+    const cx = X0 - 5 + rnd() * (W + 10), cy = Y0 - 5 + rnd() * (H + 10);
+    const positions = new Float32Array(9);
+    for (let k = 0; k < 3; k++) positions.set([cx + (rnd() - 0.5) * size, cy + (rnd() - 0.5) * (n % 10 === 0 ? 1 : size), rnd() * 10], 3 * k);
+    const depth = rasterizeDepth({ positions, indices: new Uint32Array([0, 1, 2]) }, { x0: X0, y0: Y0, width: W, height: H });
+    const want = new Float32Array(W * H).fill(NaN);
+    const p = positions.map((v, i) => (i % 3 === 0 ? v - X0 : i % 3 === 1 ? v - Y0 : v));
+    rasterizeTriangle(p[0], p[1], p[3], p[4], p[6], p[7], W, H, (i, j, w0, w1, w2) => {
+      want[j * W + i] = w0 * p[2] + w1 * p[5] + w2 * p[8];
+    });
+    for (let k = 0; k < W * H; k++) {
+      if (Number.isNaN(want[k])) assert.ok(Number.isNaN(depth[k]), `triangle ${n}: pixel ${k} covered, the rasteriser leaves it`);
+      else {
+        covered++;
+        assert.ok(Math.abs(depth[k] - want[k]) < 1e-5, `triangle ${n}: pixel ${k} z ${depth[k]} against ${want[k]}`);
+      }
+    }
+  }
+  assert.ok(covered > 300, `${covered} pixels covered in all`);
 });
 
 test('pull-push fill extends known texels over unknown ones and keeps known ones', () => {
