@@ -103,11 +103,13 @@ export class FaceMesh {
 
   /**
    * Runs on `roi`, then once more on the region derived from the first landmarks (which levels
-   * the eyes and centres the face); returns the better-scoring pass.
+   * the eyes and centres the face); returns the better-scoring pass. With `minFirst`, a first pass scoring below it
+   * is the answer (no face there to re-centre on).
    */
-  async refine(levels: ImageLevels, roi: Roi, passes = 2): Promise<MeshResult> {
+  async refine(levels: ImageLevels, roi: Roi, passes = 2, minFirst = 0): Promise<MeshResult> {
     let best = await this.run(levels, roi);
     let cur = best;
+    if (best.score < minFirst) return best;
     for (let i = 1; i < passes; i++) {
       cur = await this.run(levels, roiFromMesh(cur.points));
       if (cur.score >= best.score - 0.05) best = cur;
