@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { webBuildOptions } from './build-web.ts';
-import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, staticMounts } from '../src/server/index.ts';
+import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, DETECTOR_ONNX, staticMounts, WARMUP_PHOTO } from '../src/server/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webRoot = path.join(root, 'web');
@@ -29,7 +29,8 @@ const sidecar = (onnx: string) => onnx.replace(/\.onnx$/i, '') + '.json';
 
 /**
  * The model files under the names the page asks for (the server's /models/ routes): the network as
- * models/model.onnx + model.json whatever its file name, the prior, the landmark model, and ICT's licence.
+ * models/model.onnx + model.json whatever its file name, the prior, the landmark model, the identity map and
+ * encoder, the detector's networks, the warm-up photo (a synthetic face) and ICT's licence.
  */
 export function siteModels(): { name: string; from: string }[] {
   return [
@@ -41,6 +42,8 @@ export function siteModels(): { name: string; from: string }[] {
     { name: 'models/landmarks68.json', from: sidecar(DEFAULT_LANDMARKS) },
     { name: 'models/identity-map.json', from: DEFAULT_IDENTITY_MAP },
     { name: 'models/identity-encoder.onnx', from: DEFAULT_IDENTITY_ENCODER },
+    ...DETECTOR_ONNX.map((from) => ({ name: `models/${path.basename(from)}`, from })),
+    { name: 'models/warmup.jpg', from: WARMUP_PHOTO },
   ];
 }
 

@@ -134,6 +134,8 @@ describe('static site', { skip }, () => {
     assert.match((await page.locator('#threads-note').textContent()) ?? '', /one thread.*COOP and COEP/);
 
     const loadMs = await modelsReady(page);
+    // the worker warms up while the user picks a photo (web/src/worker.ts): the pipeline twice on models/warmup.jpg
+    await page.waitForFunction(() => (globalThis as unknown as { __workerLog: { type: string }[] }).__workerLog.some((m) => m.type === 'warm'), null, { timeout: 180_000 });
     // drop the photo on the drop zone, as a user would
     const t0 = Date.now();
     await page.evaluate(
@@ -167,6 +169,9 @@ describe('static site', { skip }, () => {
     // every request the page and its worker made stayed under /demo/ and was answered
     const paths = host.requests.map((l) => /"GET (\S+) [^"]*" (\d+)/.exec(l)).filter((m) => m !== null);
     assert.ok(paths.some(([, p]) => p === '/demo/vendor/ort/ort-wasm-simd-threaded.wasm') && paths.some(([, p]) => p === '/demo/models/model.onnx'), host.requests.join('\n'));
+    // BlazeFace and Face Mesh on onnxruntime-web; TF.js' WebAssembly only for FaceBoxes, which these faces never need
+    for (const f of ['blazeface-front.onnx', 'facemesh.onnx', 'warmup.jpg']) assert.ok(paths.some(([, p]) => p === `/demo/models/${f}`), `no request for models/${f}`);
+    assert.deepEqual(paths.filter(([, p]) => p.startsWith('/demo/vendor/tfjs-wasm/') || p.startsWith('/demo/vendor/human-models/')).map(([line]) => line), []);
     assert.deepEqual(
       paths.filter(([, p, code]) => !p.startsWith('/demo/') || Number(code) >= 400).map(([line]) => line),
       [],
@@ -194,7 +199,7 @@ describe('static site', { skip }, () => {
     const html = readFileSync(path.join(site, 'index.html'), 'utf8');
     assert.match(html, /<meta name="voxface-api" content="off">/);
     assert.doesNotMatch(html, /(?:src|href)="\//, 'no root-relative URL in the page');
-    for (const f of ['models/model.onnx', 'models/model.json', 'models/ict-face.bin', 'models/landmarks68.onnx', 'models/landmarks68.json', 'models/ICT-LICENSE', 'vendor/human-models/LICENSE', 'dist/worker.js.LEGAL.txt']) {
+    for (const f of ['models/model.onnx', 'models/model.json', 'models/ict-face.bin', 'models/landmarks68.onnx', 'models/landmarks68.json', 'models/facemesh.onnx', 'models/blazeface-front.onnx', 'models/blazeface-back.onnx', 'models/warmup.jpg', 'models/ICT-LICENSE', 'vendor/human-models/LICENSE', 'dist/worker.js.LEGAL.txt']) {
       assert.ok(existsSync(path.join(site, f)), f);
     }
     assert.deepEqual(readFileSync(path.join(site, 'models', 'model.onnx')), readFileSync(MODEL));

@@ -1,9 +1,11 @@
 /**
- * The face detector in the browser: the same multi-pass detector as in Node (src/detect/), on the TF.js
- * WebAssembly backend, its graph models fetched by URL.
+ * The face detector in the browser: the same multi-pass detector as in Node (src/detect/). As in Node, BlazeFace and
+ * Face Mesh run on onnxruntime (onnxruntime-web's WebAssembly, `models/<name>.onnx`: the runtime the page loads for
+ * its other networks anyway) and FaceBoxes on TF.js' WebAssembly backend, which is set up only when a photo needs
+ * FaceBoxes (nothing else found a face); `runtime: 'tfjs'` runs every detector network on TF.js as before.
  *
  * ```ts
- * const detector = await loadBrowserDetector({ modelsUrl: '/vendor/human-models', wasmUrl: '/vendor/tfjs-wasm/' });
+ * const detector = await loadBrowserDetector({ modelsUrl: '/vendor/human-models', wasmUrl: '/vendor/tfjs-wasm/', onnxUrl: '/models/' });
  * const faces = await detector.detect(image);
  * ```
  */
@@ -12,9 +14,11 @@ import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createFaceDetector } from '../detect/multi.ts';
 import type { MultiDetectorOptions, MultiFaceDetector } from '../detect/multi.ts';
-import type { GraphModelLoader } from '../detect/models.ts';
+import { graphNets, mixedNets, sessionNet } from '../detect/models.ts';
+import type { DetectorNetLoader, GraphModelLoader } from '../detect/models.ts';
 import { useTf } from '../detect/tf.ts';
 import { cachedFetch } from './cache.ts';
+import { createWebSession, fetchBytes } from './session.ts';
 import { VoxfaceError } from '../types.ts';
 import { defaultWasmThreads } from './support.ts';
 
@@ -23,6 +27,12 @@ export interface BrowserDetectorOptions extends MultiDetectorOptions {
   modelsUrl?: string;
   /** Where the tfjs-backend-wasm .wasm files are served (default '/vendor/tfjs-wasm/'). */
   wasmUrl?: string;
+  /** 'onnx' (default): BlazeFace and Face Mesh on onnxruntime-web, FaceBoxes on TF.js; 'tfjs': all on TF.js. */
+  runtime?: 'onnx' | 'tfjs';
+  /** Where `blazeface-front.onnx`, `blazeface-back.onnx` and `facemesh.onnx` are served (default '/models/'). */
+  onnxUrl?: string;
+  /** Where onnxruntime-web's WebAssembly files are served (default '/vendor/ort/'). */
+  ortWasmPaths?: string;
 }
 
 useTf(tf);
@@ -54,8 +64,30 @@ export async function initWasmBackend(wasmUrl = '/vendor/tfjs-wasm/'): Promise<v
   await tf.ready();
 }
 
-/** Loads the detector models (over HTTP) and returns the multi-pass face detector. */
+/**
+ * Loads the detector models (over HTTP) and returns the multi-pass face detector. With the default runtime 'onnx'
+ * its networks' sessions are made on their first use, and TF.js' backend only where FaceBoxes runs.
+ */
 export async function loadBrowserDetector(options: BrowserDetectorOptions = {}): Promise<MultiFaceDetector> {
-  await initWasmBackend(options.wasmUrl);
-  return createFaceDetector(urlModelLoader(options.modelsUrl ?? '/vendor/human-models'), options);
+  const wasmUrl = options.wasmUrl;
+  const urls = urlModelLoader(options.modelsUrl ?? '/vendor/human-models');
+  if ((options.runtime ?? 'onnx') === 'tfjs') {
+    await initWasmBackend(wasmUrl);
+    return createFaceDetector(urls, options);
+  }
+  const graphs: GraphModelLoader = async (name) => {
+    await initWasmBackend(wasmUrl);
+    return urls(name);
+  };
+  const base = (options.onnxUrl ?? '/models/').replace(/\/*$/, '/');
+  const onnx: DetectorNetLoader = async (name) => {
+    const url = `${base}${name}.onnx`;
+    try {
+      return sessionNet(await createWebSession(await fetchBytes(url), { wasmPaths: options.ortWasmPaths }));
+    } catch (e) {
+      if (e instanceof VoxfaceError) throw e;
+      throw new VoxfaceError('MODEL_ERROR', `cannot load detector model ${url}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  };
+  return createFaceDetector(graphs, { ...options, nets: mixedNets(graphNets(graphs), onnx) });
 }

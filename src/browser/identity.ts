@@ -8,11 +8,12 @@
  * ```
  */
 import { lazyEncoder, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
+import type { LazySession } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
 import { createWebSession, fetchBytes, type WebModelOptions } from './session.ts';
 
-/** Loads the map now and the encoder on its first face. Throws VoxfaceError MODEL_ERROR. */
-export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> = {}): Promise<IdentityModel> {
+/** Loads the map now and the encoder on its first face (or `encoder.prepare()`). Throws VoxfaceError MODEL_ERROR. */
+export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> = {}): Promise<IdentityModel & { encoder: LazySession }> {
   const res = await fetch(mapUrl);
   if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${mapUrl}: HTTP ${res.status}`);
   const map = parseIdentityMap(await res.json());

@@ -62,6 +62,10 @@ export interface BrowserVoxfaceOptions {
   identityEncoderUrl?: string;
   /** Detector graph models (default 'vendor/human-models' under baseUrl). */
   detectorModelsUrl?: string;
+  /** The detector's ONNX networks (default 'models/' under baseUrl: blazeface-front, blazeface-back, facemesh). */
+  detectorOnnxUrl?: string;
+  /** Where the detector's networks run: 'onnx' (default; FaceBoxes on TF.js) or 'tfjs' (src/browser/detector.ts). */
+  detectorRuntime?: 'onnx' | 'tfjs';
   limits?: DecodeLimits;
   /** Download progress of the network model, 0..1. */
   onProgress?: (fraction: number) => void;
@@ -70,6 +74,12 @@ export interface BrowserVoxfaceOptions {
 export interface BrowserVoxface {
   readonly deps: PipelineDeps;
   reconstruct(image: RGBImage, options?: ReconstructOptions): Promise<ReconstructionResult>;
+  /**
+   * Makes now what the first photo would otherwise wait for (the identity encoder's session, loaded on first use so
+   * that `loadBrowserVoxface` resolves sooner): call it once the page is ready and idle. Never throws (a failure shows
+   * on the photo that needs it).
+   */
+  prepare(): Promise<void>;
   /** Decodes a File/Blob and reconstructs; returns the bitmap too (for display; close it when done). */
   reconstructBlob(blob: Blob, options?: ReconstructOptions): Promise<{ image: RGBImage; bitmap: ImageBitmap; result: ReconstructionResult; decodeMs: number }>;
 }
@@ -80,8 +90,15 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
   const at = (file: string) => siteUrl(file, options.baseUrl);
   const ortWasmPaths = options.ortWasmPaths ?? at('vendor/ort/');
   const [{ session, info }, detector, prior, landmarks, identity] = await Promise.all([
-    loadWebModel(options.modelUrl ?? at('models/model.onnx'), { wasmPaths: ortWasmPaths, onProgress: options.onProgress }),
-    loadBrowserDetector({ modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'), wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/') }),
+    // the volume network's session on its first run (`lazy`): the default shape never needs it
+    loadWebModel(options.modelUrl ?? at('models/model.onnx'), { wasmPaths: ortWasmPaths, onProgress: options.onProgress, lazy: true }),
+    loadBrowserDetector({
+      modelsUrl: options.detectorModelsUrl ?? at('vendor/human-models'),
+      wasmUrl: options.tfWasmUrl ?? at('vendor/tfjs-wasm/'),
+      onnxUrl: options.detectorOnnxUrl ?? at('models/'),
+      ortWasmPaths,
+      runtime: options.detectorRuntime,
+    }),
     loadWebPrior(options.priorUrl ?? at('models/ict-face.bin')),
     options.landmarkModelUrl === null ? Promise.resolve(undefined) : loadWebLandmarkModel(options.landmarkModelUrl ?? at('models/landmarks68.onnx'), { wasmPaths: ortWasmPaths }),
     options.identityMapUrl === null ? Promise.resolve(undefined) : loadWebIdentityModel(options.identityMapUrl ?? at('models/identity-map.json'), options.identityEncoderUrl ?? at('models/identity-encoder.onnx'), { wasmPaths: ortWasmPaths }),
@@ -89,6 +106,10 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
   const deps: PipelineDeps = { session, model: info, detector, prior, landmarks, identity };
   return {
     deps,
+    async prepare() {
+      // the identity encoder (every face of the default options needs it), made while the page waits for a photo
+      await identity?.encoder.prepare();
+    },
     reconstruct: (image, o) => reconstruct(image, deps, o),
     async reconstructBlob(blob, o) {
       const t0 = performance.now();

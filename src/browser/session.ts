@@ -7,7 +7,7 @@
  * ```
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { parseModelInfo } from '../network/index.ts';
+import { lazySession, parseModelInfo } from '../network/index.ts';
 import type { ModelInfo } from '../network/index.ts';
 import { parseLandmarkModelInfo } from '../landmarks/regressor.ts';
 import type { LandmarkModel } from '../landmarks/regressor.ts';
@@ -24,6 +24,11 @@ export interface WebModelOptions {
   threads?: number;
   /** Progress of the model download, 0..1. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Fetch the model now but make its session on its first run (`lazySession`; `prepare()` makes it ahead): the
+   * volume network, which a page of the default shape never runs.
+   */
+  lazy?: boolean;
 }
 
 /** Wraps an onnxruntime-web session as a voxface InferenceSession (the same adapter as in Node). */
@@ -58,7 +63,13 @@ export async function fetchBytes(url: string, onProgress?: (fraction: number) =>
 
 /** Loads `<name>.onnx` and its sidecar `<name>.json` from URLs into an onnxruntime-web session. */
 export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
-  return loadWebOnnx(onnxUrl, parseModelInfo, options);
+  if (!options.lazy) return loadWebOnnx(onnxUrl, parseModelInfo, options);
+  const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
+  const sidecar = await cachedFetch(jsonUrl);
+  if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
+  const info = parseModelInfo(await sidecar.json());
+  const bytes = await fetchBytes(onnxUrl, options.onProgress);
+  return { session: lazySession(info, () => createWebSession(bytes, options)), info };
 }
 
 /** `<name>.onnx` and its sidecar `<name>.json` (checked by `parse`) from URLs into an onnxruntime-web session. */

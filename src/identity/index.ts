@@ -20,7 +20,7 @@
 import { ImageLevels, sampleAffine, type Affine } from '../align/sample.ts';
 import type { InferenceSession, RGBImage, Vec2, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
-import { lazyNamedSession } from '../network/index.ts';
+import { lazyNamedSession, type LazySession } from '../network/index.ts';
 
 /** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
 export interface IdentityMap {
@@ -50,7 +50,7 @@ export interface IdentityModel {
 export const IDENTITY_IO = { input: 'faces', output: 'embedding' } as const;
 
 /** The encoder's session, made on its first run (`lazyNamedSession`): a process whose faces never need it never loads it. */
-export function lazyEncoder(create: () => Promise<InferenceSession>): InferenceSession {
+export function lazyEncoder(create: () => Promise<InferenceSession>): LazySession {
   return lazyNamedSession([IDENTITY_IO.input], [IDENTITY_IO.output], create);
 }
 

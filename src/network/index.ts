@@ -40,7 +40,7 @@ export interface ModelInfo {
  * session.created; // false until its first run
  * ```
  */
-export function lazySession(info: ModelInfo, create: () => Promise<InferenceSession>): InferenceSession & { readonly created: boolean } {
+export function lazySession(info: ModelInfo, create: () => Promise<InferenceSession>): LazySession {
   return lazyNamedSession(info.guided ? ['image', 'prior'] : ['image'], ['volume', 'landmarks'], create);
 }
 
@@ -52,9 +52,17 @@ export function lazySession(info: ModelInfo, create: () => Promise<InferenceSess
  * const encoder = lazyNamedSession(['faces'], ['embedding'], async () => wrapNodeSession(await ort.InferenceSession.create(bytes)));
  * ```
  */
-export function lazyNamedSession(inputs: readonly string[], outputs: readonly string[], create: () => Promise<InferenceSession>): InferenceSession & { readonly created: boolean } {
+export function lazyNamedSession(inputs: readonly string[], outputs: readonly string[], create: () => Promise<InferenceSession>): LazySession {
   let made: Promise<InferenceSession> | undefined;
   let session: InferenceSession | undefined;
+  const make = (): Promise<InferenceSession> =>
+    (made ??= create().then(
+      (s) => (session = s),
+      (e: unknown) => {
+        made = undefined;
+        throw e;
+      },
+    ));
   return {
     get inputNames() {
       return session?.inputNames ?? inputs;
@@ -66,16 +74,23 @@ export function lazyNamedSession(inputs: readonly string[], outputs: readonly st
       return session !== undefined;
     },
     async run(feeds) {
-      made ??= create().then(
-        (s) => (session = s),
-        (e: unknown) => {
-          made = undefined;
-          throw e;
-        },
-      );
-      return (await made).run(feeds);
+      return (await make()).run(feeds);
+    },
+    async prepare() {
+      await make().catch(() => undefined);
     },
   };
+}
+
+/** A session made on its first run (`lazyNamedSession`), or ahead of it with `prepare`. */
+export interface LazySession extends InferenceSession {
+  /** Whether the session exists yet. */
+  readonly created: boolean;
+  /**
+   * Makes the session now, ahead of its first run (a page with time to spare: the user is still choosing a photo);
+   * resolves once it is made or has failed (a failure is thrown by the next run, which tries again).
+   */
+  prepare(): Promise<void>;
 }
 
 /** Validates a model sidecar (throws MODEL_ERROR with the offending field). */

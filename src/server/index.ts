@@ -41,6 +41,7 @@ import type { Upload } from './reconstruct.ts';
 import { ResultStore } from './results.ts';
 import { apiComponents, healthSchema, openapiInfo, openapiRouteSchema, reconstructSchema, resultFileSchema } from './schemas.ts';
 import { ReconstructWorkers } from './workers.ts';
+import { ONNX_DETECTOR_NETS } from '../detect/models.ts';
 
 export interface ServerOptions {
   /** TCP port (default 8080; 0 = any free port). */
@@ -137,6 +138,10 @@ export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bi
 export const DEFAULT_IDENTITY_MAP = path.join(path.dirname(DEFAULT_MODEL), 'identity-map.json');
 /** The identity encoder beside it (models/identity-encoder.onnx, src/identity/), as `defaultIdentityEncoderPath()`. */
 export const DEFAULT_IDENTITY_ENCODER = path.join(path.dirname(DEFAULT_MODEL), 'identity-encoder.onnx');
+/** The detector's ONNX networks beside it (models/<name>.onnx, scripts/tfjs-onnx.py), for the page's in-browser mode. */
+export const DETECTOR_ONNX = ONNX_DETECTOR_NETS.map((name) => path.join(path.dirname(DEFAULT_MODEL), `${name}.onnx`));
+/** The page's warm-up photo (`models/warmup.jpg`): examples/face.jpg, a synthetic ICT face (web/src/worker.ts). */
+export const WARMUP_PHOTO = path.resolve(here, '..', '..', 'examples', 'face.jpg');
 /** The landmark model beside it (models/landmarks68.onnx and .json), as `defaultLandmarkModelPath()`. */
 export const DEFAULT_LANDMARKS = path.join(path.dirname(DEFAULT_MODEL), 'landmarks68.onnx');
 /** The detector models the browser loads: the BlazeFace variants, FaceBoxes, Face Mesh. */
@@ -588,10 +593,11 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
-  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder
-  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER]) {
+  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder, the detector's networks
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER, ...DETECTOR_ONNX]) {
     app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
   }
+  app.get('/models/warmup.jpg', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(WARMUP_PHOTO), path.dirname(WARMUP_PHOTO)));
 
   return {
     app,

@@ -58,6 +58,8 @@ export type FromWorker =
       text: string;
     }
   | { type: 'ready'; loadMs: number }
+  /** The warm-up after 'ready' is done (web/src/worker.ts): the pipeline ran `runs` times on a synthetic face. */
+  | { type: 'warm'; warmMs: number; runs: number }
   | {
       type: 'result';
       id: number;

@@ -44,11 +44,50 @@ function prepare(id?: number): Promise<BrowserVoxface> {
       onProgress: (f) => post({ type: 'progress', id, stage: 'load', fraction: f, text: `Loading the model on this device… ${Math.round(f * 100)}%` }),
     });
     loading.then(
-      () => post({ type: 'ready', loadMs: performance.now() - t0 }),
+      (vox) => {
+        post({ type: 'ready', loadMs: performance.now() - t0 });
+        void warmUp(vox);
+      },
       () => (loading = undefined),
     );
   }
   return loading;
+}
+
+/** Whether a photo of the user's has arrived: the warm-up gives way at its next step. */
+let asked = false;
+/** Runs of the warm-up: after one, the first photo's stages still took 2–10× their steady time (bench/browser.ts). */
+const WARMUP_RUNS = 2;
+/** Thrown by the warm-up's progress callback to stop it. */
+const GIVE_WAY = new Error('the warm-up gave way to a photo');
+
+/**
+ * While the user picks a photo: the identity encoder's session, then one run of the whole pipeline and the viewer's
+ * files on a small synthetic face (`models/warmup.jpg`, examples/face.jpg), so the first photo does not pay for the
+ * JavaScript engine's first compiles and the networks' first runs (on the first photo of a page they made every
+ * stage 10–50× slower). It stops at its next step once a photo arrives; a failure only means no warm-up.
+ */
+async function warmUp(vox: BrowserVoxface): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await vox.prepare();
+    if (asked) return;
+    const res = await fetch(new URL('models/warmup.jpg', base).href);
+    if (!res.ok || asked) return;
+    const giveWay = () => {
+      if (asked) throw GIVE_WAY;
+    };
+    const photo = await res.blob();
+    for (let run = 0; run < WARMUP_RUNS; run++) {
+      const { result, bitmap } = await vox.reconstructBlob(photo, { faces: 'largest', formats: ['glb', 'json'], onProgress: giveWay });
+      bitmap.close();
+      giveWay();
+      exportResult(result, base, { formats: ['glb', 'json'] });
+    }
+    post({ type: 'warm', warmMs: performance.now() - t0, runs: WARMUP_RUNS });
+  } catch {
+    // no warm-up: the first photo pays for it
+  }
 }
 
 /** The progress line for a pipeline event. */
@@ -154,6 +193,7 @@ scope.addEventListener('message', (e) => {
     else post({ type: 'files', id: m.id, faces: [], photoFiles: [], error: 'this result is gone (a newer photo replaced it)' });
   }
   else if (m.type === 'reconstruct') {
+    asked = true;
     reconstruct(m.id, m.file, m.base, m.options).catch(async (err: unknown) => {
       // the browser decodes an animation's first frame only: say so when that frame had no face
       if (err instanceof VoxfaceError && err.code === 'NO_FACE') {
