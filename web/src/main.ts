@@ -359,7 +359,6 @@ async function show(result: PageResult, file: File): Promise<void> {
     photo = undefined; // the server read a format this browser cannot show: the overlay goes without the photo
   }
   current = { result, photo, models: new Map(), selected: 0 };
-  ui.result.hidden = false;
   ui.resultMode.textContent = result.mode === 'device' ? 'Made on this device: the photo was not uploaded' : 'Made on the server (in memory; links expire)';
   ui.resultMode.classList.toggle('server', result.mode === 'server');
   overlay.setPhoto(photo, result.json.image.width, result.json.image.height);
@@ -394,6 +393,9 @@ async function selectFace(i: number): Promise<void> {
       c.models.set(i, model);
     }
     if (current !== c || c.selected !== i) return;
+    // the result appears with its model: shown earlier, its first frame (layout, two WebGL canvases resized, the
+    // photo drawn) held the GLB's fetch and parse back by 50–80 ms (software WebGL, bench/browser.ts)
+    ui.result.hidden = false;
     viewer.show(model, face.landmarks68);
     applyControls();
     // the overlay's mesh a frame later: two first WebGL draws in one frame would hold the page twice as long
@@ -403,6 +405,7 @@ async function selectFace(i: number): Promise<void> {
     overlay.setMesh(model.clone());
     applyControls();
   } catch (e) {
+    ui.result.hidden = false; // the photo, its landmarks and the files still
     showError(e instanceof PageError ? explain(e.code, e.message) : `The model cannot be shown: ${(e as Error).message}`);
   }
 }
