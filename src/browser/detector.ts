@@ -65,8 +65,9 @@ export async function initWasmBackend(wasmUrl = '/vendor/tfjs-wasm/'): Promise<v
 }
 
 /**
- * Loads the detector models (over HTTP) and returns the multi-pass face detector. With the default runtime 'onnx'
- * its networks' sessions are made on their first use, and TF.js' backend only where FaceBoxes runs.
+ * Loads the detector models (over HTTP) and returns the multi-pass face detector: the first look's networks now (Face
+ * Mesh and BlazeFace front, `createFaceDetector`), the others on their first use; with the default runtime 'onnx',
+ * TF.js' backend only once a photo needs FaceBoxes.
  */
 export async function loadBrowserDetector(options: BrowserDetectorOptions = {}): Promise<MultiFaceDetector> {
   const wasmUrl = options.wasmUrl;
