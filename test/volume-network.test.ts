@@ -180,6 +180,26 @@ test('lazySession: one creation for concurrent first runs, tried again after a f
   for (const o of outs) assert.equal(o.volume, feeds.image);
 });
 
+test('lazySession.prepare: makes the session ahead of its first run, once; a failure never throws there and is tried again by the run', async () => {
+  const info = parseModelInfo({ inputSize: 8, volume: { width: 4, height: 4, depth: 4, voxelSize: 2 }, crop: { scale: 1.6 } });
+  let creations = 0;
+  let fail = true;
+  const session = lazySession(info, async () => {
+    creations++;
+    if (fail) throw new VoxfaceError('MODEL_ERROR', 'cannot load model x.onnx: bad graph');
+    return { inputNames: ['image'], outputNames: ['volume', 'landmarks'], run: async (feeds) => ({ volume: feeds.image }) };
+  });
+  await session.prepare(); // fails quietly
+  assert.equal(session.created, false);
+  fail = false;
+  const feeds = { image: { data: new Float32Array(3), dims: [3] } };
+  await Promise.all([session.prepare(), session.prepare()]);
+  assert.equal(session.created, true);
+  assert.equal(creations, 2);
+  assert.equal((await session.run(feeds)).volume, feeds.image);
+  assert.equal(creations, 2, 'the run used the prepared session');
+});
+
 test('the page offers the volume formats where the volume network runs anyway', () => {
   assert.deepEqual(pageFormats({}), ['glb', 'obj', 'ply', 'stl', 'depth', 'json']);
   assert.deepEqual(pageFormats({ volume: 'on' }), [...FORMATS]);
