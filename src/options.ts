@@ -287,9 +287,9 @@ export const OPTIONS = {
     min: 1,
     max: 256,
     default: undefined,
-    defaultText: "onnxruntime's choice",
-    defaultFor: { bench: 2, gallery: 2 },
-    help: 'CPU threads for the network',
+    defaultText: "onnxruntime's choice; BlazeFace and Face Mesh 1",
+    defaultFor: { gallery: 2 },
+    help: 'CPU threads for the networks (onnxruntime intra-op threads; given, every network uses it)',
     expose: ['library', 'cli', 'eval', 'bench', 'gallery'],
   }),
 };
