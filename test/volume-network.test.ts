@@ -161,43 +161,39 @@ test('loadVoxface makes the volume network\'s session on its first run: not for 
   assert.ok(faces[0].volume);
 });
 
-test('lazySession: one creation for concurrent first runs, tried again after a failure', async () => {
+/** A lazy session whose creation fails while `state.fail` is set; `state.creations` counts the attempts. */
+function flakyLazySession() {
   const info = parseModelInfo({ inputSize: 8, volume: { width: 4, height: 4, depth: 4, voxelSize: 2 }, crop: { scale: 1.6 } });
-  let creations = 0;
-  let fail = true;
+  const state = { creations: 0, fail: true };
   const session = lazySession(info, async () => {
-    creations++;
-    if (fail) throw new VoxfaceError('MODEL_ERROR', 'cannot load model x.onnx: bad graph');
+    state.creations++;
+    if (state.fail) throw new VoxfaceError('MODEL_ERROR', 'cannot load model x.onnx: bad graph');
     return { inputNames: ['image'], outputNames: ['volume', 'landmarks'], run: async (feeds) => ({ volume: feeds.image }) };
   });
-  const feeds = { image: { data: new Float32Array(3), dims: [3] } };
+  return { session, state, feeds: { image: { data: new Float32Array(3), dims: [3] } } };
+}
+
+test('lazySession: one creation for concurrent first runs, tried again after a failure', async () => {
+  const { session, state, feeds } = flakyLazySession();
   await assert.rejects(session.run(feeds), /bad graph/);
   assert.equal(session.created, false);
-  fail = false;
+  state.fail = false;
   const outs = await Promise.all([session.run(feeds), session.run(feeds), session.run(feeds)]);
-  assert.equal(creations, 2);
+  assert.equal(state.creations, 2);
   assert.equal(session.created, true);
   for (const o of outs) assert.equal(o.volume, feeds.image);
 });
 
 test('lazySession.prepare: makes the session ahead of its first run, once; a failure never throws there and is tried again by the run', async () => {
-  const info = parseModelInfo({ inputSize: 8, volume: { width: 4, height: 4, depth: 4, voxelSize: 2 }, crop: { scale: 1.6 } });
-  let creations = 0;
-  let fail = true;
-  const session = lazySession(info, async () => {
-    creations++;
-    if (fail) throw new VoxfaceError('MODEL_ERROR', 'cannot load model x.onnx: bad graph');
-    return { inputNames: ['image'], outputNames: ['volume', 'landmarks'], run: async (feeds) => ({ volume: feeds.image }) };
-  });
+  const { session, state, feeds } = flakyLazySession();
   await session.prepare(); // fails quietly
   assert.equal(session.created, false);
-  fail = false;
-  const feeds = { image: { data: new Float32Array(3), dims: [3] } };
+  state.fail = false;
   await Promise.all([session.prepare(), session.prepare()]);
   assert.equal(session.created, true);
-  assert.equal(creations, 2);
+  assert.equal(state.creations, 2);
   assert.equal((await session.run(feeds)).volume, feeds.image);
-  assert.equal(creations, 2, 'the run used the prepared session');
+  assert.equal(state.creations, 2, 'the run used the prepared session');
 });
 
 test('the page offers the volume formats where the volume network runs anyway', () => {

@@ -64,21 +64,23 @@ export async function fetchBytes(url: string, onProgress?: (fraction: number) =>
 /** Loads `<name>.onnx` and its sidecar `<name>.json` from URLs into an onnxruntime-web session. */
 export async function loadWebModel(onnxUrl: string, options: WebModelOptions = {}): Promise<{ session: InferenceSession; info: ModelInfo }> {
   if (!options.lazy) return loadWebOnnx(onnxUrl, parseModelInfo, options);
-  const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
-  const sidecar = await cachedFetch(jsonUrl);
-  if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
-  const info = parseModelInfo(await sidecar.json());
+  const info = await fetchSidecar(onnxUrl, parseModelInfo);
   const bytes = await fetchBytes(onnxUrl, options.onProgress);
   return { session: lazySession(info, () => createWebSession(bytes, options)), info };
 }
 
 /** `<name>.onnx` and its sidecar `<name>.json` (checked by `parse`) from URLs into an onnxruntime-web session. */
 async function loadWebOnnx<I>(onnxUrl: string, parse: (json: unknown) => I, options: WebModelOptions): Promise<{ session: InferenceSession; info: I }> {
+  const info = await fetchSidecar(onnxUrl, parse);
+  return { session: await createWebSession(await fetchBytes(onnxUrl, options.onProgress), options), info };
+}
+
+/** The sidecar `<name>.json` of `<name>.onnx`, checked by `parse`. Throws VoxfaceError MODEL_ERROR. */
+async function fetchSidecar<I>(onnxUrl: string, parse: (json: unknown) => I): Promise<I> {
   const jsonUrl = onnxUrl.replace(/\.onnx$/i, '') + '.json';
   const sidecar = await cachedFetch(jsonUrl);
   if (!sidecar.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${jsonUrl}: HTTP ${sidecar.status}`);
-  const info = parse(await sidecar.json());
-  return { session: await createWebSession(await fetchBytes(onnxUrl, options.onProgress), options), info };
+  return parse(await sidecar.json());
 }
 
 /** An onnxruntime-web (WebAssembly) session on a model's bytes, the runtime's files and threads as `options` say. */

@@ -62,10 +62,10 @@ const WARMUP_RUNS = 2;
 const GIVE_WAY = new Error('the warm-up gave way to a photo');
 
 /**
- * While the user picks a photo: the identity encoder's session, then one run of the whole pipeline and the viewer's
- * files on a small synthetic face (`models/warmup.jpg`, examples/face.jpg), so the first photo does not pay for the
- * JavaScript engine's first compiles and the networks' first runs (on the first photo of a page they made every
- * stage 10–50× slower). It stops at its next step once a photo arrives; a failure only means no warm-up.
+ * While the user picks a photo: the identity encoder's session, then `WARMUP_RUNS` runs of the whole pipeline and the
+ * viewer's files on a small synthetic face (`models/warmup.jpg`, examples/face.jpg), so the first photo does not pay
+ * for the JavaScript engine's first compiles and the networks' first runs (on the first photo of a page they made
+ * every stage 10–50× slower). It stops at its next step once a photo arrives; a failure only means no warm-up.
  */
 async function warmUp(vox: BrowserVoxface): Promise<void> {
   const t0 = performance.now();
@@ -82,7 +82,7 @@ async function warmUp(vox: BrowserVoxface): Promise<void> {
       const { result, bitmap } = await vox.reconstructBlob(photo, { faces: 'largest', formats: ['glb', 'json'], onProgress: giveWay });
       bitmap.close();
       giveWay();
-      exportResult(result, base, { formats: ['glb', 'json'] });
+      exportResult(result, 'warmup', { formats: ['glb', 'json'] });
     }
     post({ type: 'warm', warmMs: performance.now() - t0, runs: WARMUP_RUNS });
   } catch {
