@@ -23,8 +23,12 @@ test('threadTicks: this process\'s JavaScript thread is `main`, and its ticks co
   assert.ok(x > 0);
   const after = threadTicks(process.pid)!;
   const spent = after.get(process.pid)!.ticks - before.get(process.pid)!.ticks;
-  // 150 ms of CPU = 15 ticks, less a tick of rounding at each end
-  assert.ok(spent >= 13, `main thread ticks +${spent}`);
+  let all = 0;
+  for (const [tid, { ticks }] of after) all += ticks - (before.get(tid)?.ticks ?? 0);
+  // 150 ms of the process's CPU = 15 ticks. Node's helper threads (GC, compiler, the test runner's I/O) may take some
+  // of it, and the kernel samples ticks per thread, so the main thread is asked for most, not all, of them.
+  assert.ok(spent >= 9, `main thread ticks +${spent} of ${all}`);
+  assert.ok(spent >= 0.7 * all, `main thread ticks +${spent} of ${all} for all threads`);
   assert.equal(threadTicks(2 ** 22 + 12345), undefined, 'no such process');
 });
 
