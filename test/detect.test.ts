@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { VoxfaceError, type Detection, type RGBImage, type Vec2 } from '../src/types.ts';
+import { VoxfaceError, type Detection, type RGBImage, type Vec2, type Vec3 } from '../src/types.ts';
 import { decodeImage } from '../src/node/decode.ts';
 import { loadFaceDetector } from '../src/node/detectors.ts';
 import { boxDetector, parseBox } from '../src/detect/box.ts';
 import { iou, nms, weightedNms } from '../src/detect/nms.ts';
 import { ssdAnchors, BLAZE_SPECS } from '../src/detect/blazeface.ts';
 import { MESH_TO_IBUG68 } from '../src/detect/mesh68.ts';
+import { FaceMesh, isSettled, roiFromLandmarkBox, roiFromMesh, settledRoiFromLandmarkBox, SETTLED_ROI } from '../src/detect/facemesh.ts';
 import { sampleAffine } from '../src/align/sample.ts';
 
 const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(import.meta.dirname, '..', '..', 'shared');
@@ -138,6 +139,64 @@ test('the cascade: a portrait stops after the first look, a group photo looks ag
     assert.ok(same(a, await all.detect(img)), rel);
     assert.ok(a.length >= 5, `${rel}: ${a.length} faces`);
   }
+});
+
+test('one Face Mesh pass for a settled face: a portrait gets one (within 2% of the face size from the points of the two passes); a profile is found as without it', { skip }, async () => {
+  const settled = await detectorP;
+  const twice = await loadFaceDetector({ settled: false });
+  let runs = 0;
+  const run = FaceMesh.prototype.run;
+  FaceMesh.prototype.run = function (this: FaceMesh, ...a: Parameters<FaceMesh['run']>) {
+    runs++;
+    return run.apply(this, a);
+  };
+  try {
+    const portrait = await photo('aflw2000-3d-dev/image00046.jpg');
+    runs = 0;
+    const [one] = await settled.detect(portrait);
+    assert.equal(runs, 1, 'one Face Mesh pass');
+    runs = 0;
+    const [two] = await twice.detect(portrait);
+    assert.equal(runs, 2, 'two passes without it');
+    const side = Math.max(one.box[2], one.box[3]);
+    const dist = one.landmarks68!.reduce((s, p, i) => s + Math.hypot(p[0] - two.landmarks68![i][0], p[1] - two.landmarks68![i][1]), 0) / 68;
+    assert.ok(dist < 0.02 * side, `mean landmark distance ${dist.toFixed(2)} px of a ${side.toFixed(0)} px face`);
+    // a profile (examples/profile.jpg, an ICT render at 82°) is settled nowhere: each candidate's look in the settled
+    // region is one pass more, then the passes from the box give what they give without it
+    const turned = await decodeImage(readFileSync(path.join(import.meta.dirname, '..', 'examples', 'profile.jpg')));
+    runs = 0;
+    const t1 = await settled.detect(turned);
+    const r1 = runs;
+    runs = 0;
+    const t2 = await twice.detect(turned);
+    assert.ok(r1 > runs, `${r1} passes against ${runs}`);
+    assert.equal(t1.length, 1);
+    assert.deepEqual(t1, t2, 'an unsettled face: the same detection as without it');
+  } finally {
+    FaceMesh.prototype.run = run;
+  }
+});
+
+test('settledRoiFromLandmarkBox moves the region toward the top of the rolled face; isSettled wants a sure pass whose own region agrees', async () => {
+  const box: Detection['box'] = [100, 200, 80, 80];
+  const up = SETTLED_ROI.up * 80;
+  const r0 = settledRoiFromLandmarkBox(box, 0);
+  assert.ok(Math.abs(r0.cx - 140) < 1e-9 && Math.abs(r0.cy - (240 - up)) < 1e-9 && Math.abs(r0.size - SETTLED_ROI.size * 80) < 1e-9);
+  const r90 = settledRoiFromLandmarkBox(box, 90); // turned a quarter clockwise: the top of the face points to +x
+  assert.ok(Math.abs(r90.cx - (140 + up)) < 1e-9 && Math.abs(r90.cy - 240) < 1e-9);
+  assert.deepEqual(roiFromLandmarkBox(box, 7), { cx: 140, cy: 240, size: 120, roll: 7 });
+  // a real portrait's pass where ../shared is here (settled), else a cloud of points (the gates below hold for any)
+  const pts: Vec3[] = Array.from({ length: 468 }, (_, i) => [Math.cos(i) * 40 + 300 + (i % 7), Math.sin(i * 1.3) * 50 + 300, 0]);
+  const portrait = await detectorP.then(async (d) => (skip ? undefined : (await d.detect(await photo('aflw2000-3d-dev/image00046.jpg')))[0]));
+  const points = portrait?.mesh468 ?? pts;
+  const roi = roiFromMesh(points);
+  const pass = { points, score: 0.999, roi };
+  if (portrait) assert.equal(isSettled(pass), true);
+  assert.equal(isSettled({ ...pass, score: 0.9 }), false, 'unsure');
+  assert.equal(isSettled({ ...pass, roi: { ...roi, cx: roi.cx + 0.2 * roi.size } }), false, 'moved');
+  assert.equal(isSettled({ ...pass, roi: { ...roi, size: roi.size * 1.3 } }), false, 'larger');
+  assert.equal(isSettled({ ...pass, roi: { ...roi, roll: roi.roll + 20 } }), false, 'rolled');
+  assert.equal(isSettled({ ...pass, roi: { ...roi, roll: roi.roll + 360 } }), isSettled(pass), 'a whole turn is no roll');
 });
 
 test('boxDetector: the user box bypasses detection', async () => {

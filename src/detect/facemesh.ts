@@ -5,8 +5,10 @@
  * The region is a square of side `1.5 × face size` centred on the face, rotated by the face's roll so
  * the eyes are level (as MediaPipe does); a second pass re-centres it on the first pass's landmarks.
  */
-import type { Vec2, Vec3 } from '../types.ts';
+import type { Box, Vec2, Vec3 } from '../types.ts';
 import { sampleAffine, type Affine, type ImageLevels } from '../align/sample.ts';
+import { estimatePose } from '../landmarks/pose.ts';
+import { MESH_TO_IBUG68 } from './mesh68.ts';
 import type { DetectorNet, DetectorNetLoader } from './models.ts';
 
 /** A square, rotated region of the photo: centre, side and roll (degrees, clockwise, y down). */
@@ -61,6 +63,50 @@ export function roiFromMesh(points: readonly (Vec2 | Vec3)[], scale = 1.5): Roi 
   }
   const uc = (u0 + u1) / 2, vc = (v0 + v1) / 2;
   return { cx: c * uc - s * vc, cy: s * uc + c * vc, size: Math.max(u1 - u0, v1 - v0) * scale, roll };
+}
+
+/** The region Face Mesh first runs in for a detection's landmark box (x, y, w, h) at `roll` degrees: 1.5 × its side, centred. */
+export function roiFromLandmarkBox(box: Box, roll: number): Roi {
+  return { cx: box[0] + box[2] / 2, cy: box[1] + box[3] / 2, size: box[2] * 1.5, roll };
+}
+
+/**
+ * Where the re-centring pass would go, on average, for a landmark box: a square of `size` × the box's side, its centre
+ * moved `up` × that side toward the top of the (rolled) face. Measured on AFLW2000-3D fit/ (492 faces Face Mesh
+ * scored ≥ 0.8): the region the second pass derives from the first pass's points was 1.09 × the first region
+ * (`roiFromLandmarkBox`) and 0.04 of that region's side higher (per face: ± 0.05 in log size, ± 0.02–0.025 in
+ * position, ± 3° of roll).
+ */
+export const SETTLED_ROI = { size: 1.5 * 1.09, up: 0.04 * 1.5 * 1.09 } as const;
+
+/** `SETTLED_ROI` for a landmark box at `roll` degrees (clockwise, y down). */
+export function settledRoiFromLandmarkBox(box: Box, roll: number): Roi {
+  const t = (roll * Math.PI) / 180;
+  const up = SETTLED_ROI.up * box[2];
+  // "up" in the face's rolled frame is −y turned by the roll: (sin t, −cos t)
+  return { cx: box[0] + box[2] / 2 + Math.sin(t) * up, cy: box[1] + box[3] / 2 - Math.cos(t) * up, size: SETTLED_ROI.size * box[2], roll };
+}
+
+/**
+ * When one Face Mesh pass in `settledRoiFromLandmarkBox`'s region is the answer: it is sure of the face (`minScore`),
+ * sees it from the front (|yaw| of its 68 points under `maxYaw`°), and the region its points give differs little from
+ * the one it ran in (centre within `maxShift` × the side, side within a factor e^±`maxLogSize`, roll within
+ * `maxRoll`°). Chosen on AFLW2000-3D fit/ (models/README.md, "One Face Mesh pass for a settled face").
+ */
+export const SETTLED = { minScore: 0.99, maxYaw: 30, maxShift: 0.09, maxLogSize: 0.15, maxRoll: 12 } as const;
+
+/** Whether a pass is settled (`SETTLED`): the region its own points give is close to the one it ran in. */
+export function isSettled(pass: MeshResult, rule: typeof SETTLED = SETTLED): boolean {
+  const r = pass.roi;
+  if (pass.score < rule.minScore) return false;
+  const next = roiFromMesh(pass.points);
+  if (Math.hypot(next.cx - r.cx, next.cy - r.cy) > rule.maxShift * r.size) return false;
+  if (Math.abs(Math.log(next.size / r.size)) > rule.maxLogSize) return false;
+  const droll = ((((next.roll - r.roll) % 360) + 540) % 360) - 180;
+  if (Math.abs(droll) > rule.maxRoll) return false;
+  // Face Mesh's z points away from the camera; the pose fit's toward it
+  const yaw = estimatePose(MESH_TO_IBUG68.map((i): Vec3 => [pass.points[i][0], pass.points[i][1], -pass.points[i][2]])).pose.yaw;
+  return Math.abs(yaw) < rule.maxYaw;
 }
 
 /**

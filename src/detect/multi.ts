@@ -21,7 +21,7 @@ import { ImageLevels, type Affine } from '../align/sample.ts';
 import { landmarkBoxFromDetection, pointsBox } from '../align/crop.ts';
 import { BlazeFace, BLAZE_SPECS, letterbox } from './blazeface.ts';
 import { FaceBoxes } from './faceboxes.ts';
-import { FaceMesh, roiFromMesh } from './facemesh.ts';
+import { FaceMesh, isSettled, roiFromLandmarkBox, roiFromMesh, settledRoiFromLandmarkBox, type MeshResult } from './facemesh.ts';
 import { meshToIbug68 } from './mesh68.ts';
 import { graphNets, type DetectorNetLoader, type GraphModelLoader } from './models.ts';
 import { iou, overlapMin, weightedNms } from './nms.ts';
@@ -58,6 +58,12 @@ export interface MultiDetectorOptions {
   tiles?: boolean;
   /** When nothing is found: rotated and zoomed-out passes (default true). */
   fallbacks?: boolean;
+  /**
+   * One Face Mesh pass for a settled face (default true): each candidate is first fitted once in the region Face Mesh's
+   * re-centring would take (`settledRoiFromLandmarkBox`); where that pass is settled (`isSettled`: sure, frontal, its
+   * region confirmed by its own points) it is the answer, else the two passes from the box run as with false.
+   */
+  settled?: boolean;
   /** FaceBoxes: 'fallback' (only when nothing else found, default), 'always', or 'never'. */
   faceboxes?: 'fallback' | 'always' | 'never';
   /** Verify with Face Mesh and add landmarks68 (default true). */
@@ -241,7 +247,14 @@ class MultiDetector implements MultiFaceDetector {
         // a retry's first pass that finds no face at all ends it: its re-centred pass never reached the 0.95 a retry
         // needs from there (AFLW2000-3D fit/: 735 Face Mesh checks, none from a first pass under 0.1 to 0.95)
         const minFirst = r === rolls[0] ? 0 : RETRY_MIN_FIRST;
-        const res = await this.mesh.refine(levels, { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: r }, 2, minFirst);
+        // a frontal face Face Mesh is sure of, in the region the re-centring pass would take: one pass (the candidate's
+        // roll only; a face it is not settled on gets the two passes from the box, as before)
+        let res: MeshResult | undefined;
+        if (r === rolls[0] && this.options.settled !== false) {
+          const once = await this.mesh.run(levels, settledRoiFromLandmarkBox(lb, r));
+          if (isSettled(once)) res = once;
+        }
+        res ??= await this.mesh.refine(levels, roiFromLandmarkBox(lb, r), 2, minFirst);
         // Retries (other rolls) must be surer; and the fitted face must sit where the candidate is.
         const need = r === rolls[0] ? meshMin : Math.max(meshMin, 0.95);
         if (res.score < need) continue;
