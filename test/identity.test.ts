@@ -14,6 +14,8 @@ import { defaultIdentityEncoderPath, defaultIdentityMapPath, loadIdentityModel }
 import { initTfBackend } from '../src/node/detectors.ts';
 import { embedFaces } from '../src/identity/index.ts';
 import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { ImageLevels } from '../src/align/sample.ts';
+import { firstLandmarkCrop, regressLandmarks } from '../src/landmarks/regressor.ts';
 import { VoxfaceError } from '../src/types.ts';
 import type { Vec2 } from '../src/types.ts';
 
@@ -135,9 +137,15 @@ test('pipeline: identity on pulls the fit toward the regressed identity, off kee
   assert.equal(off.timings.identity, undefined);
   assert.ok((on.timings.identity ?? 0) > 0, 'the identity stage is timed');
   assert.ok(norm(on) > 3 * norm(off), `identity norm on ${norm(on)} vs off ${norm(off)}`);
-  // the regressed identity is the centre: the fit lands near it
+  // the regressed identity is the centre: the fit lands near it. A face Face Mesh fits (this one, turned 25°) is cut
+  // around the landmark network's first pass (src/pipeline.ts, fitNow)
+  assert.equal(on.prior!.source, 'facemesh');
   const model = await loadIdentityModel();
-  const [e] = await embedFaces(model, image, [(await vox.reconstruct(image, { identity: 'off', landmarks: 'fit', textureSize: 16 })).faces[0].landmarks68]);
+  const levels = new ImageLevels(image);
+  const [det] = await vox.deps.detector.detect(image);
+  const lm = vox.deps.landmarks!;
+  const quick = await regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm, 1, false);
+  const [e] = await embedFaces(model, levels, [quick.landmarks]);
   const centre = regressIdentity(model.map, e);
   let d = 0;
   for (let k = 0; k < centre.length; k++) d += (on.prior!.identity[k] - centre[k]) ** 2;
