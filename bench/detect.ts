@@ -25,7 +25,7 @@ import { fileModelLoader, initTfBackend, loadFaceDetector, onnxNetLoader } from 
 import { graphNets, mixedNets } from '../src/detect/models.ts';
 import { BlazeFace, BLAZE_SPECS } from '../src/detect/blazeface.ts';
 import { FaceBoxes } from '../src/detect/faceboxes.ts';
-import { FaceMesh } from '../src/detect/facemesh.ts';
+import { FaceMesh, roiFromLandmarkBox } from '../src/detect/facemesh.ts';
 import { landmarkBoxFromDetection } from '../src/align/crop.ts';
 import { ImageLevels, sampleAffine } from '../src/align/sample.ts';
 
@@ -117,7 +117,7 @@ for (const file of speedPhotos) {
       for (const d of found.slice(0, 2)) {
         const lb = landmarkBoxFromDetection(d);
         const t1 = performance.now();
-        await mesh.refine(levels, { cx: lb[0] + lb[2] / 2, cy: lb[1] + lb[3] / 2, size: lb[2] * 1.5, roll: d.roll ?? 0 });
+        await mesh.refine(levels, roiFromLandmarkBox(lb, d.roll ?? 0));
         ms['facemesh (per face, 2 passes)'].push(performance.now() - t1);
       }
     }

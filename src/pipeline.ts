@@ -211,6 +211,9 @@ export async function reconstructFace(
   // else the volume network's (the last pass's, or the image-only pass's for a guided network)
   let quick: ReturnType<typeof regressLandmarks> | undefined;
   let regressed: ReturnType<typeof regressLandmarks> | undefined;
+  // the landmark network's first pass (no flip) on the detection's crop: once per face
+  const quickPass = (lm: NonNullable<PipelineDeps['landmarks']>) =>
+    (quick ??= timeAsync('landmarks', () => regressLandmarks(levels, firstLandmarkCrop(det, lm.info), lm, 1, false)));
   const fitTargets = async (extra: PriorChoice & PriorFitOptions = {}): Promise<PriorFit> => {
     const prior = deps.prior;
     if (!prior) throw new VoxfaceError('MODEL_ERROR', "the shape prior (models/ict-face.bin) is not loaded: load it, or use shape 'network' with mesh 'isosurface'");
@@ -220,7 +223,7 @@ export async function reconstructFace(
       // (choosePriorSource); where Face Mesh is fitted that is all it runs, elsewhere its refining pass follows (each
       // once per face: a second fit, with the identity centre, reuses them)
       const crop0 = firstLandmarkCrop(det, lm.info);
-      const first = await (quick ??= timeAsync('landmarks', () => regressLandmarks(levels, crop0, lm, 1, false)));
+      const first = await quickPass(lm);
       const source = extra.source ?? (first.landmarks.length === 68 ? choosePriorSource(prior, { mesh468: det.mesh468, aflw68: first.landmarks }, extra) : 'aflw68');
       if (source === 'facemesh') return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68: [] }, { ...extra, source }));
       const reg = await (regressed ??= timeAsync('landmarks', () => regressLandmarks(levels, crop0, lm, 2, true, first.landmarks)));
@@ -233,26 +236,27 @@ export async function reconstructFace(
     return time('prior', () => fitPrior(prior, { mesh468: det.mesh468, landmarks68 }, extra));
   };
   // identity from the image (`identity` option, src/identity/): the fit pulled toward the ICT identity regressed from
-  // the face's embedding, cropped around the landmark network's 68 points (else a first fit's); without the encoder, toward the mean face
+  // the face's embedding, cropped around the landmark network's 68 points (else a first fit's); without the encoder,
+  // toward the mean face
   const fitNow = async (): Promise<PriorFit> => {
     const enc = deps.identity;
     const lmNet = deps.landmarks;
+    let chosen: PriorFit['source'] | undefined;
     // Where Face Mesh is fitted (a face turned < 30°, judged by the landmark network's first pass), one fit: the
     // identity crop is cut around that pass's 68 points and the fit starts with the identity centre (models/README.md,
     // "One prior fit": a fit less, the same NME). A turned face is fitted twice as before, its crop around the first
     // fit's points: one fit there cost 0.1–0.3 points of coverage at 60–90°.
     if (o.identity === 'on' && enc && deps.prior && lmNet && o.landmarkSource === 'real') {
-      const crop0 = firstLandmarkCrop(det, lmNet.info);
-      const q = await (quick ??= timeAsync('landmarks', () => regressLandmarks(levels, crop0, lmNet, 1, false)));
+      const q = await quickPass(lmNet);
       if (q.landmarks.length === 68) {
-        const source = choosePriorSource(deps.prior, { mesh468: det.mesh468, aflw68: q.landmarks });
-        if (source === 'facemesh') {
+        chosen = choosePriorSource(deps.prior, { mesh468: det.mesh468, aflw68: q.landmarks });
+        if (chosen === 'facemesh') {
           const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [q.landmarks]));
-          return fitTargets({ identityCenter: regressIdentity(enc.map, embedding), identityPrior: enc.map.identityPrior, source });
+          return fitTargets({ identityCenter: regressIdentity(enc.map, embedding), identityPrior: enc.map.identityPrior, source: chosen });
         }
       }
     }
-    const first = await fitTargets();
+    const first = await fitTargets(chosen ? { source: chosen } : {});
     if (o.identity !== 'on' || !enc || !deps.prior) return first;
     const basis = deps.prior.basis;
     const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [benchmarkLandmarks(basis, first)]));

@@ -3,7 +3,8 @@
  * around a detected face: our own region-of-interest logic.
  *
  * The region is a square of side `1.5 × face size` centred on the face, rotated by the face's roll so
- * the eyes are level (as MediaPipe does); a second pass re-centres it on the first pass's landmarks.
+ * the eyes are level (as MediaPipe does); a second pass re-centres it on the first pass's landmarks. A face whose one
+ * pass in the region that re-centring takes on average is already settled (`isSettled`) needs no second.
  */
 import type { Box, Vec2, Vec3 } from '../types.ts';
 import { sampleAffine, type Affine, type ImageLevels } from '../align/sample.ts';
