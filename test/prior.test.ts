@@ -76,6 +76,34 @@ test('ICT basis: the file holds the face and head meshes on one linear vertex se
   assert.ok(widest > 8, `ears: widest |x| ${widest.toFixed(2)} cm`);
 });
 
+test('shapeVertices: the WebAssembly SIMD sum (the modes in its memory) equals the JavaScript loop within 1e-5 cm', async () => {
+  const { createFloatArena } = await import('../src/simd/kernels.ts');
+  const arena = createFloatArena(64);
+  assert.ok(arena, 'Node 20 runs WebAssembly SIMD');
+  // the kernels themselves: 8, 4 and 1 modes, a length that is not a multiple of 4, unaligned starts
+  const out = arena.alloc(11), a = Array.from({ length: 8 }, () => arena.alloc(11));
+  a.forEach((x, k) => x.forEach((_, i) => (x[i] = k + i / 10)));
+  arena.kernels.axpy8(out.byteOffset + 4, 10, ...a.map((x) => x.byteOffset + 4) as [number, number, number, number, number, number, number, number], 1, 2, 3, 4, 5, 6, 7, 8);
+  arena.kernels.axpy4(out.byteOffset + 4, 10, a[0].byteOffset + 4, a[1].byteOffset + 4, a[2].byteOffset + 4, a[3].byteOffset + 4, 1, 1, 1, 1);
+  arena.kernels.axpy1(out.byteOffset, 1, a[7].byteOffset, 2);
+  const want = (i: number) => (i === 0 ? 2 * 7 : [1, 2, 3, 4, 5, 6, 7, 8].reduce((acc, c, k) => acc + c * (k + i / 10), 0) + [0, 1, 2, 3].reduce((acc, k) => acc + k + i / 10, 0));
+  for (let i = 0; i < 11; i++) assert.ok(Math.abs(out[i] - want(i)) < 1e-3, `out[${i}] ${out[i]} against ${want(i)}`);
+  // the basis: its modes are in the arena; a copy of the identity array sends shapeVertices down the JavaScript loop
+  assert.ok(!(basis.identity.buffer instanceof ArrayBuffer) || basis.identity.buffer.byteLength > basis.identity.byteLength, 'the modes share a WebAssembly memory');
+  const js = { ...basis, identity: basis.identity.slice() };
+  const g = gaussian(7);
+  for (const vertices of [undefined, basis.meshes.face.vertex, basis.meshes.head.vertex]) {
+    const w = Float32Array.from({ length: 100 }, () => 2 * g());
+    const e = Float32Array.from({ length: 53 }, (_, k) => (k % 3 === 0 ? 0 : Math.abs(g()) / 3));
+    const fast = shapeVertices(basis, w, e, vertices), slow = shapeVertices(js, w, e, vertices);
+    assert.equal(fast.length, slow.length);
+    let worst = 0;
+    for (let i = 0; i < fast.length; i++) worst = Math.max(worst, Math.abs(fast[i] - slow[i]));
+    assert.ok(worst < 1e-5, `largest difference ${worst} cm`);
+    assert.ok(fast.some((x, i) => x !== slow[i]), 'the two paths ran (their f32 and f64 sums round differently somewhere)');
+  }
+});
+
 test('ICT basis: the face surface has one open border (eyes and mouth capped), every edge shared by at most two triangles', () => {
   const idx = basis.meshes.face.index;
   const vid = basis.meshes.face.vertex;

@@ -40,6 +40,8 @@ export interface TexelPlan {
   texel: Int32Array;
   /** First index (into the mesh's `indices`) of each texel's triangle. */
   triangle: Int32Array;
+  /** The float offsets (3 × vertex) of each texel's triangle's corners: 3 per texel. */
+  corners: Int32Array;
   /** Barycentric weights of the triangle's first two corners at the texel's centre (the third: 1 − w0 − w1). */
   w0: Float64Array;
   w1: Float64Array;
@@ -147,7 +149,14 @@ export function texelPlan(uvs: Float32Array, indices: Uint32Array, width: number
     w1[m] = w1s[e];
     m++;
   }
-  const plan: TexelPlan = { width, height, texel, triangle, w0, w1, covered };
+  const corners = new Int32Array(3 * m);
+  for (let e = 0; e < m; e++) {
+    const t = triangle[e];
+    corners[3 * e] = 3 * indices[t];
+    corners[3 * e + 1] = 3 * indices[t + 1];
+    corners[3 * e + 2] = 3 * indices[t + 2];
+  }
+  const plan: TexelPlan = { width, height, texel, triangle, corners, w0, w1, covered };
   if (!theta) {
     kept.unshift({ key, uvs: uvs.slice(), indices: indices.slice(), plan });
     kept.length = Math.min(kept.length, PLANS_KEPT);
@@ -173,10 +182,9 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
   const zb = occlusionBuffer(p, indices, photo);
   const { x0: zx0, y0: zy0, width: zw, height: zh, depth } = zb;
   const { width: pw, height: ph, data: px } = photo;
-  const { texel, triangle, w0: W0, w1: W1 } = plan;
+  const { texel, corners, w0: W0, w1: W1 } = plan;
   for (let e = 0; e < texel.length; e++) {
-    const t = triangle[e];
-    const a = 3 * indices[t], b = 3 * indices[t + 1], c = 3 * indices[t + 2];
+    const a = corners[3 * e], b = corners[3 * e + 1], c = corners[3 * e + 2];
     const w0 = W0[e];
     const w1 = W1[e];
     const w2 = 1 - w0 - w1;
@@ -186,7 +194,8 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
     const nx = w0 * nrm[a] + w1 * nrm[b] + w2 * nrm[c];
     const ny = w0 * nrm[a + 1] + w1 * nrm[b + 1] + w2 * nrm[c + 1];
     const nz0 = w0 * nrm[a + 2] + w1 * nrm[b + 2] + w2 * nrm[c + 2];
-    const nz = nz0 / (Math.sqrt(nx * nx + ny * ny + nz0 * nz0) || 1);
+    const len2 = nx * nx + ny * ny + nz0 * nz0;
+    const nz = len2 > 0 ? nz0 / Math.sqrt(len2) : nz0; // a zero normal keeps nz = 0
     const k = texel[e];
     let w = Math.min(Math.max((nz - NZ_HIDDEN) / (NZ_SEEN - NZ_HIDDEN), 0), 1);
     if (w > 0 && !(x >= 0 && y >= 0 && x <= pw && y <= ph)) w = 0;
@@ -195,9 +204,9 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
       const zi = Math.floor(x) - zx0;
       const zj = Math.floor(y) - zy0;
       if (zi >= 0 && zj >= 0 && zi < zw && zj < zh) {
-        const front = depth[zj * zw + zi];
-        const slope = Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN);
-        if (front - z > 1.5 + slope) w = 0;
+        const dz = depth[zj * zw + zi] - z;
+        // the slope (≥ 0) only where the nearer surface is more than 1.5 in front (rarely: most texels are the front)
+        if (dz > 1.5 && dz > 1.5 + Math.sqrt(Math.max(0, 1 - nz * nz)) / Math.max(nz, NZ_HIDDEN)) w = 0;
       }
     }
     weight[k] = w;
