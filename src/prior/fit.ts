@@ -545,10 +545,9 @@ export class SchurSolver {
   private readonly F: Int32Array;
   private readonly E: Int32Array;
   private readonly L: Float64Array;
-  private readonly Lt: Float64Array;
   private readonly Z: Float64Array;
-  private readonly AEF: Float64Array;
   private readonly zb: Float64Array;
+  private readonly y: Float64Array;
   private readonly S: Float64Array;
   private readonly bs: Float64Array;
   private readonly lo: Float64Array;
@@ -562,10 +561,9 @@ export class SchurSolver {
     this.F = Int32Array.from({ length: q }, (_, j) => j).filter((j) => !isE[j]);
     const f = this.F.length, e = this.E.length;
     this.L = new Float64Array(f * f);
-    this.Lt = new Float64Array(f * f);
     this.Z = new Float64Array(f * e);
-    this.AEF = new Float64Array(f * e);
     this.zb = new Float64Array(f);
+    this.y = new Float64Array(f);
     this.S = new Float64Array(e * e);
     this.bs = new Float64Array(e);
     this.lo = new Float64Array(e);
@@ -576,30 +574,27 @@ export class SchurSolver {
 
   /** Solves into x (x's incoming bounded values start the inner solver). */
   solve(A: Float64Array, b: Float64Array, lo: Float64Array, hi: Float64Array, x: Float64Array): void {
-    const { q, F, E, L, Lt, Z, AEF, zb, S, bs } = this;
+    const { q, F, E, L, Z, zb, S, bs } = this;
     const f = F.length, ne = E.length;
     cholesky(A, q, F, L);
-    for (let r = 0; r < f; r++) for (let k = 0; k <= r; k++) Lt[k * f + r] = L[r * f + k];
-    // Z (E-major: row k = A_FF⁻¹ A_F,E[k]), zb = A_FF⁻¹ b_F; AEF = A_EF densely
+    // with A_FF = L Lᵀ: Z (E-major: row k = L⁻¹ A_F,E[k]) and zb = L⁻¹ b_F, forward substitutions only; then
+    // S = A_EE − Zᵀ Z and bs = b_E − Zᵀ zb, and after the bounded solve x_F = L⁻ᵀ (zb − Z e)
     for (let k = 0; k < ne; k++) {
       const row = Z.subarray(k * f, (k + 1) * f);
-      for (let r = 0; r < f; r++) {
-        row[r] = A[F[r] * q + E[k]];
-        AEF[k * f + r] = A[E[k] * q + F[r]];
-      }
-      cholSolve(L, Lt, f, row);
+      for (let r = 0; r < f; r++) row[r] = A[F[r] * q + E[k]];
+      forward(L, f, row);
     }
     for (let r = 0; r < f; r++) zb[r] = b[F[r]];
-    cholSolve(L, Lt, f, zb);
+    forward(L, f, zb);
     for (let i = 0; i < ne; i++) {
-      const ai = i * f;
+      const zi = i * f;
       let v = b[E[i]];
-      for (let r = 0; r < f; r++) v -= AEF[ai + r] * zb[r];
+      for (let r = 0; r < f; r++) v -= Z[zi + r] * zb[r];
       bs[i] = v;
       for (let k = i; k < ne; k++) {
         const zk = k * f;
         let w = A[E[i] * q + E[k]];
-        for (let r = 0; r < f; r++) w -= AEF[ai + r] * Z[zk + r];
+        for (let r = 0; r < f; r++) w -= Z[zi + r] * Z[zk + r];
         S[i * ne + k] = w;
         S[k * ne + i] = w;
       }
@@ -609,11 +604,29 @@ export class SchurSolver {
     }
     this.inner.solve(S, bs, this.lo, this.hi, this.e);
     for (let i = 0; i < ne; i++) x[E[i]] = this.e[i];
-    for (let r = 0; r < f; r++) x[F[r]] = zb[r];
+    const y = this.y;
+    for (let r = 0; r < f; r++) y[r] = zb[r];
     for (let k = 0; k < ne; k++) {
       const ek = this.e[k], zk = k * f;
-      if (ek !== 0) for (let r = 0; r < f; r++) x[F[r]] -= Z[zk + r] * ek;
+      if (ek !== 0) for (let r = 0; r < f; r++) y[r] -= Z[zk + r] * ek;
     }
+    // back substitution with Lᵀ (column r of L read down its rows)
+    for (let r = f - 1; r >= 0; r--) {
+      let v = y[r];
+      for (let p = r + 1; p < f; p++) v -= L[p * f + r] * y[p];
+      y[r] = v / L[r * f + r];
+    }
+    for (let r = 0; r < f; r++) x[F[r]] = y[r];
+  }
+}
+
+/** Solves L y = v in place (L lower, row-major f × f). */
+function forward(L: Float64Array, f: number, v: Float64Array): void {
+  for (let r = 0; r < f; r++) {
+    let s = v[r];
+    const ro = r * f;
+    for (let p = 0; p < r; p++) s -= L[ro + p] * v[p];
+    v[r] = s / L[ro + r];
   }
 }
 
