@@ -50,7 +50,6 @@ export interface TexelPlan {
 }
 
 interface KeptPlan {
-  key: number;
   uvs: Float32Array;
   indices: Uint32Array;
   plan: TexelPlan;
@@ -58,20 +57,13 @@ interface KeptPlan {
 const kept: KeptPlan[] = [];
 const PLANS_KEPT = 4;
 
-/** A hash of a layout: its uvs' bits, its triangles and the texture's size (FNV-1a over 32-bit words). */
-function layoutKey(uvs: Float32Array, indices: Uint32Array, width: number, height: number): number {
-  let h = 0x811c9dc5 ^ width ^ (height << 16);
-  const bits = new Uint32Array(uvs.buffer, uvs.byteOffset, uvs.length);
-  for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i], 16777619);
-  for (let i = 0; i < indices.length; i++) h = Math.imul(h ^ indices[i], 16777619);
-  return h >>> 0;
-}
-
-function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+/** The same 32-bit words (uvs compared by their bits). */
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+const words = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 
 /**
  * The texels a UV layout covers, in texel order, each with the triangle that covers its centre (the last one in
@@ -85,9 +77,8 @@ function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
  * plan.texel.length;   // texels the layout covers
  */
 export function texelPlan(uvs: Float32Array, indices: Uint32Array, width: number, height = width, theta?: Float32Array): TexelPlan {
-  const key = theta ? 0 : layoutKey(uvs, indices, width, height);
   if (!theta) {
-    const at = kept.findIndex((k) => k.key === key && k.plan.width === width && k.plan.height === height && sameArray(k.uvs, uvs) && sameArray(k.indices, indices));
+    const at = kept.findIndex((k) => k.plan.width === width && k.plan.height === height && sameWords(words(k.uvs), words(uvs)) && sameWords(k.indices, indices));
     if (at >= 0) {
       const [hit] = kept.splice(at, 1);
       kept.unshift(hit);
@@ -158,7 +149,7 @@ export function texelPlan(uvs: Float32Array, indices: Uint32Array, width: number
   }
   const plan: TexelPlan = { width, height, texel, triangle, corners, w0, w1, covered };
   if (!theta) {
-    kept.unshift({ key, uvs: uvs.slice(), indices: indices.slice(), plan });
+    kept.unshift({ uvs: uvs.slice(), indices: indices.slice(), plan });
     kept.length = Math.min(kept.length, PLANS_KEPT);
   }
   return plan;
