@@ -266,6 +266,34 @@ test('pull-push fill in place: the same floats as on copies, colour under weight
   assert.deepEqual(inPlace, copied);
 });
 
+test('pullPushBytes: the SIMD kernels give the JavaScript fill\'s bytes within 1 (even and odd sides); rounding and clamping as Uint8ClampedArray', async () => {
+  const { pullPushBytes } = await import('../src/texture/fill.ts');
+  let seed = 11;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (const [w, h] of [[64, 64], [96, 32], [37, 23]] as const) {
+    const colour = new Float32Array(w * h * 3).map(() => rnd() * 1.2 - 0.1); // some below 0 and above 1: clamped
+    const weight = new Float32Array(w * h).map(() => (rnd() < 0.6 ? 0 : rnd() * 1.4 - 0.2));
+    const fast = pullPushBytes(colour.slice(), weight.slice(), w, h);
+    const rgb = pullPushFill(colour, weight, w, h);
+    const want = Uint8ClampedArray.from(rgb, (x) => x * 255);
+    assert.equal(fast.length, want.length);
+    let worst = 0, differing = 0;
+    for (let i = 0; i < want.length; i++) {
+      const d = Math.abs(fast[i] - want[i]);
+      worst = Math.max(worst, d);
+      if (d) differing++;
+    }
+    assert.ok(worst <= 1 && differing <= want.length / 1000, `${w}×${h}: ${differing} bytes differ, by up to ${worst}`);
+  }
+  // the byte conversion alone: every texel known (weight 1), so the fill keeps each colour as it is
+  const values = [0, 1, 0.5 / 255, 1.5 / 255, 2.5 / 255, 254.5 / 255, -0.3, 1.7, NaN, 0.25];
+  const n = values.length;
+  const colour = new Float32Array(3 * n);
+  values.forEach((v, k) => colour.set([v, v, v], 3 * k));
+  const bytes = pullPushBytes(colour.slice(), new Float32Array(n).fill(1), n, 1);
+  assert.deepEqual([...bytes], [...Uint8ClampedArray.from(colour, (x) => x * 255)]);
+});
+
 test('no black seams: texels around the UV islands are dilated with island colours', () => {
   const { mesh } = ellipsoidSheet(frontal, { thetaMax: 60, phiMax: 50 });
   const tm = textureMesh(mesh, gradientPhoto(256, 240), { size: 128 });

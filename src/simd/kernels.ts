@@ -21,13 +21,21 @@ export interface SimdKernels {
     c0: number, c1: number, c2: number, c3: number, c4: number, c5: number, c6: number, c7: number): void;
   axpy4(out: number, n: number, a0: number, a1: number, a2: number, a3: number, c0: number, c1: number, c2: number, c3: number): void;
   axpy1(out: number, n: number, a0: number, c0: number): void;
+  /** The pull-push fill's levels on RGBA texels (src/texture/fill.ts; scripts/build-simd.ts says what each does). */
+  pull(fine: number, fw: number, fh: number, coarse: number): void;
+  push(fine: number, fw: number, fh: number, coarse: number, cw: number, ch: number, cols: number): void;
+  bytes(src: number, n: number, dst: number): void;
 }
 
 /** Float arrays in one WebAssembly memory, and the kernels over it (pointers are the arrays' byte offsets). */
 export interface FloatArena {
   kernels: SimdKernels;
-  /** A zeroed array of `floats` inside the arena, 16-byte aligned; throws when the arena is full. */
+  /** An array of `floats` inside the arena, 16-byte aligned (zeroed when new); throws when the arena is full. */
   alloc(floats: number): Float32Array;
+  /** Floats the arena holds in all. */
+  readonly capacity: number;
+  /** Gives every array back (their memory is reused by the next `alloc`s: the old arrays must not be used again). */
+  reset(): void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -54,6 +62,10 @@ export function createFloatArena(floats: number): FloatArena | undefined {
   let next = 16; // byte 0 stays unused: a pointer is never 0
   return {
     kernels,
+    capacity: (memory.buffer.byteLength - 16) / 4,
+    reset() {
+      next = 16;
+    },
     alloc(n: number): Float32Array {
       const at = next;
       const end = at + Math.ceil((n * 4) / 16) * 16;

@@ -1,3 +1,5 @@
+import { createFloatArena, type FloatArena } from '../simd/kernels.ts';
+
 /**
  * Pull-push hole filling (Gortler et al. 1996, "The Lumigraph"): every texel becomes
  *   w · own colour + (1 − w) · (colour extrapolated from the confident texels around it),
@@ -126,6 +128,111 @@ function push(fine: Level, coarse: Level): void {
       fc[o + 1] += missing * (uy * (ux * cc[k00 + 1] + tx * cc[k10 + 1]) + ty * (ux * cc[k01 + 1] + tx * cc[k11 + 1]));
       fc[o + 2] += missing * (uy * (ux * cc[k00 + 2] + tx * cc[k10 + 2]) + ty * (ux * cc[k01 + 2] + tx * cc[k11 + 2]));
       fa[k] = 1;
+    }
+  }
+}
+
+/** Texels up to which `pullPushBytes` runs on the WebAssembly SIMD kernels (its memory is kept for the next call). */
+export const SIMD_MAX_TEXELS = 2048 * 1024;
+
+let scratch: FloatArena | null | undefined; // null: no WebAssembly SIMD here
+
+/** The kept arena, grown to at least `floats` (undefined without SIMD). */
+function scratchArena(floats: number): FloatArena | undefined {
+  if (scratch === null) return undefined;
+  if (!scratch || scratch.capacity < floats) {
+    scratch = createFloatArena(Math.ceil(floats * 1.1)) ?? null;
+    if (scratch === null) return undefined;
+  }
+  scratch.reset();
+  return scratch;
+}
+
+/**
+ * `pullPushFill` and the texture's bytes in one: the filled colours × 255, rounded half to even and clamped as a
+ * `Uint8ClampedArray` does, 3 bytes per texel. `colour` and `weight` may be overwritten. On the WebAssembly SIMD
+ * kernels (src/simd/kernels.ts) up to `SIMD_MAX_TEXELS`: the levels as RGBA texels, summed in f32 (the JavaScript
+ * path sums in f64: the bytes differ by at most 1 in a few texels, test/texture.test.ts); else the JavaScript path.
+ *
+ * @example
+ * const rgb = pullPushBytes(baked.colour, baked.weight, 256, 256);   // Uint8Array, 3 × 256 × 256
+ */
+export function pullPushBytes(colour: Float32Array, weight: Float32Array, width: number, height: number): Uint8Array {
+  const n = width * height;
+  const dims: [number, number][] = [[width, height]];
+  while (dims[dims.length - 1][0] > 1 || dims[dims.length - 1][1] > 1) {
+    const [w, h] = dims[dims.length - 1];
+    dims.push([Math.ceil(w / 2), Math.ceil(h / 2)]);
+  }
+  const floats = dims.reduce((a, [w, h]) => a + 4 * w * h + 4, 0) + 3 * width + 4 + Math.ceil((3 * n + 4) / 4) + 4;
+  const arena = n <= SIMD_MAX_TEXELS ? scratchArena(floats) : undefined;
+  if (!arena) {
+    const rgb = pullPushFill(colour, weight, width, height, true);
+    const clamped = new Uint8ClampedArray(n * 3);
+    for (let i = 0; i < clamped.length; i++) clamped[i] = rgb[i] * 255;
+    return new Uint8Array(clamped.buffer);
+  }
+  const K = arena.kernels;
+  const levels = dims.map(([w, h]) => ({ w, h, d: arena.alloc(4 * w * h) }));
+  // level 0: premultiplied colour, confidence clamped to [0, 1] (as pullPushFill)
+  const d0 = levels[0].d;
+  for (let k = 0; k < n; k++) {
+    const w = Math.min(Math.max(weight[k], 0), 1);
+    const o = 4 * k;
+    d0[o + 3] = w;
+    if (w === 0) {
+      d0[o] = d0[o + 1] = d0[o + 2] = 0;
+      continue;
+    }
+    d0[o] = w * colour[3 * k];
+    d0[o + 1] = w * colour[3 * k + 1];
+    d0[o + 2] = w * colour[3 * k + 2];
+  }
+  for (let l = 0; l + 1 < levels.length; l++) {
+    const f = levels[l], c = levels[l + 1];
+    if (f.w % 2 === 0 && f.h % 2 === 0) K.pull(f.d.byteOffset, f.w, f.h, c.d.byteOffset);
+    else pullRGBA(f, c);
+  }
+  const top = levels[levels.length - 1].d;
+  for (let ch = 0; ch < 3; ch++) top[ch] = top[3] > 0 ? top[ch] / top[3] : 0;
+  top[3] = 1;
+  const cols = arena.alloc(3 * width);
+  const colsI = new Int32Array(cols.buffer, cols.byteOffset, cols.length);
+  for (let l = levels.length - 2; l >= 0; l--) {
+    const f = levels[l], c = levels[l + 1];
+    for (let i = 0; i < f.w; i++) {
+      const cx = Math.min(Math.max((i + 0.5) / 2 - 0.5, 0), c.w - 1);
+      const x0 = Math.floor(cx);
+      colsI[3 * i] = 16 * x0;
+      colsI[3 * i + 1] = 16 * Math.min(x0 + 1, c.w - 1);
+      cols[3 * i + 2] = cx - x0;
+    }
+    K.push(f.d.byteOffset, f.w, f.h, c.d.byteOffset, c.w, c.h, cols.byteOffset);
+  }
+  const out = arena.alloc(Math.ceil((3 * n + 4) / 4));
+  K.bytes(d0.byteOffset, n, out.byteOffset);
+  return new Uint8Array(out.buffer, out.byteOffset, 3 * n).slice();
+}
+
+/** `pull` on RGBA texels, for a level with an odd side. */
+function pullRGBA(fine: { w: number; h: number; d: Float32Array }, coarse: { w: number; h: number; d: Float32Array }): void {
+  const { w: fw, h: fh, d: f } = fine;
+  const { w, h, d: c } = coarse;
+  for (let j = 0; j < h; j++) {
+    for (let i = 0; i < w; i++) {
+      let s0 = 0, s1 = 0, s2 = 0, sa = 0;
+      for (let dj = 0; dj < 2; dj++) {
+        for (let di = 0; di < 2; di++) {
+          const x = 2 * i + di, y = 2 * j + dj;
+          if (x >= fw || y >= fh) continue;
+          const o = 4 * (y * fw + x);
+          s0 += f[o]; s1 += f[o + 1]; s2 += f[o + 2]; sa += f[o + 3];
+        }
+      }
+      const conf = Math.min(sa, 1);
+      const norm = sa > 0 ? conf / sa : 0;
+      const o = 4 * (j * w + i);
+      c[o] = s0 * norm; c[o + 1] = s1 * norm; c[o + 2] = s2 * norm; c[o + 3] = conf;
     }
   }
 }

@@ -29,7 +29,7 @@
 import type { Mesh, Pose, RGBImage, TexturedMesh, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
 import { bakeFromPhoto, mirrorComplete } from './bake.ts';
-import { pullPushFill } from './fill.ts';
+import { pullPushBytes } from './fill.ts';
 import { estimateHeadFrame, type HeadFrame } from './headFrame.ts';
 import { computeVertexNormals } from './normals.ts';
 import { samplePhoto } from './sample.ts';
@@ -111,11 +111,8 @@ export function textureMesh(mesh: Mesh, photo: RGBImage, options: TextureOptions
   const width = Math.round(size * (atlas?.aspect ?? 1));
   let baked = bakeFromPhoto({ positions: at, indices, normals: atNormals, uvs, theta }, photo, width, size);
   if (options.symmetry ?? true) baked = mirrorComplete(baked, true, atlas?.mirrorTiles ?? 1);
-  const rgb = pullPushFill(baked.colour, baked.weight, width, size, true); // baked is ours: filled in place
-  // 0–1 → 0–255, clamped and rounded by the typed array itself (half to even), viewed as the texture's bytes
-  const clamped = new Uint8ClampedArray(width * size * 3);
-  for (let i = 0; i < clamped.length; i++) clamped[i] = rgb[i] * 255;
-  const data = new Uint8Array(clamped.buffer);
+  // filled, then 0–1 → 0–255 (clamped, rounded half to even) as the texture's bytes; baked is ours to overwrite
+  const data = pullPushBytes(baked.colour, baked.weight, width, size);
 
   const colors = new Float32Array(nVertices * 3);
   for (let v = 0; v < nVertices; v++) samplePhoto(photo, at[3 * v], at[3 * v + 1], colors, 3 * v);
