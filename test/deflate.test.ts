@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deflateSync } from 'node:zlib';
+import { constants, deflateSync } from 'node:zlib';
 import { decodePNG, encodePNG } from '../src/image/png.ts';
 import { useDeflate, zlibDeflate } from '../src/image/deflate.ts';
 
@@ -23,4 +23,13 @@ test("PNGs round-trip with fflate's compressor and with Node's, which voxface/no
   await import('../src/node/zlib.ts');
   const raw = new Uint8Array(1000).fill(3);
   assert.deepEqual(zlibDeflate(raw, 6), new Uint8Array(deflateSync(raw, { level: 6 })));
+  // the textures' RLE strategy: Node's zlib honours it (other bytes than the default strategy's, the same pixels);
+  // fflate ignores it
+  const noisy = { width: 64, height: 48, data: Uint8Array.from({ length: 64 * 48 * 3 }, (_, i) => (i * 7919) % 251) };
+  const rle = encodePNG(noisy, { level: 1, filter: 2, strategy: 'rle' });
+  assert.notDeepEqual(rle, encodePNG(noisy, { level: 1, filter: 2 }));
+  assert.deepEqual(decodePNG(rle).data, noisy.data);
+  assert.deepEqual(zlibDeflate(raw, 1, 'rle'), new Uint8Array(deflateSync(raw, { level: 1, strategy: constants.Z_RLE })));
+  useDeflate(undefined);
+  assert.deepEqual(decodePNG(encodePNG(noisy, { level: 1, strategy: 'rle' })).data, noisy.data);
 });

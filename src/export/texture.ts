@@ -4,7 +4,8 @@
  *
  * Settings chosen for speed on 1024² photo textures (bench/stages.ts): the Up filter on every row and
  * zlib level 1 encode ≈ 4× faster than adaptive filtering at level 6, for files ≈ 10% larger; the pixels
- * are the same (PNG is lossless).
+ * are the same (PNG is lossless). zlib's RLE strategy (Node's compressor; fflate ignores it): a 256² prior texture
+ * 2.4 → 2.0 ms to deflate, 75.0 → 74.5 kB.
  *
  * @example
  * const png = texturePNG(face.mesh); // Uint8Array, or undefined when the mesh has no texture
@@ -14,7 +15,7 @@ import { encodePNG } from '../image/png.ts';
 import { textureOf } from './frame.ts';
 
 /** zlib level and row filter of texture PNGs. */
-export const TEXTURE_PNG = { level: 1, filter: 2 } as const;
+export const TEXTURE_PNG = { level: 1, filter: 2, strategy: 'rle' } as const;
 
 /**
  * Encodes the mesh's texture image as PNG (undefined when it has no texture).

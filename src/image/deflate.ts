@@ -10,8 +10,11 @@
  */
 import { zlibSync } from 'fflate';
 
-/** A zlib (RFC 1950) compressor: `level` 0–9. */
-export type Deflate = (data: Uint8Array, level: number) => Uint8Array;
+/** zlib's match strategy: 'rle' looks for repeats of the previous byte only (a compressor may ignore it). */
+export type DeflateStrategy = 'default' | 'rle';
+
+/** A zlib (RFC 1950) compressor: `level` 0–9, and a strategy it may honour. */
+export type Deflate = (data: Uint8Array, level: number, strategy?: DeflateStrategy) => Uint8Array;
 
 const fflateDeflate: Deflate = (data, level) => zlibSync(data, { level: level as 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 });
 
@@ -22,7 +25,7 @@ export function useDeflate(deflate: Deflate | undefined): void {
   current = deflate ?? fflateDeflate;
 }
 
-/** `data` as a zlib stream at `level`, by the compressor set with `useDeflate`. */
-export function zlibDeflate(data: Uint8Array, level: number): Uint8Array {
-  return current(data, level);
+/** `data` as a zlib stream at `level` (and `strategy`, where the compressor has it), by the one `useDeflate` set. */
+export function zlibDeflate(data: Uint8Array, level: number, strategy: DeflateStrategy = 'default'): Uint8Array {
+  return current(data, level, strategy);
 }
