@@ -75,3 +75,24 @@ export function createFloatArena(floats: number): FloatArena | undefined {
     },
   };
 }
+
+let kept: FloatArena | null | undefined; // null: no WebAssembly SIMD here
+
+/**
+ * One arena kept for short-lived work, grown to at least `floats` and reset on every call: what the previous caller
+ * allocated in it is gone, so a caller copies its results out before it returns (undefined without SIMD).
+ *
+ * ```ts
+ * const arena = scratchArena(3 * n);
+ * if (arena) { const a = arena.alloc(n); … ; return a.slice(); }
+ * ```
+ */
+export function scratchArena(floats: number): FloatArena | undefined {
+  if (kept === null) return undefined;
+  if (!kept || kept.capacity < floats) {
+    kept = createFloatArena(Math.ceil(floats * 1.1)) ?? null;
+    if (kept === null) return undefined;
+  }
+  kept.reset();
+  return kept;
+}

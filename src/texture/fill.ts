@@ -1,4 +1,4 @@
-import { createFloatArena, type FloatArena } from '../simd/kernels.ts';
+import { scratchArena } from '../simd/kernels.ts';
 
 /**
  * Pull-push hole filling (Gortler et al. 1996, "The Lumigraph"): every texel becomes
@@ -132,21 +132,8 @@ function push(fine: Level, coarse: Level): void {
   }
 }
 
-/** Texels up to which `pullPushBytes` runs on the WebAssembly SIMD kernels (its memory is kept for the next call). */
+/** Texels up to which `pullPushBytes` runs on the WebAssembly SIMD kernels (in their kept arena, `scratchArena`). */
 export const SIMD_MAX_TEXELS = 2048 * 1024;
-
-let scratch: FloatArena | null | undefined; // null: no WebAssembly SIMD here
-
-/** The kept arena, grown to at least `floats` (undefined without SIMD). */
-function scratchArena(floats: number): FloatArena | undefined {
-  if (scratch === null) return undefined;
-  if (!scratch || scratch.capacity < floats) {
-    scratch = createFloatArena(Math.ceil(floats * 1.1)) ?? null;
-    if (scratch === null) return undefined;
-  }
-  scratch.reset();
-  return scratch;
-}
 
 /**
  * `pullPushFill` and the texture's bytes in one: the filled colours × 255, rounded half to even and clamped as a
