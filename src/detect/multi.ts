@@ -21,7 +21,7 @@ import { ImageLevels, type Affine } from '../align/sample.ts';
 import { landmarkBoxFromDetection, pointsBox } from '../align/crop.ts';
 import { BlazeFace, BLAZE_SPECS, letterbox } from './blazeface.ts';
 import { FaceBoxes } from './faceboxes.ts';
-import { FaceMesh, isSettled, roiFromLandmarkBox, roiFromMesh, settledRoiFromLandmarkBox, type MeshResult } from './facemesh.ts';
+import { FaceMesh, isSettled, MAX_SETTLED_NOSE_OFFSET, noseOffset, roiFromLandmarkBox, roiFromMesh, settledRoiFromLandmarkBox, type MeshResult } from './facemesh.ts';
 import { meshToIbug68 } from './mesh68.ts';
 import { graphNets, type DetectorNetLoader, type GraphModelLoader } from './models.ts';
 import { iou, overlapMin, weightedNms } from './nms.ts';
@@ -250,7 +250,8 @@ class MultiDetector implements MultiFaceDetector {
         // a frontal face Face Mesh is sure of, in the region the re-centring pass would take: one pass (the candidate's
         // roll only; a face it is not settled on gets the two passes from the box, as before)
         let res: MeshResult | undefined;
-        if (r === rolls[0] && this.options.settled !== false) {
+        // (not for a face its keypoints show turned: it would not settle)
+        if (r === rolls[0] && this.options.settled !== false && !(Math.abs(noseOffset(d.keypoints) ?? 0) > MAX_SETTLED_NOSE_OFFSET)) {
           const once = await this.mesh.run(levels, settledRoiFromLandmarkBox(lb, r));
           if (isSettled(once)) res = once;
         }
