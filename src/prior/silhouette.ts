@@ -342,7 +342,6 @@ export function fitSilhouette(
   // the unknowns: the fit's identity weights, then the lips' and jaw's expression weights `o.expressions`
   const EX = o.expressions.map((n) => basis.expressionNames.indexOf(n)).filter((i) => i >= 0);
   const K = KI + EX.length;
-  const colv = (j: number, v: number, ax: number) => (j < KI ? basis.identity[(j * V + v) * 3 + ax] : basis.expression[(EX[j - KI] * V + v) * 3 + ax]);
   const lamE = o.expressionPrior * 68;
   const valueOf = (f: PriorFit, j: number) => (j < KI ? f.identity[j] : f.expression[EX[j - KI]]);
   const vertexOf = basis.meshes[region].vertex;
@@ -362,18 +361,25 @@ export function fitSilhouette(
     const b = new Float64Array(K);
     const row = new Float64Array(K);
     const ow = (weight * 68) / k;
+    const { identity: BI, expression: BE } = basis;
+    const R0 = R[0], R1 = R[1], R2 = R[2], R3 = R[3], R4 = R[4], R5 = R[5];
     for (let i = 0; i < k; i++) {
       const v = vertexOf[edges.ids[i]];
       const nx = edges.nx[i], ny = edges.ny[i];
+      // the identity's columns, then the expressions' (colv, unrolled by array)
       for (let j = 0; j < K; j++) {
-        const bx = colv(j, v, 0), by = colv(j, v, 1), bz = colv(j, v, 2);
+        const o = j < KI ? (j * V + v) * 3 : (EX[j - KI] * V + v) * 3;
+        const B = j < KI ? BI : BE;
+        const bx = B[o], by = B[o + 1], bz = B[o + 2];
         // photo x = camera x, photo y = −camera y
-        row[j] = nx * (R[0] * bx + R[1] * by + R[2] * bz) - ny * (R[3] * bx + R[4] * by + R[5] * bz);
+        row[j] = nx * (R0 * bx + R1 * by + R2 * bz) - ny * (R3 * bx + R4 * by + R5 * bz);
       }
       const r = edges.t[i] / s;
       for (let a = 0; a < K; a++) {
-        b[a] += ow * row[a] * r;
-        for (let c = a; c < K; c++) A[a * K + c] += ow * row[a] * row[c];
+        const wa = ow * row[a]; // (ow · row[a]) · x, as before: the same floats
+        b[a] += wa * r;
+        const ao = a * K;
+        for (let c = a; c < K; c++) A[ao + c] += wa * row[c];
       }
     }
     // the landmarks stay: Σ |R B Δw|² over the 68 benchmark points (their vertices) = Σ |B Δw|² (R is a rotation)
