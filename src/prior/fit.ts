@@ -335,9 +335,17 @@ export class PriorFitter {
       rhs.fill(0);
       const coef = [Mm[0], Mm[4], Mm[8], Mm[1], Mm[2], Mm[5]];
       const gram = this.gramOf(set);
-      for (let p = 0; p < 6; p++) {
-        const g = gram[p], w = coef[p];
-        for (let r = 0; r < q; r++) for (let k = 0; k < q; k++) A[r * N + k] += w * g[r * q + k];
+      // the six Gram terms in one pass (A is 0 here: the same sums in the same order as six passes)
+      {
+        const [g0, g1, g2, g3, g4, g5] = gram;
+        const [k0, k1, k2, k3, k4, k5] = coef;
+        for (let r = 0; r < q; r++) {
+          const ro = r * N, go = r * q;
+          for (let k = 0; k < q; k++) {
+            const i = go + k;
+            A[ro + k] = k0 * g0[i] + k1 * g1[i] + k2 * g2[i] + k3 * g3[i] + k4 * g4[i] + k5 * g5[i];
+          }
+        }
       }
       for (let j = 0; j < m; j++) A[(j + 1) * N + j + 1] += n * (j < K ? lamId : lamEx);
       // the centre: n λ |u − s w₀|² couples the identity to the scale (θ₀ = s)
