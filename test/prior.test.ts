@@ -104,6 +104,12 @@ test('shapeVertices: the WebAssembly SIMD sum (the modes in its memory) equals t
   }
 });
 
+test('the committed WebAssembly kernels are what scripts/build-simd.ts assembles from its text', async () => {
+  const { assembleKernels, kernelsModuleSource } = await import('../scripts/build-simd.ts');
+  const committed = readFileSync(path.join(root, 'src', 'simd', 'kernels-wasm.ts'), 'utf8');
+  assert.equal(kernelsModuleSource(await assembleKernels()), committed, 'rerun: node --import tsx scripts/build-simd.ts');
+});
+
 test('ICT basis: the face surface has one open border (eyes and mouth capped), every edge shared by at most two triangles', () => {
   const idx = basis.meshes.face.index;
   const vid = basis.meshes.face.vertex;
