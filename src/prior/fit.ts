@@ -305,8 +305,6 @@ export class PriorFitter {
     const CN = new Float64Array(m); // a step's candidate weights and points
     const XN = new Float64Array(n * 3);
     const Mm = new Array<number>(9);
-    const J = new Array<number>(9);
-    const W = new Array<number>(9);
 
     // initial pose: the start's, or the mean face's points onto the targets
     const pts = (arr: Float64Array): Vec3[] => Array.from({ length: n }, (_, i): Vec3 => [arr[3 * i], arr[3 * i + 1], arr[3 * i + 2]]);
@@ -366,33 +364,40 @@ export class PriorFitter {
         const Y0 = s * (R[0] * x + R[1] * y + R[2] * z);
         const Y1 = s * (R[3] * x + R[4] * y + R[5] * z);
         const Y2 = s * (R[6] * x + R[7] * y + R[8] * z);
-        // J_ω = −[Y]× (camera frame), weighted by D²: Wc = D² J_ω
-        J[0] = 0; J[1] = Y2; J[2] = -Y1;
-        J[3] = -Y2; J[4] = 0; J[5] = Y0;
-        J[6] = Y1; J[7] = -Y0; J[8] = 0;
-        // ωω block and ω rhs
-        for (let a = 0; a < 3; a++) {
-          for (let k = 0; k < 3; k++) {
-            let v = 0;
-            for (let r = 0; r < 3; r++) v += J[r * 3 + a] * d2[r] * J[r * 3 + k];
-            A[(q + a) * N + q + k] += wi * v;
-          }
-          let v = 0;
-          for (let r = 0; r < 3; r++) v += J[r * 3 + a] * d2[r] * P[3 * i + r];
-          rhs[q + a] += wi * v;
-        }
+        // J_ω = −[Y]× (camera frame), weighted by D²: Wc = D² J_ω. Its 9 entries, D², the ωω block, the ω rhs and
+        // W = Rᵀ D² J written out in locals (the same products and sums in the same order as the loops over a, k, r)
+        const J0 = 0, J1 = Y2, J2 = -Y1, J3 = -Y2, J4 = 0, J5 = Y0, J6 = Y1, J7 = -Y0, J8 = 0;
+        const D0 = d2[0], D1 = d2[1], D2 = d2[2];
+        const P0 = P[3 * i], P1 = P[3 * i + 1], P2 = P[3 * i + 2];
+        A[(q + 0) * N + q + 0] += wi * (((0 + J0 * D0 * J0) + J3 * D1 * J3) + J6 * D2 * J6);
+        A[(q + 0) * N + q + 1] += wi * (((0 + J0 * D0 * J1) + J3 * D1 * J4) + J6 * D2 * J7);
+        A[(q + 0) * N + q + 2] += wi * (((0 + J0 * D0 * J2) + J3 * D1 * J5) + J6 * D2 * J8);
+        rhs[q + 0] += wi * (((0 + J0 * D0 * P0) + J3 * D1 * P1) + J6 * D2 * P2);
+        A[(q + 1) * N + q + 0] += wi * (((0 + J1 * D0 * J0) + J4 * D1 * J3) + J7 * D2 * J6);
+        A[(q + 1) * N + q + 1] += wi * (((0 + J1 * D0 * J1) + J4 * D1 * J4) + J7 * D2 * J7);
+        A[(q + 1) * N + q + 2] += wi * (((0 + J1 * D0 * J2) + J4 * D1 * J5) + J7 * D2 * J8);
+        rhs[q + 1] += wi * (((0 + J1 * D0 * P0) + J4 * D1 * P1) + J7 * D2 * P2);
+        A[(q + 2) * N + q + 0] += wi * (((0 + J2 * D0 * J0) + J5 * D1 * J3) + J8 * D2 * J6);
+        A[(q + 2) * N + q + 1] += wi * (((0 + J2 * D0 * J1) + J5 * D1 * J4) + J8 * D2 * J7);
+        A[(q + 2) * N + q + 2] += wi * (((0 + J2 * D0 * J2) + J5 * D1 * J5) + J8 * D2 * J8);
+        rhs[q + 2] += wi * (((0 + J2 * D0 * P0) + J5 * D1 * P1) + J8 * D2 * P2);
         // model-frame rows: Rᵀ D² P (θ rhs) and Rᵀ D² J (θω block)
-        const dp0 = P[3 * i], dp1 = P[3 * i + 1], dp2 = d2[2] * P[3 * i + 2];
+        const dp0 = P0, dp1 = P1, dp2 = D2 * P2;
         const m0 = wi * (R[0] * dp0 + R[3] * dp1 + R[6] * dp2);
         const m1 = wi * (R[1] * dp0 + R[4] * dp1 + R[7] * dp2);
         const m2 = wi * (R[2] * dp0 + R[5] * dp1 + R[8] * dp2);
-        for (let a = 0; a < 3; a++) {
-          for (let k = 0; k < 3; k++) W[a * 3 + k] = wi * (R[a] * J[k] + R[3 + a] * J[3 + k] + d2[2] * R[6 + a] * J[6 + k]);
-        }
+        const W0 = wi * (R[0] * J0 + R[3] * J3 + D2 * R[6] * J6);
+        const W1 = wi * (R[0] * J1 + R[3] * J4 + D2 * R[6] * J7);
+        const W2 = wi * (R[0] * J2 + R[3] * J5 + D2 * R[6] * J8);
+        const W3 = wi * (R[1] * J0 + R[4] * J3 + D2 * R[7] * J6);
+        const W4 = wi * (R[1] * J1 + R[4] * J4 + D2 * R[7] * J7);
+        const W5 = wi * (R[1] * J2 + R[4] * J5 + D2 * R[7] * J8);
+        const W6 = wi * (R[2] * J0 + R[5] * J3 + D2 * R[8] * J6);
+        const W7 = wi * (R[2] * J1 + R[5] * J4 + D2 * R[8] * J7);
+        const W8 = wi * (R[2] * J2 + R[5] * J5 + D2 * R[8] * J8);
         // θ = 0: the X0 column; 1..m: B; m+1..m+3: I3. The θω block is accumulated in its column rows (q + k)
         // only and mirrored once after the loop.
         const x0 = set.x0, bb = set.b;
-        const W0 = W[0], W1 = W[1], W2 = W[2], W3 = W[3], W4 = W[4], W5 = W[5], W6 = W[6], W7 = W[7], W8 = W[8];
         {
           const c0 = x0[3 * i], c1 = x0[3 * i + 1], c2 = x0[3 * i + 2];
           rhs[0] += c0 * m0 + c1 * m1 + c2 * m2;
@@ -412,9 +417,9 @@ export class PriorFitter {
         rhs[m + 1] += m0;
         rhs[m + 2] += m1;
         rhs[m + 3] += m2;
-        for (let a = 0; a < 3; a++) {
-          for (let k = 0; k < 3; k++) A[(q + k) * N + m + 1 + a] += W[a * 3 + k];
-        }
+        A[q * N + m + 1] += W0; A[(q + 1) * N + m + 1] += W1; A[(q + 2) * N + m + 1] += W2;
+        A[q * N + m + 2] += W3; A[(q + 1) * N + m + 2] += W4; A[(q + 2) * N + m + 2] += W5;
+        A[q * N + m + 3] += W6; A[(q + 1) * N + m + 3] += W7; A[(q + 2) * N + m + 3] += W8;
       }
       // mirror the θω block (kept in rows q…q+2) into columns q…q+2
       for (let k = 0; k < 3; k++) for (let j = 0; j < q; j++) A[j * N + q + k] = A[(q + k) * N + j];
