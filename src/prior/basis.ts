@@ -259,7 +259,11 @@ export function shapeVertices(
       for (let i = spans[r], end = spans[r + 1]; i < end; i++) full[i] += c * a[o + i];
     }
   }
-  if (!vertices) return full;
+  return vertices ? gatherVertices(full, vertices) : full;
+}
+
+/** The xyz of `vertices` out of all the model's vertices. */
+function gatherVertices(full: Float32Array, vertices: ArrayLike<number>): Float32Array {
   const out = new Float32Array(vertices.length * 3);
   for (let i = 0; i < vertices.length; i++) {
     const v = vertices[i] * 3;
@@ -306,13 +310,6 @@ function withKernels(
   for (; k < modes.length; k++) {
     for (let r = 0; r < spans.length; r += 2) K.axpy1(full.byteOffset + 4 * spans[r], spans[r + 1] - spans[r], ptr(modes[k], spans[r]), modes[k][2]);
   }
-  if (!vertices) return full.slice();
-  const out = new Float32Array(vertices.length * 3);
-  for (let i = 0; i < vertices.length; i++) {
-    const v = vertices[i] * 3;
-    out[3 * i] = full[v];
-    out[3 * i + 1] = full[v + 1];
-    out[3 * i + 2] = full[v + 2];
-  }
-  return out;
+  // out of the kernels' memory: the scratch is the next call's
+  return vertices ? gatherVertices(full, vertices) : full.slice();
 }

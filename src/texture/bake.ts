@@ -40,8 +40,6 @@ export interface TexelPlan {
   texel: Int32Array;
   /** First index (into the mesh's `indices`) of each texel's triangle. */
   triangle: Int32Array;
-  /** The float offsets (3 × vertex) of each texel's triangle's corners: 3 per texel. */
-  corners: Int32Array;
   /** Barycentric weights of the triangle's first two corners at the texel's centre (the third: 1 − w0 − w1). */
   w0: Float64Array;
   w1: Float64Array;
@@ -140,14 +138,7 @@ export function texelPlan(uvs: Float32Array, indices: Uint32Array, width: number
     w1[m] = w1s[e];
     m++;
   }
-  const corners = new Int32Array(3 * m);
-  for (let e = 0; e < m; e++) {
-    const t = triangle[e];
-    corners[3 * e] = 3 * indices[t];
-    corners[3 * e + 1] = 3 * indices[t + 1];
-    corners[3 * e + 2] = 3 * indices[t + 2];
-  }
-  const plan: TexelPlan = { width, height, texel, triangle, corners, w0, w1, covered };
+  const plan: TexelPlan = { width, height, texel, triangle, w0, w1, covered };
   if (!theta) {
     kept.unshift({ uvs: uvs.slice(), indices: indices.slice(), plan });
     kept.length = Math.min(kept.length, PLANS_KEPT);
@@ -173,9 +164,10 @@ export function bakeFromPhoto(input: BakeInput, photo: RGBImage, width: number, 
   const zb = occlusionBuffer(p, indices, photo);
   const { x0: zx0, y0: zy0, width: zw, height: zh, depth } = zb;
   const { width: pw, height: ph, data: px } = photo;
-  const { texel, corners, w0: W0, w1: W1 } = plan;
+  const { texel, triangle, w0: W0, w1: W1 } = plan;
   for (let e = 0; e < texel.length; e++) {
-    const a = corners[3 * e], b = corners[3 * e + 1], c = corners[3 * e + 2];
+    const t = triangle[e];
+    const a = 3 * indices[t], b = 3 * indices[t + 1], c = 3 * indices[t + 2];
     const w0 = W0[e];
     const w1 = W1[e];
     const w2 = 1 - w0 - w1;
