@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { webBuildOptions } from './build-web.ts';
-import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, DETECTOR_ONNX, staticMounts, WARMUP_PHOTO } from '../src/server/index.ts';
+import { DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_SHAPE, DEFAULT_IDENTITY_MAP, DEFAULT_LANDMARKS, DEFAULT_MODEL, DEFAULT_PRIOR, DETECTOR_ONNX, staticMounts, WARMUP_PHOTO } from '../src/server/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const webRoot = path.join(root, 'web');
@@ -42,6 +42,7 @@ export function siteModels(): { name: string; from: string }[] {
     { name: 'models/landmarks68.json', from: sidecar(DEFAULT_LANDMARKS) },
     { name: 'models/identity-map.json', from: DEFAULT_IDENTITY_MAP },
     { name: 'models/identity-encoder.onnx', from: DEFAULT_IDENTITY_ENCODER },
+    { name: 'models/identity-shape.onnx', from: DEFAULT_IDENTITY_SHAPE },
     ...DETECTOR_ONNX.map((from) => ({ name: `models/${path.basename(from)}`, from })),
     { name: 'models/warmup.jpg', from: WARMUP_PHOTO },
   ];

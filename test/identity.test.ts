@@ -17,7 +17,7 @@ import { decodeImage, loadVoxface } from '../src/node/index.ts';
 import { ImageLevels } from '../src/align/sample.ts';
 import { firstLandmarkCrop, regressLandmarks } from '../src/landmarks/regressor.ts';
 import { VoxfaceError } from '../src/types.ts';
-import type { Vec2 } from '../src/types.ts';
+import type { InferenceSession, Vec2 } from '../src/types.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.VOXFACE_SHARED ?? path.resolve(root, '..', 'shared');
@@ -64,6 +64,42 @@ test('identity map: parsed and checked; y = b + M x', () => {
   assert.throws(() => parseIdentityMap({ embedding: 3, modes: 2, M: [1, 2], b: [0, 0], cropScale: 1, identityPrior: 1 }), /M must hold/);
   assert.throws(() => parseIdentityMap({ embedding: 1, modes: 1, M: [NaN], b: [0], cropScale: 1, identityPrior: 1 }), /non-finite/);
   assert.throws(() => parseIdentityMap(null), VoxfaceError);
+});
+
+test('identity map with a shape block: the shape network\'s outputs follow the embedding, on its own crop', async () => {
+  const bad = { embedding: 5, modes: 1, M: [0, 0, 0, 0, 0], b: [0], cropScale: 1.25, identityPrior: 0.06 };
+  assert.throws(() => parseIdentityMap({ ...bad, shape: { size: 8, cropScale: 1.3, outputs: 5 } }), /shape block/);
+  assert.throws(() => parseIdentityMap({ ...bad, shape: { size: 0, cropScale: 1.3, outputs: 2 } }), /shape block/);
+  const map = parseIdentityMap({ ...bad, M: [1, 0, 0, 10, 100], shape: { size: 8, cropScale: 1.3, outputs: 2 } });
+  assert.deepEqual(map.shape, { size: 8, cropScale: 1.3, outputs: 2 });
+  // stand-in sessions: the encoder answers 3 numbers per face, the shape network the mean of each input channel 0, 1
+  const seen: number[][] = [];
+  const fake = (input: string, output: string, f: (x: Float32Array, dims: readonly number[]) => number[]): InferenceSession => ({
+    inputNames: [input],
+    outputNames: [output],
+    async run(feeds) {
+      const t = feeds[input];
+      seen.push([...t.dims]);
+      const per = t.data.length / t.dims[0];
+      const rows = Array.from({ length: t.dims[0] }, (_, k) => f(t.data.subarray(k * per, (k + 1) * per) as Float32Array, t.dims));
+      return { [output]: { data: Float32Array.from(rows.flat()), dims: [t.dims[0], rows[0].length] } };
+    },
+  });
+  const encoder = fake('faces', 'embedding', () => [1, 2, 3]);
+  const shape = fake('faces', 'identity', (x, dims) => {
+    const plane = dims[2] * dims[3];
+    const mean = (c: number) => x.subarray(c * plane, (c + 1) * plane).reduce((a, v) => a + v, 0) / plane;
+    return [mean(0), mean(1)];
+  });
+  // a red photo: channel 0 is 1, channel 1 is 0 everywhere (CHW, 0–1)
+  const image = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i % 3 === 0 ? 255 : 0)) };
+  const lm = face68().map(([x, y]): Vec2 => [16 + 32 * x, 16 + 32 * y]);
+  const [x] = await embedFaces({ encoder, map, shape }, image, [lm]);
+  assert.deepEqual(Array.from(x).map((v) => Math.round(v * 1e5) / 1e5), [1, 2, 3, 1, 0]);
+  assert.deepEqual(seen, [[1, IDENTITY_INPUT, IDENTITY_INPUT, 3], [1, 3, 8, 8]]);
+  assert.ok(Math.abs(regressIdentity(map, x)[0] - (1 * 1 + 10 * 1 + 100 * 0)) < 1e-4);
+  // the map asks for the network: without it, a clear error
+  await assert.rejects(embedFaces({ encoder, map }, image, [lm]), /shape-identity network/);
 });
 
 test('identity encoder: the ONNX graph (scripts/identity-onnx.py) gives face-api\'s own embeddings', { skip: !existsSync(defaultIdentityEncoderPath()) ? 'models/identity-encoder.onnx is missing' : false }, async () => {

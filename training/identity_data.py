@@ -13,7 +13,7 @@ the photo's. Texture photos: `../shared/aflw2000-3d/fit`, `../shared/faces` (not
 
 Writes <out>.u8 (N, S, S, 3) uint8 renders, <out>.lm.f32 (N, 68, 2) the 68 landmarks in render pixels (ICT's landmark
 vertices: where the pipeline's fitted 68 lie), <out>.id.f32 (N, 100) the identity, <out>.pose.f32 (N, 3) yaw, pitch,
-roll, <out>.tex.i32 (N,) the texture used (-1: procedural). Textures are split by name: `--textures=even|odd|all`
+roll, <out>.tex.i32 (N,) the texture used (-1: procedural). `--pairs=1`: renders 2k and 2k + 1 show one identity. Textures are split by name: `--textures=even|odd|all`
 (hash of the file name) so the test renders can use textures the training renders never saw.
 """
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ict  # noqa: E402
 import render  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,8 +90,23 @@ class TexturedRenderer(render.Renderer):
         return alb.clamp(0, 1), part_col, hair, skin, has_hair
 
 
+def paired_faces(orig):
+    """ict.sample_faces with each identity drawn twice in a row (renders 2k and 2k + 1 are one person, posed, lit and
+    textured apart): `--pairs=1`, for the map's within-person spread (training/identity_map.py `--pairs`)."""
+    def sample(model, batch, gen, identity_scale=1.0):
+        f = orig(model, batch, gen, identity_scale)
+        w = f.identity.clone()
+        w[1::2] = w[0::2][: len(w[1::2])]
+        V = model.neutral.shape[0]
+        verts = model.neutral[None] + (w @ model.identity + f.expression @ model.expression).view(batch, V, 3)
+        return ict.FaceBatch(vertices=verts, identity=w, expression=f.expression)
+    return sample
+
+
 def main(a):
     n, seed, out = int(a["n"]), int(a.get("seed", 11)), a["out"]
+    if a.get("pairs", "0") == "1":
+        ict.sample_faces = paired_faces(ict.sample_faces)
     torch.set_num_threads(int(a.get("threads", 1)))
     S = int(a.get("size", 224))
     tex_dir = a.get("tex", os.path.join(HERE, "data/identity/tex"))

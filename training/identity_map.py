@@ -15,7 +15,7 @@
 3. Spread: the regressed identities of real photos are scaled by one factor so that their median norm equals the
    held-out renders' (the map may not extrapolate past what it gave on renders).
 All three are linear, so the file holds one affine map y = b + M x of the raw embedding, as real photos need it.
-`--alpha`, `--lams`, `--modes`, `--crop-scale` (must match the embeddings'), `--identity-prior` (λ_id of the fit).
+`--features` (comma list: dlib, shape), `--align` (coral or none), `--alpha`, `--lams`, `--modes`, `--crop-scale` (must match the embeddings'), `--identity-prior` (λ_id of the fit).
 """
 from __future__ import annotations
 
@@ -39,8 +39,15 @@ def args(argv):
     return out
 
 
-def load_renders(p, modes):
-    X = np.fromfile(p + ".dlib.f32", np.float32).reshape(-1, 128).astype(np.float64)
+FEATURES = {"dlib": 128, "shape": 60}  # dlib's embedding; the shape-identity network's output (identity_train.py)
+
+
+def load_features(p, names):
+    return np.concatenate([np.fromfile(f"{p}.{k}.f32", np.float32).reshape(-1, FEATURES[k]) for k in names], 1).astype(np.float64)
+
+
+def load_renders(p, modes, names=("dlib",)):
+    X = load_features(p, names)
     Y = np.fromfile(p + ".id.f32", np.float32).reshape(len(X), -1)[:, :modes].astype(np.float64)
     pose = np.fromfile(p + ".pose.f32", np.float32).reshape(len(X), 3)
     tex = np.fromfile(p + ".tex.i32", np.int32) if os.path.exists(p + ".tex.i32") else np.full(len(X), -1)
@@ -59,10 +66,11 @@ def shrink(C, alpha):
 
 def main(a):
     modes = int(a.get("modes", 60))
-    parts = [load_renders(p, modes) for p in a["train"].split(",")]
+    names = a.get("features", "dlib").split(",")
+    parts = [load_renders(p, modes, names) for p in a["train"].split(",")]
     X, Y, pose = (np.concatenate([q[i] for q in parts]) for i in range(3))
-    Xt, Yt, pose_t, tex_t = load_renders(a["test"], modes)
-    R = np.concatenate([np.fromfile(p + ".dlib.f32", np.float32).reshape(-1, 128) for p in a["real"].split(",")]).astype(np.float64)
+    Xt, Yt, pose_t, tex_t = load_renders(a["test"], modes, names)
+    R = np.concatenate([load_features(p, names) for p in a["real"].split(",")])
     m = ict.ICTModel.load()
     V = m.neutral.shape[0]
     U = m.identity[:modes].view(modes, V, 3)[:, :FRONT].reshape(modes, -1).numpy().astype(np.float64)
@@ -81,15 +89,46 @@ def main(a):
     e0 = err_each(np.zeros_like(Yt), Yt)
     print(f"{len(X)} train renders, {len(Xt)} test renders ({(tex_t >= 0).sum()} with real textures unseen in training), {len(R)} real photos")
     print(f"mean face: {e0.mean():.3f} mm (by |yaw| 0–30/30–60/60–90: {bins(e0, pose_t[:, 0])})")
+    # within-person spread (--pairs: renders 2k, 2k + 1 of one identity, identity_data.py --pairs=1): its first half
+    # weighs the penalty μ Σ ||(x_2k − x_2k+1) W||², its second half scores how often a render's nearest other (by
+    # identity-only vertex distance) is its pair, as dlib-johns scores real photos
+    D = Dt = None
+    if a.get("pairs"):
+        Xp = load_features(a["pairs"], names)
+        h = (len(Xp) // 4) * 2
+        Ap = (Xp - mu) / sd
+        D = Ap[0:h:2] - Ap[1:h:2]
+        Dt = Ap[h:]
+
+    def pair_score(W):
+        if Dt is None:
+            return ""
+        Pp = (Dt @ W) @ U  # identity offsets over the front (cm)
+        n = len(Pp)
+        sq = (Pp ** 2).sum(1)
+        G = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * Pp @ Pp.T, 0) / (U.shape[1] // 3))  # RMS vertex distance
+        np.fill_diagonal(G, np.inf)
+        mate = np.arange(n) ^ 1
+        hit = (G.argmin(1) == mate).mean()
+        same = G[np.arange(n), mate].mean()
+        diff = G[np.isfinite(G)].mean()
+        return f"; pairs: nearest is the pair {100 * hit:.0f}%, different ÷ same {diff / same:.2f}"
+
     best = None
+    mus = [float(x) for x in a.get("mus", "0").split(",")]
     for lam in [float(x) for x in a.get("lams", "10,30,100,300,1000,3000").split(",")]:
-        W = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (Y - ym))
-        P = T @ W + ym
-        r2 = 1 - ((P - Yt) ** 2).sum(0) / ((Yt - Yt.mean(0)) ** 2).sum(0)
-        e = err_each(P, Yt)
-        print(f"λ {lam:>6g}: R² modes 0–4 {np.round(r2[:5], 2)}, mean {r2.mean():.3f}; {e.mean():.3f} mm ({bins(e, pose_t[:, 0])})")
-        if best is None or e.mean() < best[0]:
-            best = (e.mean(), lam, W)
+        for mu_w in mus:
+            H = A.T @ A + lam * np.eye(A.shape[1])
+            if D is not None and mu_w > 0:
+                H = H + mu_w * (len(A) / len(D)) * D.T @ D
+            W = np.linalg.solve(H, A.T @ (Y - ym))
+            P = T @ W + ym
+            r2 = 1 - ((P - Yt) ** 2).sum(0) / ((Yt - Yt.mean(0)) ** 2).sum(0)
+            e = err_each(P, Yt)
+            print(f"λ {lam:>6g} μ {mu_w:g}: R² modes 0–4 {np.round(r2[:5], 2)}, mean {r2.mean():.3f}; {e.mean():.3f} mm ({bins(e, pose_t[:, 0])}){pair_score(W)}")
+            # μ is chosen by hand (--mus one value): the best λ for it
+            if best is None or e.mean() < best[0]:
+                best = (e.mean(), lam, W)
     _, lam, W = best
     # the map on the renders' raw embeddings
     M_r = W.T / sd[None, :]
@@ -107,8 +146,11 @@ def main(a):
     print(f"domain gap: |μ_p − μ_r| = {gap:.2f} × the renders' RMS spread; traces C_p/C_r = {np.trace(np.cov(R.T)) / np.trace(np.cov(X.T)):.2f}")
     norm = lambda P: np.linalg.norm(P, axis=1)  # noqa: E731
     raw = R @ M_r.T + b_r
-    M_a = M_r @ G
-    b_a = b_r + M_r @ (mu - G @ mu_p)
+    if a.get("align", "coral") == "none":  # the renders' map as it is for real photos too
+        M_a, b_a = M_r, b_r
+    else:
+        M_a = M_r @ G
+        b_a = b_r + M_r @ (mu - G @ mu_p)
     aligned = R @ M_a.T + b_a
     n_ren = np.median(norm(P_test))
     print(f"identity norm, median: renders (held out) {n_ren:.2f}, true {np.median(norm(Yt)):.2f}; real photos: raw map {np.median(norm(raw)):.2f}, CORAL {np.median(norm(aligned)):.2f}")
@@ -123,12 +165,14 @@ def main(a):
     e_ship = err_each(P_ship, Yt)
     print(f"shipped map on held-out renders: {e_ship.mean():.3f} mm ({bins(e_ship, pose_t[:, 0])}); norm {np.median(norm(P_ship)):.2f}")
     out = {
-        "embedding": 128, "modes": modes, "M": [round(float(v), 7) for v in M.ravel()], "b": [round(float(v), 7) for v in b],
+        "embedding": X.shape[1], "modes": modes, "M": [round(float(v), 7) for v in M.ravel()], "b": [round(float(v), 7) for v in b],
         "cropScale": float(a.get("crop-scale", 1.25)), "identityPrior": float(a.get("identity-prior", 0.06)),
-        "training": {"lambda": lam, "alpha": alpha, "spread": s, "train": len(X), "real": len(R),
+        "training": {"features": names, "align": a.get("align", "coral"), "lambda": lam, "alpha": alpha, "spread": s, "train": len(X), "real": len(R),
                      "test_mm": round(float(e_tex.mean()), 3), "shipped_test_mm": round(float(e_ship.mean()), 3),
                      "mean_face_mm": round(float(e0.mean()), 3)},
     }
+    if "shape" in names:  # the network's crop (src/identity/index.ts reads it; identity_model.py IdentityConfig)
+        out["shape"] = {"size": int(a.get("shape-size", 112)), "cropScale": float(a.get("shape-crop-scale", 1.25)), "outputs": FEATURES["shape"]}
     if a.get("out"):
         with open(a["out"], "w") as f:
             json.dump(out, f)

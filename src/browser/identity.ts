@@ -7,23 +7,29 @@
  * const model = await loadWebIdentityModel('/models/identity-map.json', '/models/identity-encoder.onnx');
  * ```
  */
-import { lazyEncoder, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
+import { lazyEncoder, lazyShapeNet, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
 import type { LazySession } from '../network/index.ts';
 import { VoxfaceError } from '../types.ts';
 import { createWebSession, fetchBytes, type WebModelOptions } from './session.ts';
 
-/** Loads the map now and the encoder on its first face (or `encoder.prepare()`). Throws VoxfaceError MODEL_ERROR. */
-export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> = {}): Promise<IdentityModel & { encoder: LazySession }> {
+/**
+ * Loads the map now, and the encoder (and the shape-identity network, where the map asks for it) on the first face
+ * (or `encoder.prepare()`, `shape.prepare()`). Throws VoxfaceError MODEL_ERROR.
+ */
+export async function loadWebIdentityModel(mapUrl: string, encoderUrl: string, options: Pick<WebModelOptions, 'wasmPaths' | 'threads'> & { shapeUrl?: string } = {}): Promise<IdentityModel & { encoder: LazySession; shape?: LazySession }> {
   const res = await fetch(mapUrl);
   if (!res.ok) throw new VoxfaceError('MODEL_ERROR', `cannot load ${mapUrl}: HTTP ${res.status}`);
   const map = parseIdentityMap(await res.json());
-  const encoder = lazyEncoder(async () => {
-    const bytes = await fetchBytes(encoderUrl);
+  const creator = (what: string, url: string) => async () => {
+    const bytes = await fetchBytes(url);
     try {
       return await createWebSession(bytes, options);
     } catch (e) {
-      throw new VoxfaceError('MODEL_ERROR', `cannot load the identity encoder ${encoderUrl}: ${(e as Error).message.split('\n')[0]}`);
+      throw new VoxfaceError('MODEL_ERROR', `cannot load the identity ${what} ${url}: ${(e as Error).message.split('\n')[0]}`);
     }
-  });
-  return { encoder, map };
+  };
+  const encoder = lazyEncoder(creator('encoder', encoderUrl));
+  if (!map.shape) return { encoder, map };
+  const shapeUrl = options.shapeUrl ?? new URL('identity-shape.onnx', new URL(encoderUrl, globalThis.location?.href ?? 'http://localhost/')).href;
+  return { encoder, map, shape: lazyShapeNet(creator('shape network', shapeUrl)) };
 }

@@ -22,9 +22,25 @@ import type { InferenceSession, RGBImage, Vec2, Vec3 } from '../types.ts';
 import { VoxfaceError } from '../types.ts';
 import { lazyNamedSession, type LazySession } from '../network/index.ts';
 
-/** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
+/**
+ * The shape-identity network's input (`models/identity-shape.onnx`, training/identity_model.py): its crop is cut like
+ * the encoder's (`identityCrop`) at its own scale and size.
+ */
+export interface IdentityShapeSpec {
+  /** Input side in pixels (112). */
+  size: number;
+  /** Crop side = `cropScale` × the larger side of the 68 landmarks' box. */
+  cropScale: number;
+  /** Outputs (ICT identity weights, 60). */
+  outputs: number;
+}
+
+/** `models/identity-map.json`: features → identity weights, y = b + M x (domain alignment folded in). */
 export interface IdentityMap {
-  /** Embedding size (128). */
+  /**
+   * Feature count x: the encoder's embedding (128), followed, where `shape` is given, by the shape-identity
+   * network's outputs.
+   */
   embedding: number;
   /** Identity modes regressed (the first `modes` of ICT's). */
   modes: number;
@@ -35,6 +51,8 @@ export interface IdentityMap {
   cropScale: number;
   /** λ_id of the fit when centred on the regressed identity (chosen on renders). */
   identityPrior: number;
+  /** The shape-identity network whose outputs follow the embedding in x (absent: the embedding alone). */
+  shape?: IdentityShapeSpec;
 }
 
 /**
@@ -44,10 +62,23 @@ export interface IdentityMap {
 export interface IdentityModel {
   encoder: InferenceSession;
   map: IdentityMap;
+  /**
+   * The shape-identity network (`models/identity-shape.onnx`, training/identity_train.py): input `faces`
+   * (N, 3, S, S), RGB 0–1, CHW; output `identity` (N, outputs). Needed where `map.shape` is given.
+   */
+  shape?: InferenceSession;
 }
 
 /** The encoder's input and output names. */
 export const IDENTITY_IO = { input: 'faces', output: 'embedding' } as const;
+
+/** The shape-identity network's input and output names. */
+export const IDENTITY_SHAPE_IO = { input: 'faces', output: 'identity' } as const;
+
+/** The shape-identity network's session, made on its first run. */
+export function lazyShapeNet(create: () => Promise<InferenceSession>): LazySession {
+  return lazyNamedSession([IDENTITY_SHAPE_IO.input], [IDENTITY_SHAPE_IO.output], create);
+}
 
 /** The encoder's session, made on its first run (`lazyNamedSession`): a process whose faces never need it never loads it. */
 export function lazyEncoder(create: () => Promise<InferenceSession>): LazySession {
@@ -72,7 +103,13 @@ export function parseIdentityMap(json: unknown): IdentityMap {
   if (!(cropScale > 0) || !(identityPrior > 0)) bad('bad cropScale or identityPrior');
   const M = Float32Array.from(j.M as number[]), b = Float32Array.from(j.b as number[]);
   if (!M.every(Number.isFinite) || !b.every(Number.isFinite)) bad('non-finite weights');
-  return { embedding, modes, M, b, cropScale, identityPrior };
+  if (j.shape === undefined) return { embedding, modes, M, b, cropScale, identityPrior };
+  const sh = j.shape as Record<string, unknown> | null;
+  const shape = { size: Number(sh?.size), cropScale: Number(sh?.cropScale), outputs: Number(sh?.outputs) };
+  if (!(Number.isInteger(shape.size) && shape.size > 0 && shape.cropScale > 0 && Number.isInteger(shape.outputs) && shape.outputs > 0 && shape.outputs < embedding)) {
+    bad('bad shape block (size, cropScale, outputs < embedding)');
+  }
+  return { embedding, modes, M, b, cropScale, identityPrior, shape };
 }
 
 /**
@@ -137,10 +174,44 @@ export async function embedInputs(encoder: InferenceSession, inputs: readonly Fl
   return out;
 }
 
-/** The embeddings of faces given by their 68 landmarks (photo pixels) in one photo. */
+/** The shape-identity network's input pixels (S × S × 3, CHW, 0–1) for one face. */
+export function identityShapeInput(image: RGBImage | ImageLevels, landmarks68: readonly (Vec2 | Vec3)[], spec: IdentityShapeSpec): Float32Array {
+  const m = identityCrop(landmarks68, spec.cropScale, spec.size);
+  return sampleAffine(image, m, spec.size, spec.size, { layout: 'chw', outside: 'clamp' });
+}
+
+/** The shape-identity network's outputs for faces given as its inputs (`identityShapeInput`), in one batch. */
+export async function shapeInputs(net: InferenceSession, inputs: readonly Float32Array[], spec: IdentityShapeSpec): Promise<Float32Array[]> {
+  const S = spec.size, size = 3 * S * S;
+  const data = new Float32Array(inputs.length * size);
+  inputs.forEach((p, k) => {
+    if (p.length !== size) throw new VoxfaceError('BAD_ARGUMENT', `identity shape network: an input of ${p.length} values, not 3 × ${S} × ${S}`);
+    data.set(p, k * size);
+  });
+  const y = (await net.run({ [IDENTITY_SHAPE_IO.input]: { data, dims: [inputs.length, 3, S, S] } }))[IDENTITY_SHAPE_IO.output];
+  if (!y || y.dims.length !== 2 || y.dims[0] !== inputs.length || y.dims[1] !== spec.outputs) {
+    throw new VoxfaceError('MODEL_ERROR', `identity shape network: output ${y ? `[${y.dims.join(', ')}]` : 'missing'}, expected [${inputs.length}, ${spec.outputs}]`);
+  }
+  return inputs.map((_, k) => y.data.slice(k * spec.outputs, (k + 1) * spec.outputs));
+}
+
+/**
+ * The map's features of faces given by their 68 landmarks (photo pixels) in one photo: the encoder's embedding,
+ * followed by the shape-identity network's outputs where the map has a `shape` block.
+ */
 export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLevels, faces: readonly (readonly (Vec2 | Vec3)[])[]): Promise<Float32Array[]> {
   const levels = image instanceof ImageLevels ? image : new ImageLevels(image);
-  return embedInputs(model.encoder, faces.map((lm) => identityInput(levels, lm, model.map)));
+  const emb = await embedInputs(model.encoder, faces.map((lm) => identityInput(levels, lm, model.map)));
+  const spec = model.map.shape;
+  if (!spec || faces.length === 0) return emb;
+  if (!model.shape) throw new VoxfaceError('MODEL_ERROR', 'identity map: it asks for the shape-identity network, which is not loaded');
+  const shape = await shapeInputs(model.shape, faces.map((lm) => identityShapeInput(levels, lm, spec)), spec);
+  return emb.map((e, k) => {
+    const x = new Float32Array(e.length + spec.outputs);
+    x.set(e);
+    x.set(shape[k], e.length);
+    return x;
+  });
 }
 
 /** ICT identity weights (the first `map.modes`) regressed from an embedding. */

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { lazyEncoder, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
+import { lazyEncoder, lazyShapeNet, parseIdentityMap, type IdentityModel } from '../identity/index.ts';
 import { VoxfaceError } from '../types.ts';
 import type { InferenceSession } from '../types.ts';
 import { MODELS_DIR as MODELS, sessionOptions, wrapNodeSession } from './session.ts';
@@ -19,6 +19,11 @@ import { MODELS_DIR as MODELS, sessionOptions, wrapNodeSession } from './session
 /** The identity map of this package (models/identity-map.json). */
 export function defaultIdentityMapPath(): string {
   return path.join(MODELS, 'identity-map.json');
+}
+
+/** The shape-identity network of this package (models/identity-shape.onnx; read where the map asks for it). */
+export function defaultIdentityShapePath(): string {
+  return path.join(MODELS, 'identity-shape.onnx');
 }
 
 /** The identity encoder of this package (models/identity-encoder.onnx). */
@@ -31,6 +36,8 @@ export interface LoadIdentityOptions {
   map?: string;
   /** models/identity-encoder.onnx by default. */
   encoder?: string;
+  /** models/identity-shape.onnx by default (read only where the map has a \`shape\` block). */
+  shape?: string;
   /** onnxruntime's intra-op threads (default: its choice). */
   threads?: number;
   /** Read the encoder and make its session on the first face that needs it (default false: now). */
@@ -48,17 +55,22 @@ export interface LoadIdentityOptions {
 export async function loadIdentityModel(options: LoadIdentityOptions = {}): Promise<IdentityModel> {
   const mapPath = options.map ?? defaultIdentityMapPath();
   const encoderPath = options.encoder ?? defaultIdentityEncoderPath();
-  const fail = (what: string) => (e: unknown): never => {
+  const shapePath = options.shape ?? defaultIdentityShapePath();
+  const fail = (what: string, file: string) => (e: unknown): never => {
     if (e instanceof VoxfaceError) throw e;
-    throw new VoxfaceError('MODEL_ERROR', `cannot load the identity ${what} ${what === 'map' ? mapPath : encoderPath}: ${(e as Error).message.split('\n')[0]}`);
+    throw new VoxfaceError('MODEL_ERROR', `cannot load the identity ${what} ${file}: ${(e as Error).message.split('\n')[0]}`);
   };
-  const map = await readFile(mapPath, 'utf8').then((t) => parseIdentityMap(JSON.parse(t)), fail('map'));
-  const create = async (): Promise<InferenceSession> => {
+  const map = await readFile(mapPath, 'utf8').then((t) => parseIdentityMap(JSON.parse(t)), fail('map', mapPath));
+  const creator = (what: string, file: string) => async (): Promise<InferenceSession> => {
     try {
-      return wrapNodeSession(await ort.InferenceSession.create(await readFile(encoderPath), sessionOptions(options.threads)));
+      return wrapNodeSession(await ort.InferenceSession.create(await readFile(file), sessionOptions(options.threads)));
     } catch (e) {
-      return fail('encoder')(e);
+      return fail(what, file)(e);
     }
   };
-  return { encoder: options.lazy ? lazyEncoder(create) : await create(), map };
+  const create = creator('encoder', encoderPath);
+  const encoder = options.lazy ? lazyEncoder(create) : await create();
+  if (!map.shape) return { encoder, map };
+  const createShape = creator('shape network', shapePath);
+  return { encoder, map, shape: options.lazy ? lazyShapeNet(createShape) : await createShape() };
 }

@@ -138,6 +138,8 @@ export const DEFAULT_PRIOR = path.join(path.dirname(DEFAULT_MODEL), 'ict-face.bi
 export const DEFAULT_IDENTITY_MAP = path.join(path.dirname(DEFAULT_MODEL), 'identity-map.json');
 /** The identity encoder beside it (models/identity-encoder.onnx, src/identity/), as `defaultIdentityEncoderPath()`. */
 export const DEFAULT_IDENTITY_ENCODER = path.join(path.dirname(DEFAULT_MODEL), 'identity-encoder.onnx');
+/** The shape-identity network beside it (models/identity-shape.onnx), as `defaultIdentityShapePath()`. */
+export const DEFAULT_IDENTITY_SHAPE = path.join(path.dirname(DEFAULT_MODEL), 'identity-shape.onnx');
 /** The detector's ONNX networks beside it (models/<name>.onnx, scripts/tfjs-onnx.py), for the page's in-browser mode. */
 export const DETECTOR_ONNX = ONNX_DETECTOR_NETS.map((name) => path.join(path.dirname(DEFAULT_MODEL), `${name}.onnx`));
 /** The page's warm-up photo (`models/warmup.jpg`): examples/face.jpg, a synthetic ICT face (web/src/worker.ts). */
@@ -593,8 +595,8 @@ export async function createApp(options: Omit<ServerOptions, 'voxface'> & { voxf
   // the shape prior of the page's in-browser mode (models/ict-face.bin of this package)
   const priorFile = DEFAULT_PRIOR;
   app.get('/models/ict-face.bin', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(priorFile), path.dirname(priorFile)));
-  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map and encoder, the detector's networks
-  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER, ...DETECTOR_ONNX]) {
+  // and its landmark model (models/landmarks68.onnx and its sidecar), the identity map, encoder and shape network, the detector's networks
+  for (const file of [DEFAULT_LANDMARKS, DEFAULT_LANDMARKS.replace(/\.onnx$/, '.json'), DEFAULT_IDENTITY_MAP, DEFAULT_IDENTITY_ENCODER, DEFAULT_IDENTITY_SHAPE, ...DETECTOR_ONNX]) {
     app.get(`/models/${path.basename(file)}`, { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(file), path.dirname(file)));
   }
   app.get('/models/warmup.jpg', { schema: { hide: true } }, (_req, reply) => reply.sendFile(path.basename(WARMUP_PHOTO), path.dirname(WARMUP_PHOTO)));
