@@ -175,9 +175,9 @@ export const OPTIONS = {
   }),
   identity: option.choice({
     group: 'reconstruct',
-    choices: ['on', 'off'],
+    choices: ['on', 'shape', 'off'],
     default: 'on',
-    help: "identity from the image (shape prior): the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet, models/identity-encoder.onnx and models/identity-map.json), or off: toward the mean face",
+    help: "identity from the image (shape prior): on: the fit is pulled toward the ICT identity regressed from a face-recognition embedding of the face (dlib's ResNet, models/identity-encoder.onnx and models/identity-map.json); shape: also from the shape-identity network (models/identity-shape.onnx, trained on renders: more shape on renders, no gain shown on real photos yet); off: toward the mean face",
     expose: RECONSTRUCTING,
   }),
   surfaceLandmarks: option.choice({

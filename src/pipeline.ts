@@ -246,20 +246,21 @@ export async function reconstructFace(
     // identity crop is cut around that pass's 68 points and the fit starts with the identity centre (models/README.md,
     // "One prior fit": a fit less, the same NME). A turned face is fitted twice as before, its crop around the first
     // fit's points: one fit there cost 0.1–0.3 points of coverage at 60–90°.
-    if (o.identity === 'on' && enc && deps.prior && lmNet && o.landmarkSource === 'real') {
+    const withShape = o.identity === 'shape';
+    if (o.identity !== 'off' && enc && deps.prior && lmNet && o.landmarkSource === 'real') {
       const q = await quickPass(lmNet);
       if (q.landmarks.length === 68) {
         chosen = choosePriorSource(deps.prior, { mesh468: det.mesh468, aflw68: q.landmarks });
         if (chosen === 'facemesh') {
-          const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [q.landmarks]));
+          const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [q.landmarks], withShape));
           return fitTargets({ identityCenter: regressIdentity(enc.map, embedding), identityPrior: enc.map.identityPrior, source: chosen });
         }
       }
     }
     const first = await fitTargets(chosen ? { source: chosen } : {});
-    if (o.identity !== 'on' || !enc || !deps.prior) return first;
+    if (o.identity === 'off' || !enc || !deps.prior) return first;
     const basis = deps.prior.basis;
-    const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [benchmarkLandmarks(basis, first)]));
+    const [embedding] = await timeAsync('identity', () => embedFaces(enc, levels, [benchmarkLandmarks(basis, first)], withShape));
     const identityCenter = regressIdentity(enc.map, embedding);
     // the same targets as the first fit, started from it: it only moves toward the new identity centre
     return fitTargets({ identityCenter, identityPrior: enc.map.identityPrior, source: first.source, start: first });

@@ -4,16 +4,20 @@
  * encoder on real photos of the same and of different people, and the pipeline's `identity` option.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { embedInputs, identityCrop, identityInput, parseIdentityMap, regressIdentity, IDENTITY_INPUT } from '../src/identity/index.ts';
+import { embedInputs, identityCrop, identityInput, identityShapeInput, parseIdentityMap, regressIdentity, shapeInputs, IDENTITY_INPUT } from '../src/identity/index.ts';
 import { defaultIdentityEncoderPath, defaultIdentityMapPath, loadIdentityModel } from '../src/node/identity.ts';
 import { initTfBackend } from '../src/node/detectors.ts';
 import { embedFaces } from '../src/identity/index.ts';
-import { decodeImage, loadVoxface } from '../src/node/index.ts';
+import { decodeImage, loadShapePrior, loadVoxface } from '../src/node/index.ts';
+import { shapeVertices } from '../src/prior/index.ts';
+import { FRONT_VERTICES } from '../eval/dense.ts';
 import { ImageLevels } from '../src/align/sample.ts';
 import { firstLandmarkCrop, regressLandmarks } from '../src/landmarks/regressor.ts';
 import { VoxfaceError } from '../src/types.ts';
@@ -67,11 +71,11 @@ test('identity map: parsed and checked; y = b + M x', () => {
 });
 
 test('identity map with a shape block: the shape network\'s outputs follow the embedding, on its own crop', async () => {
-  const bad = { embedding: 5, modes: 1, M: [0, 0, 0, 0, 0], b: [0], cropScale: 1.25, identityPrior: 0.06 };
-  assert.throws(() => parseIdentityMap({ ...bad, shape: { size: 8, cropScale: 1.3, outputs: 5 } }), /shape block/);
-  assert.throws(() => parseIdentityMap({ ...bad, shape: { size: 0, cropScale: 1.3, outputs: 2 } }), /shape block/);
-  const map = parseIdentityMap({ ...bad, M: [1, 0, 0, 10, 100], shape: { size: 8, cropScale: 1.3, outputs: 2 } });
-  assert.deepEqual(map.shape, { size: 8, cropScale: 1.3, outputs: 2 });
+  const base = { embedding: 3, modes: 1, M: [0, 0, 0], b: [0], cropScale: 1.25, identityPrior: 0.06 };
+  assert.throws(() => parseIdentityMap({ ...base, shape: { size: 8, cropScale: 1.3, outputs: 2, M: [1, 2], b: [0] } }), /shape block/);
+  assert.throws(() => parseIdentityMap({ ...base, shape: { size: 0, cropScale: 1.3, outputs: 2, M: [0, 0, 0, 0, 0], b: [0] } }), /shape block/);
+  const map = parseIdentityMap({ ...base, shape: { size: 8, cropScale: 1.3, outputs: 2, M: [1, 0, 0, 10, 100], b: [0.5] } });
+  assert.equal(map.shape?.size, 8);
   // stand-in sessions: the encoder answers 3 numbers per face, the shape network the mean of each input channel 0, 1
   const seen: number[][] = [];
   const fake = (input: string, output: string, f: (x: Float32Array, dims: readonly number[]) => number[]): InferenceSession => ({
@@ -94,12 +98,18 @@ test('identity map with a shape block: the shape network\'s outputs follow the e
   // a red photo: channel 0 is 1, channel 1 is 0 everywhere (CHW, 0–1)
   const image = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).map((_, i) => (i % 3 === 0 ? 255 : 0)) };
   const lm = face68().map(([x, y]): Vec2 => [16 + 32 * x, 16 + 32 * y]);
-  const [x] = await embedFaces({ encoder, map, shape }, image, [lm]);
+  // without the shape option: the embedding alone, and the network never runs
+  const [e] = await embedFaces({ encoder, map, shape }, image, [lm]);
+  assert.deepEqual(Array.from(e), [1, 2, 3]);
+  assert.equal(regressIdentity(map, e)[0], 0);
+  const [x] = await embedFaces({ encoder, map, shape }, image, [lm], true);
   assert.deepEqual(Array.from(x).map((v) => Math.round(v * 1e5) / 1e5), [1, 2, 3, 1, 0]);
-  assert.deepEqual(seen, [[1, IDENTITY_INPUT, IDENTITY_INPUT, 3], [1, 3, 8, 8]]);
-  assert.ok(Math.abs(regressIdentity(map, x)[0] - (1 * 1 + 10 * 1 + 100 * 0)) < 1e-4);
+  assert.deepEqual(seen, [[1, IDENTITY_INPUT, IDENTITY_INPUT, 3], [1, IDENTITY_INPUT, IDENTITY_INPUT, 3], [1, 3, 8, 8]]);
+  // the shape block's map: 0.5 + 1·1 + 10·1 + 100·0
+  assert.ok(Math.abs(regressIdentity(map, x)[0] - 11.5) < 1e-4);
+  assert.throws(() => regressIdentity(map, [1, 2, 3, 4]), VoxfaceError);
   // the map asks for the network: without it, a clear error
-  await assert.rejects(embedFaces({ encoder, map }, image, [lm]), /shape-identity network/);
+  await assert.rejects(embedFaces({ encoder, map }, image, [lm], true), /shape-identity network/);
 });
 
 test('identity encoder: the ONNX graph (scripts/identity-onnx.py) gives face-api\'s own embeddings', { skip: !existsSync(defaultIdentityEncoderPath()) ? 'models/identity-encoder.onnx is missing' : false }, async () => {
@@ -188,4 +198,53 @@ test('pipeline: identity on pulls the fit toward the regressed identity, off kee
   assert.ok(Math.sqrt(d) < 0.5 * Math.hypot(...centre), `fit ${Math.sqrt(d)} from its centre of norm ${Math.hypot(...centre)}`);
   // the pose and expression still come from the fit: the same head turn within a few degrees
   assert.ok(Math.abs(on.pose.yaw - off.pose.yaw) < 5);
+});
+
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const ICT = path.join(SHARED, 'ict-face-model');
+
+test('shape-identity network: on renders of known ICT people, nearer their identity than the mean face', {
+  skip: !shipped ? 'models/identity-map.json is missing' : !hasTorch ? 'needs /usr/bin/python3 with torch (Debian python3-torch)' : !existsSync(ICT) ? `${ICT} is missing (../shared)` : false,
+}, async () => {
+  const model = await loadIdentityModel();
+  const spec = model.map.shape;
+  assert.ok(spec && model.shape, 'the shipped map uses the shape network');
+  // 24 renders of random ICT people (procedural skin, every yaw), by the renderer the network was trained with, at
+  // a seed none of its training sets used
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'voxface-id-'));
+  try {
+    const r = spawnSync('/usr/bin/python3', ['training/identity_data.py', '--n=24', '--seed=4242', '--size=160', '--real=0', '--tex=/nonexistent', `--out=${dir}/r`, '--threads=1'], { cwd: root, encoding: 'utf8', env: { ...process.env, VOXFACE_SHARED: SHARED } });
+    assert.equal(r.status, 0, r.stderr);
+    const u8 = readFileSync(`${dir}/r.u8`), lm = new Float32Array(readFileSync(`${dir}/r.lm.f32`).buffer.slice(0));
+    const truth = new Float32Array(readFileSync(`${dir}/r.id.f32`).buffer.slice(0));
+    const S = 160, n = 24;
+    const inputs = Array.from({ length: n }, (_, k) => {
+      const image = { width: S, height: S, data: u8.subarray(k * S * S * 3, (k + 1) * S * S * 3) };
+      const pts = Array.from({ length: 68 }, (_, p): Vec2 => [lm[(k * 68 + p) * 2], lm[(k * 68 + p) * 2 + 1]]);
+      return identityShapeInput(image, pts, spec);
+    });
+    const out = await shapeInputs(model.shape, inputs, spec);
+    const { basis } = await loadShapePrior();
+    const none = new Float32Array(0);
+    const mean = shapeVertices(basis, new Float32Array(basis.identityModes), none);
+    // identity-only mean vertex distance over the front of the face, mm
+    const err = (a: Float32Array, b: Float32Array) => {
+      let d = 0;
+      for (let v = 0; v < FRONT_VERTICES; v++) d += Math.hypot(a[3 * v] - b[3 * v], a[3 * v + 1] - b[3 * v + 1], a[3 * v + 2] - b[3 * v + 2]);
+      return (10 * d) / FRONT_VERTICES;
+    };
+    let net = 0, flat = 0;
+    for (let k = 0; k < n; k++) {
+      const w = new Float32Array(basis.identityModes);
+      w.set(truth.subarray(k * 100, k * 100 + Math.min(60, basis.identityModes)));
+      const t = shapeVertices(basis, w, none);
+      const p = new Float32Array(basis.identityModes);
+      p.set(out[k].subarray(0, Math.min(spec.outputs, basis.identityModes)));
+      net += err(shapeVertices(basis, p, none), t) / n;
+      flat += err(mean, t) / n;
+    }
+    assert.ok(net < flat - 0.2, `network ${net.toFixed(3)} mm against the mean face's ${flat.toFixed(3)} mm`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

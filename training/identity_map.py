@@ -89,46 +89,15 @@ def main(a):
     e0 = err_each(np.zeros_like(Yt), Yt)
     print(f"{len(X)} train renders, {len(Xt)} test renders ({(tex_t >= 0).sum()} with real textures unseen in training), {len(R)} real photos")
     print(f"mean face: {e0.mean():.3f} mm (by |yaw| 0–30/30–60/60–90: {bins(e0, pose_t[:, 0])})")
-    # within-person spread (--pairs: renders 2k, 2k + 1 of one identity, identity_data.py --pairs=1): its first half
-    # weighs the penalty μ Σ ||(x_2k − x_2k+1) W||², its second half scores how often a render's nearest other (by
-    # identity-only vertex distance) is its pair, as dlib-johns scores real photos
-    D = Dt = None
-    if a.get("pairs"):
-        Xp = load_features(a["pairs"], names)
-        h = (len(Xp) // 4) * 2
-        Ap = (Xp - mu) / sd
-        D = Ap[0:h:2] - Ap[1:h:2]
-        Dt = Ap[h:]
-
-    def pair_score(W):
-        if Dt is None:
-            return ""
-        Pp = (Dt @ W) @ U  # identity offsets over the front (cm)
-        n = len(Pp)
-        sq = (Pp ** 2).sum(1)
-        G = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * Pp @ Pp.T, 0) / (U.shape[1] // 3))  # RMS vertex distance
-        np.fill_diagonal(G, np.inf)
-        mate = np.arange(n) ^ 1
-        hit = (G.argmin(1) == mate).mean()
-        same = G[np.arange(n), mate].mean()
-        diff = G[np.isfinite(G)].mean()
-        return f"; pairs: nearest is the pair {100 * hit:.0f}%, different ÷ same {diff / same:.2f}"
-
     best = None
-    mus = [float(x) for x in a.get("mus", "0").split(",")]
     for lam in [float(x) for x in a.get("lams", "10,30,100,300,1000,3000").split(",")]:
-        for mu_w in mus:
-            H = A.T @ A + lam * np.eye(A.shape[1])
-            if D is not None and mu_w > 0:
-                H = H + mu_w * (len(A) / len(D)) * D.T @ D
-            W = np.linalg.solve(H, A.T @ (Y - ym))
-            P = T @ W + ym
-            r2 = 1 - ((P - Yt) ** 2).sum(0) / ((Yt - Yt.mean(0)) ** 2).sum(0)
-            e = err_each(P, Yt)
-            print(f"λ {lam:>6g} μ {mu_w:g}: R² modes 0–4 {np.round(r2[:5], 2)}, mean {r2.mean():.3f}; {e.mean():.3f} mm ({bins(e, pose_t[:, 0])}){pair_score(W)}")
-            # μ is chosen by hand (--mus one value): the best λ for it
-            if best is None or e.mean() < best[0]:
-                best = (e.mean(), lam, W)
+        W = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ (Y - ym))
+        P = T @ W + ym
+        r2 = 1 - ((P - Yt) ** 2).sum(0) / ((Yt - Yt.mean(0)) ** 2).sum(0)
+        e = err_each(P, Yt)
+        print(f"λ {lam:>6g}: R² modes 0–4 {np.round(r2[:5], 2)}, mean {r2.mean():.3f}; {e.mean():.3f} mm ({bins(e, pose_t[:, 0])})")
+        if best is None or e.mean() < best[0]:
+            best = (e.mean(), lam, W)
     _, lam, W = best
     # the map on the renders' raw embeddings
     M_r = W.T / sd[None, :]
@@ -171,8 +140,6 @@ def main(a):
                      "test_mm": round(float(e_tex.mean()), 3), "shipped_test_mm": round(float(e_ship.mean()), 3),
                      "mean_face_mm": round(float(e0.mean()), 3)},
     }
-    if "shape" in names:  # the network's crop (src/identity/index.ts reads it; identity_model.py IdentityConfig)
-        out["shape"] = {"size": int(a.get("shape-size", 112)), "cropScale": float(a.get("shape-crop-scale", 1.25)), "outputs": FEATURES["shape"]}
     if a.get("out"):
         with open(a["out"], "w") as f:
             json.dump(out, f)

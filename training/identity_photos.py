@@ -4,7 +4,8 @@
 
 Deterministic: the first 200 photos of ../shared/aflw2000-3d/fit by name, every 85th of ../shared/aflw-21pt/images
 (150), and every photo of ../shared/faces except dlib-johns (which tests identity). Never AFLW2000-3D's eval folder.
-Symlinks only: nothing of ../shared is copied.
+Symlinks only: nothing of ../shared is copied. The photos other than AFLW2000-3D's also go into `<out>/../real-photos`
+(the identity map's real-photo statistics take `fit/` and these apart: scripts/identity-embed.ts photos).
 """
 from __future__ import annotations
 
@@ -34,8 +35,11 @@ for folder in sorted(os.listdir(os.path.join(SHARED, "faces"))):
         for name in sorted(files):
             if name.lower().endswith(IMG):
                 picks.append((folder + "_", os.path.join(root, name)))
+real = os.path.join(os.path.dirname(os.path.abspath(out)), "real-photos")
+os.makedirs(real, exist_ok=True)
 for prefix, src in picks:
-    dst = os.path.join(out, prefix + os.path.basename(src))
-    if not os.path.lexists(dst):
-        os.symlink(os.path.abspath(src), dst)
+    for folder in [out] + ([real] if prefix != "afw_" else []):
+        dst = os.path.join(folder, prefix + os.path.basename(src))
+        if not os.path.lexists(dst):
+            os.symlink(os.path.abspath(src), dst)
 print(f"{len(picks)} photos linked in {out}")

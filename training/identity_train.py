@@ -12,7 +12,8 @@ narrow_face, every `vstep`-th vertex), in mm. The label is always the render's i
 
 Resumable: `<out>/ckpt.pt` is written every `ckpt_every` steps and at the end; a run with the same `--out` goes on
 from it (more `--steps`, or more `--train` sets, may be given). `--export=<file.onnx>` writes the ONNX model
-(input `faces` (N, 3, S, S) in [0, 1], output `identity` (N, modes)) from the checkpoint and exits.
+(input `faces` (N, 3, S, S) in [0, 1], output `identity` (N, modes)) from the checkpoint and exits: the network
+averaged with its answer on the mirrored crop, mirrored back (identity_model.py `MirrorAveraged`).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ict  # noqa: E402
-from identity_model import IdentityConfig, IdentityNet  # noqa: E402
+from identity_model import IdentityConfig, IdentityNet, MirrorAveraged, mirror_matrix  # noqa: E402
 
 # ---- config (override with --name=value) ----
 train = ""  # comma list of render sets
@@ -136,7 +137,9 @@ def main():
     if export:
         net.eval()
         x = torch.rand(1, 3, cfg.size, cfg.size)
-        torch.onnx.export(net, x, export, input_names=["faces"], output_names=["identity"], opset_version=17,
+        mm = ict.ICTModel.load()
+        graph = MirrorAveraged(net, mirror_matrix(mm.identity, mm.neutral, cfg.modes, FRONT)).eval()
+        torch.onnx.export(graph, x, export, input_names=["faces"], output_names=["identity"], opset_version=17,
                           dynamic_axes={"faces": {0: "n"}, "identity": {0: "n"}})
         print(f"→ {export} ({os.path.getsize(export) / 2**20:.2f} MiB)")
         return

@@ -35,12 +35,19 @@ export interface IdentityShapeSpec {
   outputs: number;
 }
 
-/** `models/identity-map.json`: features → identity weights, y = b + M x (domain alignment folded in). */
+/**
+ * The map of the `identity: 'shape'` option: the encoder's embedding followed by the shape-identity network's
+ * outputs (x of `embedding + outputs` features) → identity weights, y = b + M x.
+ */
+export interface IdentityShapeMap extends IdentityShapeSpec {
+  /** Row-major modes × (embedding + outputs). */
+  M: Float32Array;
+  b: Float32Array;
+}
+
+/** `models/identity-map.json`: embedding → identity weights, y = b + M x (domain alignment folded in). */
 export interface IdentityMap {
-  /**
-   * Feature count x: the encoder's embedding (128), followed, where `shape` is given, by the shape-identity
-   * network's outputs.
-   */
+  /** Embedding size (128). */
   embedding: number;
   /** Identity modes regressed (the first `modes` of ICT's). */
   modes: number;
@@ -51,8 +58,11 @@ export interface IdentityMap {
   cropScale: number;
   /** λ_id of the fit when centred on the regressed identity (chosen on renders). */
   identityPrior: number;
-  /** The shape-identity network whose outputs follow the embedding in x (absent: the embedding alone). */
-  shape?: IdentityShapeSpec;
+  /**
+   * The shape-identity network's crop and the map that takes its outputs beside the embedding (`identity: 'shape'`;
+   * absent: that option falls back to the embedding's map).
+   */
+  shape?: IdentityShapeMap;
 }
 
 /**
@@ -104,12 +114,14 @@ export function parseIdentityMap(json: unknown): IdentityMap {
   const M = Float32Array.from(j.M as number[]), b = Float32Array.from(j.b as number[]);
   if (!M.every(Number.isFinite) || !b.every(Number.isFinite)) bad('non-finite weights');
   if (j.shape === undefined) return { embedding, modes, M, b, cropScale, identityPrior };
-  const sh = j.shape as Record<string, unknown> | null;
-  const shape = { size: Number(sh?.size), cropScale: Number(sh?.cropScale), outputs: Number(sh?.outputs) };
-  if (!(Number.isInteger(shape.size) && shape.size > 0 && shape.cropScale > 0 && Number.isInteger(shape.outputs) && shape.outputs > 0 && shape.outputs < embedding)) {
-    bad('bad shape block (size, cropScale, outputs < embedding)');
-  }
-  return { embedding, modes, M, b, cropScale, identityPrior, shape };
+  const sh = (j.shape ?? {}) as Record<string, unknown>;
+  const size = Number(sh.size), shapeCrop = Number(sh.cropScale), outputs = Number(sh.outputs);
+  if (!(Number.isInteger(size) && size > 0 && shapeCrop > 0 && Number.isInteger(outputs) && outputs > 0)) bad('bad shape block (size, cropScale, outputs)');
+  const n = modes * (embedding + outputs);
+  if (!Array.isArray(sh.M) || sh.M.length !== n || !Array.isArray(sh.b) || sh.b.length !== modes) bad(`shape block: M must hold ${modes} × ${embedding + outputs} numbers, b ${modes}`);
+  const sM = Float32Array.from(sh.M as number[]), sb = Float32Array.from(sh.b as number[]);
+  if (!sM.every(Number.isFinite) || !sb.every(Number.isFinite)) bad('non-finite weights in the shape block');
+  return { embedding, modes, M, b, cropScale, identityPrior, shape: { size, cropScale: shapeCrop, outputs, M: sM, b: sb } };
 }
 
 /**
@@ -197,13 +209,14 @@ export async function shapeInputs(net: InferenceSession, inputs: readonly Float3
 
 /**
  * The map's features of faces given by their 68 landmarks (photo pixels) in one photo: the encoder's embedding,
- * followed by the shape-identity network's outputs where the map has a `shape` block.
+ * followed, with `withShape` (the `identity: 'shape'` option) and a map that has a `shape` block, by the
+ * shape-identity network's outputs.
  */
-export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLevels, faces: readonly (readonly (Vec2 | Vec3)[])[]): Promise<Float32Array[]> {
+export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLevels, faces: readonly (readonly (Vec2 | Vec3)[])[], withShape = false): Promise<Float32Array[]> {
   const levels = image instanceof ImageLevels ? image : new ImageLevels(image);
   const emb = await embedInputs(model.encoder, faces.map((lm) => identityInput(levels, lm, model.map)));
   const spec = model.map.shape;
-  if (!spec || faces.length === 0) return emb;
+  if (!withShape || !spec || faces.length === 0) return emb;
   if (!model.shape) throw new VoxfaceError('MODEL_ERROR', 'identity map: it asks for the shape-identity network, which is not loaded');
   const shape = await shapeInputs(model.shape, faces.map((lm) => identityShapeInput(levels, lm, spec)), spec);
   return emb.map((e, k) => {
@@ -214,14 +227,20 @@ export async function embedFaces(model: IdentityModel, image: RGBImage | ImageLe
   });
 }
 
-/** ICT identity weights (the first `map.modes`) regressed from an embedding. */
+/**
+ * ICT identity weights (the first `map.modes`) regressed from an embedding, or from an embedding followed by the
+ * shape-identity network's outputs (`embedFaces` with `withShape`: the map's `shape` block).
+ */
 export function regressIdentity(map: IdentityMap, embedding: ArrayLike<number>): Float32Array {
-  if (embedding.length !== map.embedding) throw new VoxfaceError('BAD_ARGUMENT', `identity map: embedding of ${embedding.length}, expected ${map.embedding}`);
+  const withShape = map.shape !== undefined && embedding.length === map.embedding + map.shape.outputs;
+  if (embedding.length !== map.embedding && !withShape) throw new VoxfaceError('BAD_ARGUMENT', `identity map: embedding of ${embedding.length}, expected ${map.embedding}`);
+  const { M, b } = withShape ? map.shape! : map;
+  const n = embedding.length;
   const y = new Float32Array(map.modes);
   for (let k = 0; k < map.modes; k++) {
-    let s = map.b[k];
-    const row = k * map.embedding;
-    for (let i = 0; i < map.embedding; i++) s += map.M[row + i] * embedding[i];
+    let s = b[k];
+    const row = k * n;
+    for (let i = 0; i < n; i++) s += M[row + i] * embedding[i];
     y[k] = s;
   }
   return y;
