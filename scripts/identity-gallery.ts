@@ -2,10 +2,10 @@
  * The identity gallery (issue 18): grey renders of the fitted face, front-on and turned 90°, for two photos of the same
  * person side by side and for two different people side by side, with the identity stage off and on.
  *
- *   node --import tsx scripts/identity-gallery.ts [--out gallery/identity] [--dir ../shared/faces/dlib-johns] [--size 200]
+ *   node --import tsx scripts/identity-gallery.ts [--out gallery/identity] [--dir ../shared/faces/dlib-johns] [--size 200] [--identity on|shape]
  *
  * Writes `<out>/pairs.png` (rows: pairs; columns: the two photos, then for identity off and on: A front, B front,
- * A 90°, B 90°), `<out>/pairs-meshes.png` (the same without the photos: may be committed) and `<out>/index.html`.
+ * A 90°, B 90°; "on" is the `--identity` setting given, default on), `<out>/pairs-meshes.png` (the same without the photos: may be committed) and `<out>/index.html`.
  * Photos are named `<First>_<Last>_…` (dlib-johns); the first two photos of each of the first four people make the
  * same-person pairs, and the first photo of person k with the first of person k + 1 the different-person pairs.
  */
@@ -28,6 +28,8 @@ const arg = (name: string, dflt: string) => {
 const out = arg('--out', path.join(ROOT, 'gallery', 'identity'));
 const dir = arg('--dir', path.join(SHARED, 'faces', 'dlib-johns'));
 const P = Number(arg('--size', '200'));
+const identityOn = arg('--identity', 'on') as 'on' | 'shape';
+if (identityOn !== 'on' && identityOn !== 'shape') throw new Error(`--identity must be on or shape, got ${identityOn}`);
 const BG: [number, number, number] = [0.16, 0.16, 0.17];
 const BG8: [number, number, number] = [41, 41, 43];
 
@@ -50,7 +52,7 @@ async function load(f: string) {
   if (!c) {
     const file = path.join(dir, f);
     const off = await vox.reconstructFile(file, { faces: 'largest', identity: 'off', textureSize: 16 });
-    const on = await vox.reconstructFile(file, { faces: 'largest', identity: 'on', textureSize: 16 });
+    const on = await vox.reconstructFile(file, { faces: 'largest', identity: identityOn, textureSize: 16 });
     c = { image: off.image, off: off.result.faces[0], on: on.result.faces[0] };
     cache.set(f, c);
   }
