@@ -1,7 +1,7 @@
 /**
  * Browser bench: the static site (`npm run build:site`) in headless Chromium, first visit and second visit.
  *
- *   node --import tsx bench/browser.ts [--site <built site folder>] [--rounds 3] [--photo examples/face.jpg] [--after-warm]
+ *   node --import tsx bench/browser.ts [--site <built site folder>] [--rounds 3] [--photo examples/face.jpg] [--after-warm] [--query identity=shape]
  *
  * The site (built into a temporary folder as `demo/` unless `--site` names one) is served by `python3 -m http.server`
  * (no COOP/COEP: one thread, as on a plain static host). Each round opens a fresh browser context (empty caches) and
@@ -11,7 +11,8 @@
  * Prints min and median over the rounds with the load average (a shared machine: compare medians, same machine).
  * `--after-warm` drops the photo once the worker says its warm-up is done (web/src/worker.ts: the pipeline run twice on
  * a synthetic face while the page waits), as for a user who takes a few seconds to choose a photo; by default it is
- * dropped the moment the models are ready, which stops the warm-up at its next step.
+ * dropped the moment the models are ready, which stops the warm-up at its next step. `--query` appends the page's
+ * options (web/src/options.ts, from the URL), e.g. `identity=shape`; the model files each visit fetched are listed.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     photo: { type: 'string', default: path.join(ROOT, 'examples', 'face.jpg') },
     'after-warm': { type: 'boolean', default: false },
+    query: { type: 'string', default: '' },
   },
 });
 
@@ -140,7 +142,7 @@ try {
   try {
     for (let r = 0; r < Number(args.rounds); r++) {
       const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-      for (let v = 0; v < 2; v++) visits[v].push(await visit(context, `${host.url}/demo/`, photo, host.requests));
+      for (let v = 0; v < 2; v++) visits[v].push(await visit(context, `${host.url}/demo/${args.query ? `?${args.query}` : ''}`, photo, host.requests));
       await context.close();
     }
   } finally {
@@ -148,8 +150,11 @@ try {
     host.child.kill();
   }
   const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  const models = [...new Set(host.requests.map((l) => /GET \/demo\/(models\/[^ ?]+)/.exec(l)?.[1]).filter((m): m is string => !!m))].sort();
   console.log(`voxface browser bench: ${CHROMIUM} headless, python3 -m http.server (one thread), ${args.rounds} rounds of two visits, photo ${path.basename(args.photo!)}`);
   console.log(`${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, load average ${la(load0)} → ${la(os.loadavg())}; min / median ms\n`);
+  if (args.query) console.log(`page options: ?${args.query}`);
+  console.log(`model files fetched: ${models.join(', ')}\n`);
   const warm = args['after-warm'];
   if (warm) console.log('The photo is dropped once the worker has warmed up (--after-warm): "ready → warm" is the warm-up, "navigation + photo" leaves it out.\n');
   console.log(`| visit | navigation → models ready | worker load | ${warm ? 'ready → warm | ' : ''}photo → model on screen | navigation + photo | requests 200 / 304 (median) |`);

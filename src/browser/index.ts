@@ -109,7 +109,6 @@ export async function loadBrowserVoxface(options: BrowserVoxfaceOptions = {}): P
     async prepare() {
       // the identity encoder (every face of the default options needs it), made while the page waits for a photo
       await identity?.encoder.prepare();
-      await identity?.shape?.prepare();
     },
     reconstruct: (image, o) => reconstruct(image, deps, o),
     async reconstructBlob(blob, o) {
