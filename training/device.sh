@@ -3,7 +3,10 @@
 #   (here)    bash training/prepare-carry.sh
 #   (device)  run(command="bash training/device.sh compact 7", carry=["training/.carry"], timeout_s=560)
 # Set PYTHON to pick the interpreter (default python3). At most 8 files come back: keep $OUT to these.
-# Arguments: config (compact|paper|landmarks), minutes of training, extra train.py options...
+# Arguments: config (compact|paper|landmarks|identity), minutes of training, extra train.py options...
+#   identity: the shape-identity network (training/identity_train.py --live: renders made on the GPU as it trains);
+#   (here)    bash training/prepare-carry.sh identity
+#   (device)  run(command="bash training/device.sh identity 8", carry=["training/.carry"], timeout_s=600)
 #   landmarks: the landmark network (training/landmarks/) on pack.py's data;
 #   (here)    bash training/prepare-carry.sh landmarks
 #   (device)  run(command="bash training/device.sh landmarks 8", carry=["training/.carry"], timeout_s=600)
@@ -35,6 +38,22 @@ if [ "$cfg" = landmarks ]; then
   "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/best.pt" --out "$out/landmarks68"
   "${PYTHON:-python3}" training/landmarks/export.py --ckpt "$run/landmarks/ckpt.pt" --out "$out/landmarks68-last"
   cp "$run/landmarks/log.txt" "$out/log.txt"
+  ls -la "$out"
+  exit 0
+fi
+if [ "$cfg" = identity ]; then
+  # the shape-identity network (issue 18, models/README.md "identity-shape.onnx") on renders made on the GPU as it
+  # trains (identity_train.py --live): from the carried CPU checkpoint when there is one, else from the landmark
+  # backbone. Back: the ONNX model, a model-only checkpoint (to go on here) and the log; then, here, identity-embed.ts
+  # and identity_stack.py as in the model card.
+  iopts=(--init=training/.carry/landmarks-shipped.pt)
+  if [ -f training/.carry/identity-ckpt.pt ]; then mkdir -p "$run/identity"; cp training/.carry/identity-ckpt.pt "$run/identity/ckpt.pt"; fi
+  "${PYTHON:-python3}" training/identity_train.py --device=cuda --live=1 --tex=training/.carry/identity-tex --batch=256 \
+    --lr=0.002 --steps=${IDENTITY_STEPS:-40000} --minutes="$minutes" --eval_every=1000 --ckpt_every=500 --threads=4 \
+    --out="$run/identity" "${iopts[@]}" "$@" 2>&1 | tee "$out/train.log"
+  "${PYTHON:-python3}" training/identity_train.py --out="$run/identity" --export="$out/identity-shape.onnx"
+  "${PYTHON:-python3}" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); c.pop("opt", None); torch.save(c, sys.argv[2])' \
+    "$run/identity/ckpt.pt" "$out/identity-ckpt.pt"
   ls -la "$out"
   exit 0
 fi

@@ -44,7 +44,7 @@ def args(argv):
 
 
 def load_textures(folder: str, split: str) -> list[np.ndarray]:
-    files = sorted(glob.glob(os.path.join(folder, "*.png")))
+    files = sorted(glob.glob(os.path.join(folder, "*.png")) + glob.glob(os.path.join(folder, "*.jpg")))
     keep = []
     for f in files:
         h = zlib.crc32(os.path.basename(f).encode()) % 2
@@ -56,8 +56,8 @@ def load_textures(folder: str, split: str) -> list[np.ndarray]:
 class TexturedRenderer(render.Renderer):
     """training/render.py's renderer with real baked skin textures in place of the procedural albedo."""
 
-    def __init__(self, cfg, textures, real_p):
-        super().__init__(cfg)
+    def __init__(self, cfg, textures, real_p, device="cpu"):
+        super().__init__(cfg, device=device)
         self.textures, self.real_p = textures, real_p
         uv = self.model.vertex_uv.numpy()
         self.face_tile = torch.as_tensor(uv[:, 0] < 1.0)
@@ -78,12 +78,12 @@ class TexturedRenderer(render.Renderer):
             u = np.clip(self.uv[:, 0], 0, 1 - 1e-6)
             x = np.clip((u * W).astype(np.int64), 0, W - 1)
             y = np.clip(((1 - self.uv[:, 1]) * H).astype(np.int64), 0, H - 1)
-            col = torch.as_tensor(tex[y, x])
+            col = torch.as_tensor(tex[y, x]).to(alb.device)
             # off the face tile (back of the head, neck's back): the texture's median skin colour of the cheeks
             cheek = tex[int(H * 0.45):int(H * 0.6), int(W * 0.2):int(W * 0.35)].reshape(-1, 3)
-            med = torch.as_tensor(np.median(cheek, 0))
-            a = torch.where(self.face_tile[:, None], col, med[None].expand_as(col))
-            alb[b] = a * (0.85 + 0.3 * torch.rand(1, 3, generator=gen))
+            med = torch.as_tensor(np.median(cheek, 0)).to(alb.device)
+            a = torch.where(self.face_tile.to(alb.device)[:, None], col, med[None].expand_as(col))
+            alb[b] = a * (0.85 + 0.3 * torch.rand(1, 3, generator=gen)).to(alb.device)
             skin[b] = med
             used.append(int(pick[b]))
         self.used.extend(used)
@@ -103,6 +103,13 @@ def paired_faces(orig):
     return sample
 
 
+def render_config(S: int, max_yaw: float = 90.0) -> render.RenderConfig:
+    """The identity renders' settings (also identity_train.py's `--live` renders)."""
+    return render.RenderConfig(size=S, vol_res=16, vol_depth=16, crop_scale=1.6, scale_jitter=0.05, shift_jitter=0.02,
+                               max_yaw=max_yaw, max_pitch=20, max_roll=15, occluder_p=0.1,
+                               glasses_p=0.05, grey_p=0.05, border_p=0, perspective_p=0.3)
+
+
 def main(a):
     n, seed, out = int(a["n"]), int(a.get("seed", 11)), a["out"]
     if a.get("pairs", "0") == "1":
@@ -111,9 +118,7 @@ def main(a):
     S = int(a.get("size", 224))
     tex_dir = a.get("tex", os.path.join(HERE, "data/identity/tex"))
     textures = load_textures(tex_dir, a.get("textures", "all"))
-    cfg = render.RenderConfig(size=S, vol_res=16, vol_depth=16, crop_scale=1.6, scale_jitter=0.05, shift_jitter=0.02,
-                              max_yaw=float(a.get("max_yaw", 90)), max_pitch=20, max_roll=15, occluder_p=0.1,
-                              glasses_p=0.05, grey_p=0.05, border_p=0, perspective_p=0.3)
+    cfg = render_config(S, float(a.get("max_yaw", 90)))
     data = TexturedRenderer(cfg, textures, float(a.get("real", 0.8)))
     gen = torch.Generator().manual_seed(seed)
     imgs, lms, ids, poses = [], [], [], []

@@ -10,6 +10,9 @@ pipeline's points are the first fit's, not the truth), jitters colour, and regre
 weights. The loss is the metric: the identity-only mean vertex distance over the front of the face (ICT's
 narrow_face, every `vstep`-th vertex), in mm. The label is always the render's identity.
 
+`--live=1 --device=cuda --tex=<folder>` renders every batch on the device instead (training/device.sh identity; the
+held-out renders are then made once at seed 99 with the other half of the textures).
+
 Resumable: `<out>/ckpt.pt` is written every `ckpt_every` steps and at the end; a run with the same `--out` goes on
 from it (more `--steps`, or more `--train` sets, may be given). `--export=<file.onnx>` writes the ONNX model
 (input `faces` (N, 3, S, S) in [0, 1], output `identity` (N, modes)) from the checkpoint and exits: the network
@@ -50,6 +53,12 @@ export = ""
 init = "training/data/landmarks-shipped.pt"  # the landmark network's weights (training/landmarks), for the backbone
 backbone_lr = 0.25  # the backbone's learning rate, × lr
 minutes = 0.0  # stop (with a checkpoint) after this many minutes; 0: no limit
+device = "cpu"  # cuda on the device (training/device.sh identity)
+live = 0  # 1: every batch rendered now (identity_data.py's renderer on `device`) instead of read from --train sets
+tex = ""  # live: the baked skin textures (identity_data.py --tex): the "even" half trains, the "odd" half the test set
+real = 0.8  # live: the share of renders wearing a real texture
+live_size = 160  # live: the renders' side
+live_test = 600  # live without --test: held-out renders made once (seed 99, the odd textures, half of them)
 for arg in sys.argv[1:]:
     k, _, v = arg.lstrip("-").partition("=")
     if k not in globals() or k.startswith("_"):
@@ -100,23 +109,31 @@ def crop_affine(lm: torch.Tensor, scale: float, gen: torch.Generator | None) -> 
 def crops(images: np.ndarray, lm: np.ndarray, idx: np.ndarray, gen: torch.Generator | None) -> torch.Tensor:
     """The network's input (B, 3, S, S) in [0, 1] for renders idx of one set."""
     img = torch.from_numpy(images[idx]).permute(0, 3, 1, 2).float() / 255
+    return crop_batch(img, torch.from_numpy(lm[idx]), gen)
+
+
+def crop_batch(img: torch.Tensor, lm: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
+    """The network's input (B, 3, S, S) in [0, 1] from renders img (B, 3, H, H) in [0, 1] and their 68 points (B, 68, 2),
+    on img's device; `gen` (a CPU generator) jitters the crop and the colours, None leaves them."""
+    dev = img.device
+    idx = np.arange(img.shape[0])
     H = img.shape[-1]
-    A = crop_affine(torch.from_numpy(lm[idx]), cfg.crop_scale, gen)
+    A = crop_affine(lm.float().cpu(), cfg.crop_scale, gen)
     # grid_sample (align_corners=False): output normalised x_n ↔ crop p = (x_n + 1) / 2; photo X ↔ X_n = 2 X / H − 1
     theta = torch.empty(len(idx), 2, 3)
     theta[:, :, 0] = A[:, :, 0] / H
     theta[:, :, 1] = A[:, :, 1] / H
     theta[:, :, 2] = (A[:, :, 0] + A[:, :, 1] + 2 * A[:, :, 2]) / H - 1
-    grid = F.affine_grid(theta, [len(idx), 3, cfg.size, cfg.size], align_corners=False)
+    grid = F.affine_grid(theta, [len(idx), 3, cfg.size, cfg.size], align_corners=False).to(dev)
     x = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if gen is not None:
         B = len(idx)
         gain = 1 + 0.15 * (torch.rand(B, 3, 1, 1, generator=gen) * 2 - 1)
         bias = 0.08 * (torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1)
-        x = x * gain + bias
-        grey = torch.rand(B, generator=gen) < 0.1
+        x = x * gain.to(dev) + bias.to(dev)
+        grey = (torch.rand(B, generator=gen) < 0.1).to(dev)
         x[grey] = x[grey].mean(1, keepdim=True).expand(-1, 3, -1, -1)
-        x = x + 0.02 * torch.rand(B, 1, 1, 1, generator=gen) * torch.randn(x.shape, generator=gen)
+        x = x + (0.02 * torch.rand(B, 1, 1, 1, generator=gen) * torch.randn(x.shape, generator=gen)).to(dev)
         x = x.clamp(0, 1)
     return x
 
@@ -126,8 +143,9 @@ def main():
     torch.manual_seed(seed)
     os.makedirs(out, exist_ok=True)
     net = IdentityNet(cfg)
+    dev = torch.device(device)
     ck_path = os.path.join(out, "ckpt.pt")
-    ck = torch.load(ck_path) if os.path.exists(ck_path) else None
+    ck = torch.load(ck_path, map_location="cpu") if os.path.exists(ck_path) else None
     frozen_bn = bool(ck["frozen_bn"]) if ck else False
     if ck:
         net.load_state_dict(ck["model"])
@@ -145,17 +163,35 @@ def main():
         return
     m = ict.ICTModel.load()
     V = m.neutral.shape[0]
-    U = m.identity[:cfg.modes].view(cfg.modes, V, 3)[:, :FRONT:vstep].reshape(cfg.modes, -1).float()
-    Ufull = m.identity[:cfg.modes].view(cfg.modes, V, 3)[:, :FRONT].reshape(cfg.modes, -1).float()
+    U = m.identity[:cfg.modes].view(cfg.modes, V, 3)[:, :FRONT:vstep].reshape(cfg.modes, -1).float().to(dev)
+    Ufull = m.identity[:cfg.modes].view(cfg.modes, V, 3)[:, :FRONT].reshape(cfg.modes, -1).float().to(dev)
+    net.to(dev)
 
     def vertex_mm(P, T, basis):  # identity-only mean vertex distance, mm (basis in cm)
         d = (P - T) @ basis
         return 10 * d.view(len(d), -1, 3).norm(dim=-1).mean(1)
 
-    sets = [load_set(p) for p in train.split(",") if p]
-    sizes = np.array([len(s["id"]) for s in sets])
-    print(f"{sizes.sum()} training renders in {len(sets)} sets; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
+    rend = None
+    if live:  # renders made now, on the device: the training identities never repeat
+        import identity_data  # noqa: E402
+        from identity_data import TexturedRenderer, load_textures, render_config
+
+        rend = TexturedRenderer(render_config(live_size), load_textures(tex, "even") if tex else [], real, device=device)
+        sets, sizes = [], np.array([1])
+        print(f"live renders on {device} ({len(rend.textures)} textures); {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
+    else:
+        sets = [load_set(p) for p in train.split(",") if p]
+        sizes = np.array([len(s["id"]) for s in sets])
+        print(f"{sizes.sum()} training renders in {len(sets)} sets; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
     te = load_set(test) if test else None
+    if te is None and live and live_test:
+        trend = identity_data.TexturedRenderer(render_config(live_size), load_textures(tex, "odd") if tex else [], 0.5, device=device)
+        tg = torch.Generator().manual_seed(99)
+        parts = [trend.sample(min(32, live_test - i), tg) for i in range(0, live_test, 32)]
+        te = {"images": np.concatenate([(b["image"].permute(0, 2, 3, 1) * 255).round().clamp(0, 255).byte().cpu().numpy() for b in parts]),
+              "lm": np.concatenate([b["landmarks"][..., :2].float().cpu().numpy() for b in parts]),
+              "id": np.concatenate([b["identity"][:, :cfg.modes].float().cpu().numpy() for b in parts]),
+              "yaw": np.concatenate([b["pose"][:, 0].float().cpu().numpy() for b in parts])}
     groups = [{"params": list(net.features.parameters()), "scale": backbone_lr if (ck or init) else 1.0},
               {"params": list(net.head.parameters()), "scale": 1.0}]
     opt = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
@@ -168,7 +204,8 @@ def main():
                     mod.eval()
     step = 0
     if ck:
-        opt.load_state_dict(ck["opt"])
+        if "opt" in ck:  # a model-only checkpoint (device.sh's) starts a fresh optimiser
+            opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print(f"resumed at step {step}")
     gen = torch.Generator().manual_seed(seed * 1000 + step)
@@ -180,11 +217,11 @@ def main():
         with torch.no_grad():
             for i in range(0, len(te["id"]), 64):
                 idx = np.arange(i, min(i + 64, len(te["id"])))
-                P = net(crops(te["images"], te["lm"], idx, None))
-                errs.append(vertex_mm(P, torch.from_numpy(te["id"][idx]), Ufull))
+                P = net(crops(te["images"], te["lm"], idx, None).to(dev))
+                errs.append(vertex_mm(P, torch.from_numpy(te["id"][idx]).to(dev), Ufull))
         train_mode()
-        e = torch.cat(errs).numpy()
-        e0 = vertex_mm(torch.zeros(len(te["id"]), cfg.modes), torch.from_numpy(te["id"]), Ufull).numpy()
+        e = torch.cat(errs).cpu().numpy()
+        e0 = vertex_mm(torch.zeros(len(te["id"]), cfg.modes, device=dev), torch.from_numpy(te["id"]).to(dev), Ufull).cpu().numpy()
         ay = np.abs(te["yaw"])
         b = lambda q: " / ".join(f"{q[(ay >= lo) & (ay < hi)].mean():.2f}" for lo, hi in ((0, 30), (30, 60), (60, 91)))  # noqa: E731
         return f"held out {e.mean():.3f} mm ({b(e)}); mean face {e0.mean():.3f} ({b(e0)})"
@@ -197,10 +234,15 @@ def main():
     t0 = time.time()
     run = []
     while step < steps:
-        k = rng.choice(len(sets), p=sizes / sizes.sum())
-        idx = np.sort(rng.choice(sizes[k], batch, replace=False))
-        x = crops(sets[k]["images"], sets[k]["lm"], idx, gen)
-        y = torch.from_numpy(sets[k]["id"][idx])
+        if rend is not None:
+            b = rend.sample(batch, gen)
+            x = crop_batch(b["image"], b["landmarks"][..., :2], gen)
+            y = b["identity"][:, :cfg.modes].float().to(dev)
+        else:
+            k = rng.choice(len(sets), p=sizes / sizes.sum())
+            idx = np.sort(rng.choice(sizes[k], batch, replace=False))
+            x = crops(sets[k]["images"], sets[k]["lm"], idx, gen).to(dev)
+            y = torch.from_numpy(sets[k]["id"][idx]).to(dev)
         cur = lr * 0.5 * (1 + math.cos(math.pi * step / steps)) if step > 100 else lr * (step + 1) / 100
         for g in opt.param_groups:
             g["lr"] = cur * g["scale"]

@@ -4,6 +4,7 @@
 # to fine-tune from. Nothing here is ever committed.
 #   bash training/prepare-carry.sh             # the volume network (training/device.sh compact|paper)
 #   bash training/prepare-carry.sh landmarks   # the landmark network (training/device.sh landmarks): only its data
+#   bash training/prepare-carry.sh identity    # the shape-identity network (training/device.sh identity)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${VOXFACE_SHARED:-../shared}
@@ -20,6 +21,25 @@ if [ "${1:-}" = landmarks ]; then
     "$py" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); torch.save({"model": c["model"], "bn_folded": c.get("bn_folded", False)}, sys.argv[2])' "$LANDMARKS_INIT" "$dst/landmarks-init.pt"
   else
     "$py" training/landmarks/from_onnx.py --out "$dst/landmarks-init.pt"
+  fi
+  du -sh "$dst"
+  exit 0
+fi
+if [ "${1:-}" = identity ]; then
+  # the ICT arrays the renderer needs, the baked skin textures as small JPEGs (training/identity_photos.py, then the
+  # CLI's OBJ textures: models/README.md "identity-shape.onnx"), the landmark backbone, and the CPU run's checkpoint
+  rm -rf "$dst" && mkdir -p "$dst/ict-face-model" "$dst/identity-tex"
+  py=${PYTHON:-/usr/bin/python3}
+  cp "$shared"/ict-face-model/{manifest.json,neutral.npy,identity.npy,expression.npy,faces.npy,face_material.npy,uvs.npy,face_uvs.npy} "$dst/ict-face-model/"
+  tex=training/data/identity/tex
+  [ -d "$tex" ] || { echo "$tex is missing: bake the textures first (models/README.md, identity-shape.onnx)" >&2; exit 2; }
+  "$py" -c 'import glob, os, sys
+from PIL import Image
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.png"))):
+    Image.open(f).convert("RGB").resize((256, 256), Image.BILINEAR).save(os.path.join(sys.argv[2], os.path.basename(f)[:-4] + ".jpg"), quality=90)' "$tex" "$dst/identity-tex"
+  cp training/data/landmarks-shipped.pt "$dst/landmarks-shipped.pt" 2>/dev/null || "$py" training/landmarks/from_onnx.py --out "$dst/landmarks-shipped.pt"
+  if [ -f training/runs/identity/ckpt.pt ]; then
+    "$py" -c 'import sys, torch; c = torch.load(sys.argv[1], map_location="cpu"); c.pop("opt", None); torch.save(c, sys.argv[2])' training/runs/identity/ckpt.pt "$dst/identity-ckpt.pt"
   fi
   du -sh "$dst"
   exit 0
