@@ -36,7 +36,7 @@ export interface LoadIdentityOptions {
   map?: string;
   /** models/identity-encoder.onnx by default. */
   encoder?: string;
-  /** models/identity-shape.onnx by default (read only where the map has a \`shape\` block). */
+  /** models/identity-shape.onnx by default (read on the first face of the `identity: 'shape'` option, always lazily). */
   shape?: string;
   /** onnxruntime's intra-op threads (default: its choice). */
   threads?: number;
@@ -72,5 +72,6 @@ export async function loadIdentityModel(options: LoadIdentityOptions = {}): Prom
   const encoder = options.lazy ? lazyEncoder(create) : await create();
   if (!map.shape) return { encoder, map };
   const createShape = creator('shape network', shapePath);
-  return { encoder, map, shape: options.lazy ? lazyShapeNet(createShape) : await createShape() };
+  // opt-in (`identity: 'shape'`): made on the first face that asks for it, whatever `lazy` says
+  return { encoder, map, shape: lazyShapeNet(createShape) };
 }
