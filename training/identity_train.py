@@ -173,7 +173,6 @@ def main():
 
     rend = None
     if live:  # renders made now, on the device: the training identities never repeat
-        import identity_data  # noqa: E402
         from identity_data import TexturedRenderer, load_textures, render_config
 
         rend = TexturedRenderer(render_config(live_size), load_textures(tex, "even") if tex else [], real, device=device)
@@ -185,7 +184,7 @@ def main():
         print(f"{sizes.sum()} training renders in {len(sets)} sets; {sum(p.numel() for p in net.parameters()) / 1e6:.2f} M parameters")
     te = load_set(test) if test else None
     if te is None and live and live_test:
-        trend = identity_data.TexturedRenderer(render_config(live_size), load_textures(tex, "odd") if tex else [], 0.5, device=device)
+        trend = TexturedRenderer(render_config(live_size), load_textures(tex, "odd") if tex else [], 0.5, device=device)
         tg = torch.Generator().manual_seed(99)
         parts = [trend.sample(min(32, live_test - i), tg) for i in range(0, live_test, 32)]
         te = {"images": np.concatenate([(b["image"].permute(0, 2, 3, 1) * 255).round().clamp(0, 255).byte().cpu().numpy() for b in parts]),
