@@ -248,3 +248,29 @@ test('shape-identity network: on renders of known ICT people, nearer their ident
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('shape-identity training: two live steps on the CPU, resumed once, exported mirror-averaged to ONNX that onnxruntime runs', {
+  skip: !hasTorch ? 'needs /usr/bin/python3 with torch (Debian python3-torch)' : !existsSync(ICT) ? `${ICT} is missing (../shared)` : false,
+}, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'voxface-idtrain-'));
+  try {
+    const env = { ...process.env, VOXFACE_SHARED: SHARED };
+    const run = (...args: string[]) => spawnSync('/usr/bin/python3', ['training/identity_train.py', ...args], { cwd: root, encoding: 'utf8', env });
+    const base = ['--live=1', '--live_test=4', '--batch=2', '--threads=1', '--eval_every=1000', `--out=${dir}/run`, '--init='];
+    const first = run(...base, '--steps=1');
+    assert.equal(first.status, 0, first.stderr);
+    const again = run(...base, '--steps=2');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /resumed at step 1/);
+    const exp = run(`--out=${dir}/run`, `--export=${dir}/net.onnx`, '--init=');
+    assert.equal(exp.status, 0, exp.stderr);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(readFileSync(`${dir}/net.onnx`));
+    const x = new Float32Array(2 * 3 * 112 * 112).map((_, i) => (i % 251) / 251);
+    const y = (await session.run({ faces: new ort.Tensor('float32', x, [2, 3, 112, 112]) })).identity;
+    assert.deepEqual(y.dims, [2, 60]);
+    assert.ok((y.data as Float32Array).every(Number.isFinite));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
