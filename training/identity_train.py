@@ -202,10 +202,13 @@ def main():
                 if isinstance(mod, torch.nn.BatchNorm2d):
                     mod.eval()
     step = 0
+    warm_from = 0  # the learning rate ramps up over 100 steps from here (the start, or a fresh optimiser's first step)
     if ck:
-        if "opt" in ck:  # a model-only checkpoint (device.sh's) starts a fresh optimiser
-            opt.load_state_dict(ck["opt"])
         step = ck["step"]
+        if "opt" in ck:
+            opt.load_state_dict(ck["opt"])
+        else:  # a model-only checkpoint (device.sh's) starts a fresh optimiser: ramp up again
+            warm_from = step
         print(f"resumed at step {step}")
     gen = torch.Generator().manual_seed(seed * 1000 + step)
     rng = np.random.default_rng(seed * 1000 + step)
@@ -242,7 +245,9 @@ def main():
             idx = np.sort(rng.choice(sizes[k], batch, replace=False))
             x = crops(sets[k]["images"], sets[k]["lm"], idx, gen).to(dev)
             y = torch.from_numpy(sets[k]["id"][idx]).to(dev)
-        cur = lr * 0.5 * (1 + math.cos(math.pi * step / steps)) if step > 100 else lr * (step + 1) / 100
+        cur = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+        if step - warm_from <= 100:  # the ramp: from the start, or from a fresh optimiser's first step
+            cur = (lr if warm_from == 0 else cur) * (step - warm_from + 1) / 100
         for g in opt.param_groups:
             g["lr"] = cur * g["scale"]
         loss = vertex_mm(net(x), y, U).mean()
