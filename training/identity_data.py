@@ -92,7 +92,8 @@ class TexturedRenderer(render.Renderer):
 
 def paired_faces(orig):
     """ict.sample_faces with each identity drawn twice in a row (renders 2k and 2k + 1 are one person, posed, lit and
-    textured apart): `--pairs=1`, for the map's within-person spread (training/identity_map.py `--pairs`)."""
+    textured apart): `--pairs=1`, made to measure the map's within-person spread on renders (models/README.md,
+    identity-shape.onnx: it gave nothing; the set `pairs25` serves as stacking data)."""
     def sample(model, batch, gen, identity_scale=1.0):
         f = orig(model, batch, gen, identity_scale)
         w = f.identity.clone()

@@ -15,7 +15,7 @@
 3. Spread: the regressed identities of real photos are scaled by one factor so that their median norm equals the
    held-out renders' (the map may not extrapolate past what it gave on renders).
 All three are linear, so the file holds one affine map y = b + M x of the raw embedding, as real photos need it.
-`--features` (comma list: dlib, shape), `--align` (coral or none), `--alpha`, `--lams`, `--modes`, `--crop-scale` (must match the embeddings'), `--identity-prior` (λ_id of the fit).
+`--alpha`, `--lams`, `--modes`, `--crop-scale` (must match the embeddings'), `--identity-prior` (λ_id of the fit).
 """
 from __future__ import annotations
 
@@ -39,19 +39,37 @@ def args(argv):
     return out
 
 
-FEATURES = {"dlib": 128, "shape": 60}  # dlib's embedding; the shape-identity network's output (identity_train.py)
-
-
-def load_features(p, names):
-    return np.concatenate([np.fromfile(f"{p}.{k}.f32", np.float32).reshape(-1, FEATURES[k]) for k in names], 1).astype(np.float64)
-
-
-def load_renders(p, modes, names=("dlib",)):
-    X = load_features(p, names)
+def load_renders(p, modes):
+    X = np.fromfile(p + ".dlib.f32", np.float32).reshape(-1, 128).astype(np.float64)
     Y = np.fromfile(p + ".id.f32", np.float32).reshape(len(X), -1)[:, :modes].astype(np.float64)
     pose = np.fromfile(p + ".pose.f32", np.float32).reshape(len(X), 3)
     tex = np.fromfile(p + ".tex.i32", np.int32) if os.path.exists(p + ".tex.i32") else np.full(len(X), -1)
     return X, Y, pose, tex
+
+
+def front_modes(m, modes):
+    """ICT's first `modes` identity modes over the front of the face (narrow_face), (modes, FRONT · 3), cm."""
+    V = m.neutral.shape[0]
+    return m.identity[:modes].view(modes, V, 3)[:, :FRONT].reshape(modes, -1).numpy().astype(np.float64)
+
+
+def front_error(P, T, U):
+    """Identity-only mean vertex distance over the front of the face, mm, per row of P against T (identity weights)."""
+    d = (P - T) @ U
+    return 10 * np.sqrt((d.reshape(len(d), -1, 3) ** 2).sum(-1)).mean(1)
+
+
+def by_yaw(e, yaw):
+    """Means of e by |yaw| 0–30 / 30–60 / 60–90°, as text."""
+    ay = np.abs(yaw)
+    return " / ".join(f"{e[(ay >= lo) & (ay < hi)].mean():.2f}" for lo, hi in ((0, 30), (30, 60), (60, 91)))
+
+
+def write_map(out, path):
+    if path:
+        with open(path, "w") as f:
+            json.dump(out, f)
+        print(f"→ {path}")
 
 
 def sqrtm(C, inv=False):
@@ -66,22 +84,13 @@ def shrink(C, alpha):
 
 def main(a):
     modes = int(a.get("modes", 60))
-    names = a.get("features", "dlib").split(",")
-    parts = [load_renders(p, modes, names) for p in a["train"].split(",")]
+    parts = [load_renders(p, modes) for p in a["train"].split(",")]
     X, Y, pose = (np.concatenate([q[i] for q in parts]) for i in range(3))
-    Xt, Yt, pose_t, tex_t = load_renders(a["test"], modes, names)
-    R = np.concatenate([load_features(p, names) for p in a["real"].split(",")])
-    m = ict.ICTModel.load()
-    V = m.neutral.shape[0]
-    U = m.identity[:modes].view(modes, V, 3)[:, :FRONT].reshape(modes, -1).numpy().astype(np.float64)
-
-    def err_each(P, T):  # identity-only mean vertex distance over the front of the face, mm
-        d = (P - T) @ U
-        return 10 * np.sqrt((d.reshape(len(d), -1, 3) ** 2).sum(-1)).mean(1)
-
-    def bins(e, yaw):
-        ay = np.abs(yaw)
-        return " / ".join(f"{e[(ay >= lo) & (ay < hi)].mean():.2f}" for lo, hi in ((0, 30), (30, 60), (60, 91)))
+    Xt, Yt, pose_t, tex_t = load_renders(a["test"], modes)
+    R = np.concatenate([np.fromfile(p + ".dlib.f32", np.float32).reshape(-1, 128) for p in a["real"].split(",")]).astype(np.float64)
+    U = front_modes(ict.ICTModel.load(), modes)
+    err_each = lambda P, T: front_error(P, T, U)  # noqa: E731
+    bins = by_yaw
 
     mu, sd = X.mean(0), X.std(0) + 1e-6
     A, T = (X - mu) / sd, (Xt - mu) / sd
@@ -115,11 +124,8 @@ def main(a):
     print(f"domain gap: |μ_p − μ_r| = {gap:.2f} × the renders' RMS spread; traces C_p/C_r = {np.trace(np.cov(R.T)) / np.trace(np.cov(X.T)):.2f}")
     norm = lambda P: np.linalg.norm(P, axis=1)  # noqa: E731
     raw = R @ M_r.T + b_r
-    if a.get("align", "coral") == "none":  # the renders' map as it is for real photos too
-        M_a, b_a = M_r, b_r
-    else:
-        M_a = M_r @ G
-        b_a = b_r + M_r @ (mu - G @ mu_p)
+    M_a = M_r @ G
+    b_a = b_r + M_r @ (mu - G @ mu_p)
     aligned = R @ M_a.T + b_a
     n_ren = np.median(norm(P_test))
     print(f"identity norm, median: renders (held out) {n_ren:.2f}, true {np.median(norm(Yt)):.2f}; real photos: raw map {np.median(norm(raw)):.2f}, CORAL {np.median(norm(aligned)):.2f}")
@@ -134,16 +140,13 @@ def main(a):
     e_ship = err_each(P_ship, Yt)
     print(f"shipped map on held-out renders: {e_ship.mean():.3f} mm ({bins(e_ship, pose_t[:, 0])}); norm {np.median(norm(P_ship)):.2f}")
     out = {
-        "embedding": X.shape[1], "modes": modes, "M": [round(float(v), 7) for v in M.ravel()], "b": [round(float(v), 7) for v in b],
+        "embedding": 128, "modes": modes, "M": [round(float(v), 7) for v in M.ravel()], "b": [round(float(v), 7) for v in b],
         "cropScale": float(a.get("crop-scale", 1.25)), "identityPrior": float(a.get("identity-prior", 0.06)),
-        "training": {"features": names, "align": a.get("align", "coral"), "lambda": lam, "alpha": alpha, "spread": s, "train": len(X), "real": len(R),
+        "training": {"lambda": lam, "alpha": alpha, "spread": s, "train": len(X), "real": len(R),
                      "test_mm": round(float(e_tex.mean()), 3), "shipped_test_mm": round(float(e_ship.mean()), 3),
                      "mean_face_mm": round(float(e0.mean()), 3)},
     }
-    if a.get("out"):
-        with open(a["out"], "w") as f:
-            json.dump(out, f)
-        print(f"→ {a['out']}")
+    write_map(out, a.get("out"))
 
 
 if __name__ == "__main__":

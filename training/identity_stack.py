@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ict  # noqa: E402
-from identity_map import FRONT, args  # noqa: E402
+from identity_map import args, by_yaw, front_error, front_modes, write_map  # noqa: E402
 
 
 def load(p, modes, labelled=True):
@@ -48,17 +48,9 @@ def main(a):
     Td, Ts, Yt, yaw_t = load(a["test"], modes)
     reals = [load(p, modes, False) for p in a["real"].split(",")]
     Rd, Rs = (np.concatenate([q[i] for q in reals]) for i in range(2))
-    m = ict.ICTModel.load()
-    V = m.neutral.shape[0]
-    U = m.identity[:modes].view(modes, V, 3)[:, :FRONT].reshape(modes, -1).numpy().astype(np.float64)
-
-    def err(P, T):
-        d = (P - T) @ U
-        return 10 * np.sqrt((d.reshape(len(d), -1, 3) ** 2).sum(-1)).mean(1)
-
-    def bins(e):
-        ay = np.abs(yaw_t)
-        return " / ".join(f"{e[(ay >= lo) & (ay < hi)].mean():.2f}" for lo, hi in ((0, 30), (30, 60), (60, 91)))
+    U = front_modes(ict.ICTModel.load(), modes)
+    err = lambda P, T: front_error(P, T, U)  # noqa: E731
+    bins = lambda e: by_yaw(e, yaw_t)  # noqa: E731
 
     norm = lambda P: np.median(np.linalg.norm(P, axis=1))  # noqa: E731
     base_tr, base_te, base_re = Xd @ Md.T + bd, Td @ Md.T + bd, Rd @ Md.T + bd
@@ -94,10 +86,7 @@ def main(a):
                     "M": [round(float(v), 7) for v in M.ravel()], "b": [round(float(v), 7) for v in bd + bs],
                     "training": {"lambda": lam, "gain": g, "train": len(Y), "real": len(Rd),
                                  "test_mm": round(float(e.mean()), 3), "base_test_mm": round(float(eb.mean()), 3)}}
-    if a.get("out"):
-        with open(a["out"], "w") as f:
-            json.dump(out, f)
-        print(f"→ {a['out']}")
+    write_map(out, a.get("out"))
 
 
 if __name__ == "__main__":

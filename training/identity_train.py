@@ -116,18 +116,16 @@ def crop_batch(img: torch.Tensor, lm: torch.Tensor, gen: torch.Generator | None)
     """The network's input (B, 3, S, S) in [0, 1] from renders img (B, 3, H, H) in [0, 1] and their 68 points (B, 68, 2),
     on img's device; `gen` (a CPU generator) jitters the crop and the colours, None leaves them."""
     dev = img.device
-    idx = np.arange(img.shape[0])
-    H = img.shape[-1]
+    B, H = img.shape[0], img.shape[-1]
     A = crop_affine(lm.float().cpu(), cfg.crop_scale, gen)
     # grid_sample (align_corners=False): output normalised x_n ↔ crop p = (x_n + 1) / 2; photo X ↔ X_n = 2 X / H − 1
-    theta = torch.empty(len(idx), 2, 3)
+    theta = torch.empty(B, 2, 3)
     theta[:, :, 0] = A[:, :, 0] / H
     theta[:, :, 1] = A[:, :, 1] / H
     theta[:, :, 2] = (A[:, :, 0] + A[:, :, 1] + 2 * A[:, :, 2]) / H - 1
-    grid = F.affine_grid(theta, [len(idx), 3, cfg.size, cfg.size], align_corners=False).to(dev)
+    grid = F.affine_grid(theta, [B, 3, cfg.size, cfg.size], align_corners=False).to(dev)
     x = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if gen is not None:
-        B = len(idx)
         gain = 1 + 0.15 * (torch.rand(B, 3, 1, 1, generator=gen) * 2 - 1)
         bias = 0.08 * (torch.rand(B, 1, 1, 1, generator=gen) * 2 - 1)
         x = x * gain.to(dev) + bias.to(dev)
